@@ -1,0 +1,67 @@
+# The index of what a developer can do. Every target creates the virtual environment when needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+NODE_STAMP := node_modules/.installed-stamp
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_VERSION_CHECK := 1
+PYTEST_ARGS ?=
+
+.PHONY: help run test lint format typecheck pytest synth cfn-lint bench fuzz load deploy openapi clean
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
+
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: $(STAMP) ## start the local sandbox: AWS endpoint on :4566, HTTP API on :3000
+	$(PY) -m local
+
+test: lint typecheck pytest ## every check: ruff, mypy, pytest (what CI runs)
+
+lint: $(STAMP) ## ruff lint + format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP) ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+typecheck: $(STAMP) ## mypy, strict
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP) $(NODE_STAMP) ## the test suite (unit, integration, infra, e2e)
+	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+openapi: $(STAMP) ## regenerate docs/openapi.json from the handler
+	PYTHONPATH=lambda $(PY) -m otp.openapi > docs/openapi.json
+
+synth: $(STAMP) $(NODE_STAMP) ## cdk synth (no AWS credentials needed)
+	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk synth --quiet
+
+cfn-lint: synth ## cfn-lint on the synthesized templates
+	$(VENV)/bin/cfn-lint cdk.out/*.template.json
+
+deploy: $(STAMP) $(NODE_STAMP) ## cdk deploy into the current AWS account (pass CDK_ARGS="-c otp.brandName=...")
+	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk deploy $(CDK_ARGS)
+
+bench: $(STAMP) ## benchmarks that print ratios; writes bench/results.json
+	$(PY) -m bench
+
+fuzz: $(STAMP) ## long schemathesis run against the sandbox API
+	$(PY) -m pytest -p no:xdist tests/reliability -m fuzz --fuzz-long
+
+load: $(STAMP) ## bounded load test on loopback against the sandbox API
+	$(PY) -m bench.load
+
+clean:
+	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
