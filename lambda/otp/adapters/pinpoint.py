@@ -1,0 +1,155 @@
+"""Pinpoint (AWS End User Messaging) OTP adapter: the only module that calls SendOTPMessage/VerifyOTPMessage.
+
+Retries are done here rather than by botocore because botocore also retries read timeouts, and a
+SendOTPMessage that timed out may already have sent its SMS: retrying it would text the user twice.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from otp.domain.errors import UpstreamError
+from otp.domain.models import DeliveryReport, SendOtpRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_pinpoint import PinpointClient
+    from mypy_boto3_pinpoint.type_defs import SendOTPMessageRequestParametersTypeDef
+
+T = TypeVar("T")
+
+# Pinpoint answers these before doing anything, so a retry cannot duplicate an SMS.
+_RETRYABLE_CODES = frozenset({"TooManyRequestsException", "InternalServerErrorException"})
+_BACKOFF_BASE_SECONDS = 0.1
+_BACKOFF_CAP_SECONDS = 1.0
+
+
+@lru_cache(maxsize=4)
+def pinpoint_client(connect_timeout: float, read_timeout: float) -> PinpointClient:
+    """One client per container and timeout pair: creating it costs tens of milliseconds."""
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": 1},
+        tcp_keepalive=True,
+    )
+    return boto3.client("pinpoint", config=config)
+
+
+def _request_parameters(request: SendOtpRequest) -> SendOTPMessageRequestParametersTypeDef:
+    params: SendOTPMessageRequestParametersTypeDef = {
+        "AllowedAttempts": request.allowed_attempts,
+        "BrandName": request.brand_name,
+        "Channel": request.channel,
+        "CodeLength": request.code_length,
+        "DestinationIdentity": request.destination,
+        "Language": request.language,
+        "OriginationIdentity": request.origination_identity,
+        "ReferenceId": request.reference_id,
+        "ValidityPeriod": request.validity_minutes,
+    }
+    # DLT values only exist for India; sending empty strings would be rejected.
+    if request.entity_id:
+        params["EntityId"] = request.entity_id
+    if request.template_id:
+        params["TemplateId"] = request.template_id
+    return params
+
+
+def _report_for(destination: str, message_response: dict[str, Any]) -> DeliveryReport:
+    """Read the Result entry for our destination; cope with it missing or keyed differently."""
+    results: dict[str, Any] = message_response.get("Result") or {}
+    entry = results.get(destination)
+    if entry is None and len(results) == 1:
+        # Pinpoint may normalise the key; with a single destination the only entry is ours.
+        entry = next(iter(results.values()))
+    request_id = message_response.get("RequestId")
+    if not isinstance(entry, dict):
+        return DeliveryReport(None, None, None, "no result for the destination", request_id)
+    status_code = entry.get("StatusCode")
+    return DeliveryReport(
+        raw_status=entry.get("DeliveryStatus"),
+        message_id=entry.get("MessageId"),
+        status_code=status_code if isinstance(status_code, int) else None,
+        status_message=entry.get("StatusMessage"),
+        request_id=request_id,
+    )
+
+
+class PinpointOtpGateway:
+    """Implements the domain's OtpGateway with boto3."""
+
+    def __init__(
+        self,
+        client: PinpointClient,
+        application_id: str,
+        *,
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._application_id = application_id
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    def send(self, request: SendOtpRequest) -> DeliveryReport:
+        response = self._call(
+            lambda: self._client.send_otp_message(
+                ApplicationId=self._application_id,
+                SendOTPMessageRequestParameters=_request_parameters(request),
+            )
+        )
+        return _report_for(request.destination, dict(response.get("MessageResponse") or {}))
+
+    def verify(self, *, destination: str, reference_id: str, code: str) -> bool:
+        response = self._call(
+            lambda: self._client.verify_otp_message(
+                ApplicationId=self._application_id,
+                VerifyOTPMessageRequestParameters={
+                    "DestinationIdentity": destination,
+                    "Otp": code,
+                    "ReferenceId": reference_id,
+                },
+            )
+        )
+        return bool(response.get("VerificationResponse", {}).get("Valid", False))
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        """Run the call, retrying only failures that prove nothing was sent; map the rest."""
+        attempt = 1
+        while True:
+            try:
+                return operation()
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = error.get("Code") or "UnknownError"
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                retryable = code in _RETRYABLE_CODES or status >= 500
+                failure = UpstreamError(code, error.get("Message") or "")
+            except ReadTimeoutError:
+                raise UpstreamError("Timeout", "no answer within the read timeout", maybe_sent=True) from None
+            except ConnectionClosedError:
+                raise UpstreamError(
+                    "ConnectionError", "connection closed mid-request", maybe_sent=True
+                ) from None
+            except (ConnectTimeoutError, EndpointConnectionError):
+                retryable = True
+                failure = UpstreamError("ConnectionError", "could not connect to the endpoint")
+            if not retryable or attempt >= self._max_attempts:
+                raise failure
+            # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
+            self._sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
+            attempt += 1

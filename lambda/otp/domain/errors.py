@@ -1,0 +1,64 @@
+"""Domain exceptions. Entry points map them to HTTP problems or Cognito answers.
+
+No message here ever contains an OTP code or a full phone number.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from otp.domain.models import SendOutcome
+
+
+class OtpError(Exception):
+    """Base of every error the use cases raise on purpose."""
+
+
+class InvalidRequest(OtpError):
+    """The caller's input breaks a rule; nothing was sent. ``reason`` is the OtpRejected dimension."""
+
+    def __init__(self, detail: str, *, field: str, reason: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.reason = reason
+
+
+class PhoneNumberRejected(InvalidRequest):
+    """The destination is malformed, invalid, or not one this deployment sends to."""
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail, field="phoneNumber", reason=reason)
+
+
+class SendRefused(OtpError):
+    """A protection rule refused a send or a verification (rate limit, cooldown); ``retry_after`` in s."""
+
+    def __init__(self, detail: str, *, reason: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class DeliveryFailed(OtpError):
+    """Pinpoint accepted the request but did not deliver the SMS (any status but SUCCESSFUL)."""
+
+    def __init__(self, outcome: SendOutcome) -> None:
+        super().__init__(f"delivery status {outcome.status.value}")
+        self.outcome = outcome
+
+
+class UpstreamError(OtpError):
+    """Pinpoint answered with an exception, or could not be reached in time.
+
+    ``code`` is the Pinpoint exception name (``TooManyRequestsException``...) or ``Timeout`` /
+    ``ConnectionError``. ``maybe_sent`` is true when the request may have reached Pinpoint.
+    """
+
+    def __init__(self, code: str, message: str, *, maybe_sent: bool = False) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.maybe_sent = maybe_sent

@@ -1,0 +1,103 @@
+"""Value objects of the OTP domain. No AWS event shapes, no HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class DeliveryStatus(StrEnum):
+    """Pinpoint's delivery statuses for one destination of SendOTPMessage."""
+
+    SUCCESSFUL = "SUCCESSFUL"
+    THROTTLED = "THROTTLED"
+    TEMPORARY_FAILURE = "TEMPORARY_FAILURE"
+    PERMANENT_FAILURE = "PERMANENT_FAILURE"
+    UNKNOWN_FAILURE = "UNKNOWN_FAILURE"
+    OPT_OUT = "OPT_OUT"
+    DUPLICATE = "DUPLICATE"
+    TIMEOUT = "TIMEOUT"
+
+    @classmethod
+    def classify(cls, raw: str | None) -> DeliveryStatus:
+        """A status Pinpoint may add later, or a missing one, counts as an unknown failure."""
+        try:
+            return cls(raw) if raw else cls.UNKNOWN_FAILURE
+        except ValueError:
+            return cls.UNKNOWN_FAILURE
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A validated destination: E.164 text and its ISO 3166 region."""
+
+    e164: str
+    region: str
+    country_code: int
+
+    @property
+    def masked(self) -> str:
+        """Country code and last two digits only, e.g. ``+1********00``: safe for logs."""
+        national = self.e164[len(str(self.country_code)) + 1 :]
+        return f"+{self.country_code}{'*' * (len(national) - 2)}{national[-2:]}"
+
+
+@dataclass(frozen=True, slots=True)
+class OtpPolicy:
+    """How codes are generated and sent: fixed per deployment."""
+
+    brand_name: str
+    origination_identity: str
+    code_length: int
+    validity_minutes: int
+    allowed_attempts: int
+    language: str
+    entity_id: str | None = None
+    template_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendOtpRequest:
+    """Every field of Pinpoint's SendOTPMessageRequestParameters that applies to an SMS OTP."""
+
+    destination: str
+    reference_id: str
+    brand_name: str
+    origination_identity: str
+    code_length: int
+    validity_minutes: int
+    allowed_attempts: int
+    language: str
+    entity_id: str | None
+    template_id: str | None
+    channel: str = "SMS"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What Pinpoint said about one destination. ``raw_status`` is kept as sent, for the logs."""
+
+    raw_status: str | None
+    message_id: str | None
+    status_code: int | None
+    status_message: str | None
+    request_id: str | None = None
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return DeliveryStatus.classify(self.raw_status)
+
+
+@dataclass(frozen=True, slots=True)
+class SendOutcome:
+    """The result of one send use case."""
+
+    destination: PhoneNumber
+    reference_id: str
+    report: DeliveryReport
+    expires_at: datetime
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return self.report.status

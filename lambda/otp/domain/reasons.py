@@ -1,0 +1,14 @@
+"""Why a request was refused before anything was sent: the ``Reason`` dimension of ``OtpRejected``."""
+
+from enum import StrEnum
+
+
+class RejectReason(StrEnum):
+    INVALID_REQUEST = "INVALID_REQUEST"
+    INVALID_PHONE_NUMBER = "INVALID_PHONE_NUMBER"
+    COUNTRY_NOT_ALLOWED = "COUNTRY_NOT_ALLOWED"
+    NUMBER_TYPE_NOT_ALLOWED = "NUMBER_TYPE_NOT_ALLOWED"
+    PREFIX_BLOCKED = "PREFIX_BLOCKED"
+    INVALID_REFERENCE_ID = "INVALID_REFERENCE_ID"
+    INVALID_CODE_FORMAT = "INVALID_CODE_FORMAT"
+    INVALID_LANGUAGE = "INVALID_LANGUAGE"

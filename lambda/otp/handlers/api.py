@@ -1,0 +1,204 @@
+"""API Gateway entry point: POST /otp and POST /otp/verify.
+
+Thin on purpose: validate the body (pydantic models, which also generate docs/openapi.json), call
+the use case, map the result or the domain exception to a response. Every error is problem+json.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
+from otp.domain.phone import E164_PATTERN
+from otp.domain.reasons import RejectReason
+from otp.domain.rules import CODE_PATTERN, LANGUAGE_PATTERN, REFERENCE_ID_PATTERN
+from otp.handlers.problems import (
+    DELIVERY_PROBLEMS,
+    PROBLEM_CONTENT_TYPE,
+    UPSTREAM_FALLBACK,
+    UPSTREAM_PROBLEMS,
+    Problem,
+    ProblemKind,
+    problem_response,
+)
+from otp.observability import logger, tracer
+from otp.settings import get_settings
+from otp.wiring import otp_observer, otp_service
+
+# Fail the init phase, not the first request, when the deployment's environment is wrong.
+get_settings()
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+_PHONE = Field(
+    pattern=E164_PATTERN,
+    description="Destination in E.164 format; must be a valid number of an allowed country",
+    examples=["+12065550100"],
+)
+_REFERENCE = Field(
+    pattern=REFERENCE_ID_PATTERN,
+    description="Your reference for this code; the same value must be given to verify it",
+    examples=["signup-7f3a9c"],
+)
+
+
+class SendOtpBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phoneNumber: Annotated[str, _PHONE]
+    referenceId: Annotated[str | None, _REFERENCE] = None
+    language: Annotated[
+        str | None, Field(pattern=LANGUAGE_PATTERN, description="Message language", examples=["en-US"])
+    ] = None
+
+
+class SendOtpResult(BaseModel):
+    referenceId: str = Field(description="Give this back to POST /otp/verify")
+    deliveryStatus: str = Field(description="Always SUCCESSFUL on a 202", examples=["SUCCESSFUL"])
+    messageId: str | None = Field(description="Pinpoint's message id")
+    expiresAt: str = Field(description="When the code stops being valid (ISO 8601, UTC)")
+
+
+class VerifyOtpBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phoneNumber: Annotated[str, _PHONE]
+    referenceId: Annotated[str, _REFERENCE]
+    code: Annotated[str, Field(pattern=CODE_PATTERN, description="The code the user received")]
+
+
+class VerifyOtpResult(BaseModel):
+    valid: bool = Field(description="True only when the code matches this reference and number")
+
+
+def _problem_doc(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
+
+
+_COMMON_ERRORS: dict[int, OpenAPIResponse] = {
+    400: _problem_doc("Invalid request: body, phone number, country, reference or code format"),
+    413: _problem_doc("Payload too large"),
+    429: _problem_doc("Rate limited; see Retry-After"),
+    500: _problem_doc("Deployment fault (Pinpoint application missing or not permitted)"),
+    502: _problem_doc("Unexpected answer from the messaging service"),
+    503: _problem_doc("Messaging service unavailable; see Retry-After"),
+    504: _problem_doc("Messaging service timed out; the SMS may have been sent"),
+}
+
+
+@app.post(
+    "/otp",
+    summary="Send a one-time password by SMS",
+    responses={
+        202: {"description": "Code sent", "content": {"application/json": {"model": SendOtpResult}}},
+        409: _problem_doc("Destination is a duplicate or has opted out"),
+        422: _problem_doc("Permanent delivery failure"),
+        **_COMMON_ERRORS,
+    },
+)
+def send_otp(body: Annotated[SendOtpBody, Body()]) -> Response[SendOtpResult]:
+    outcome = otp_service().send(body.phoneNumber, reference_id=body.referenceId, language=body.language)
+    result = SendOtpResult(
+        referenceId=outcome.reference_id,
+        deliveryStatus=outcome.status.value,
+        messageId=outcome.report.message_id,
+        expiresAt=outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    )
+    return Response(status_code=202, content_type="application/json", body=result)
+
+
+@app.post(
+    "/otp/verify",
+    summary="Verify a one-time password",
+    responses={
+        200: {
+            "description": "Verification result",
+            "content": {"application/json": {"model": VerifyOtpResult}},
+        },
+        **_COMMON_ERRORS,
+    },
+)
+def verify_otp(body: Annotated[VerifyOtpBody, Body()]) -> VerifyOtpResult:
+    valid = otp_service().verify(body.phoneNumber, reference_id=body.referenceId, code=body.code)
+    return VerifyOtpResult(valid=valid)
+
+
+def _request_id() -> str:
+    return app.current_event.request_context.request_id or "unknown"
+
+
+_INVALID = ProblemKind(400, "invalid-request", "Invalid request")
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_body(exc: RequestValidationError) -> Response[Any]:
+    # Name the fields and the rule, never the values: a body may carry a code or a phone number.
+    problems = []
+    for error in exc.errors():
+        location = ".".join(
+            str(part) for part in error.get("loc", ()) if isinstance(part, str) and part != "body"
+        )
+        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+    otp_observer().rejected(RejectReason.INVALID_REQUEST)
+    return problem_response(_INVALID, "; ".join(problems) or "invalid request body", _request_id())
+
+
+@app.exception_handler(InvalidRequest)
+def _invalid_input(exc: InvalidRequest) -> Response[Any]:
+    return problem_response(_INVALID, exc.detail, _request_id(), field=exc.field)
+
+
+@app.exception_handler(SendRefused)
+def _refused(exc: SendRefused) -> Response[Any]:
+    kind = ProblemKind(429, "rate-limited", "Too many requests for this number", exc.retry_after)
+    return problem_response(kind, exc.detail, _request_id())
+
+
+@app.exception_handler(DeliveryFailed)
+def _not_delivered(exc: DeliveryFailed) -> Response[Any]:
+    outcome = exc.outcome
+    kind = DELIVERY_PROBLEMS.get(outcome.status, DELIVERY_PROBLEMS[outcome.status.UNKNOWN_FAILURE])
+    return problem_response(
+        kind,
+        f"the SMS was not delivered: {outcome.status.value}",
+        _request_id(),
+        referenceId=outcome.reference_id,
+        deliveryStatus=outcome.status.value,
+        messageId=outcome.report.message_id,
+    )
+
+
+@app.exception_handler(UpstreamError)
+def _upstream(exc: UpstreamError) -> Response[Any]:
+    kind = UPSTREAM_PROBLEMS.get(exc.code, UPSTREAM_FALLBACK)
+    detail = "the messaging service did not complete the request"
+    if exc.maybe_sent:
+        detail += "; the SMS may have been sent, retry with care"
+    return problem_response(kind, detail, _request_id(), errorCode=exc.code)
+
+
+@app.not_found
+def _no_route(exc: NotFoundError) -> Response[Any]:
+    return problem_response(ProblemKind(404, "not-found", "Not found"), "no such resource", _request_id())
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response[Any]:
+    logger.exception("unhandled error")
+    kind = ProblemKind(500, "internal-error", "Internal error")
+    return problem_response(kind, "the request could not be completed", _request_id())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

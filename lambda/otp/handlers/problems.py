@@ -1,0 +1,83 @@
+"""RFC 9457 problem details, and the mapping of domain outcomes and Pinpoint errors to HTTP.
+
+The tables here are the documented contract (README "Status mapping"); tests read them too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, Field
+
+from otp.domain.models import DeliveryStatus
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:otp:problem:"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = Field(
+        description="URI identifying the problem type", examples=["urn:otp:problem:invalid-request"]
+    )
+    title: str = Field(description="Short, human-readable summary of the problem type")
+    status: int = Field(description="The HTTP status code")
+    detail: str = Field(description="Explanation specific to this occurrence; never contains a code")
+    requestId: str = Field(description="API Gateway request id, also the log correlation id")
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemKind:
+    status: int
+    slug: str
+    title: str
+    retry_after: int | None = None
+
+
+DELIVERY_PROBLEMS: dict[DeliveryStatus, ProblemKind] = {
+    DeliveryStatus.DUPLICATE: ProblemKind(409, "duplicate", "Duplicate destination"),
+    DeliveryStatus.OPT_OUT: ProblemKind(409, "opted-out", "Destination opted out of messages"),
+    DeliveryStatus.THROTTLED: ProblemKind(429, "delivery-throttled", "Delivery throttled", 60),
+    DeliveryStatus.TEMPORARY_FAILURE: ProblemKind(503, "temporary-failure", "Temporary delivery failure", 30),
+    DeliveryStatus.TIMEOUT: ProblemKind(503, "delivery-timeout", "Delivery timed out", 30),
+    DeliveryStatus.PERMANENT_FAILURE: ProblemKind(422, "permanent-failure", "Permanent delivery failure"),
+    DeliveryStatus.UNKNOWN_FAILURE: ProblemKind(502, "unknown-failure", "Unknown delivery failure"),
+}
+
+_MISCONFIGURED = ProblemKind(500, "service-misconfigured", "Service misconfigured")
+UPSTREAM_PROBLEMS: dict[str, ProblemKind] = {
+    "BadRequestException": ProblemKind(400, "upstream-bad-request", "Request rejected by Pinpoint"),
+    "NotFoundException": _MISCONFIGURED,
+    "ForbiddenException": _MISCONFIGURED,
+    "MethodNotAllowedException": _MISCONFIGURED,
+    "PayloadTooLargeException": ProblemKind(413, "payload-too-large", "Payload too large"),
+    "TooManyRequestsException": ProblemKind(429, "too-many-requests", "Too many requests", 5),
+    "InternalServerErrorException": ProblemKind(
+        503, "upstream-unavailable", "Messaging service unavailable", 10
+    ),
+    "ConnectionError": ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10),
+    "Timeout": ProblemKind(504, "upstream-timeout", "Messaging service timed out", 30),
+}
+UPSTREAM_FALLBACK = ProblemKind(502, "upstream-error", "Unexpected messaging service error")
+
+
+def problem_response(kind: ProblemKind, detail: str, request_id: str, **extensions: Any) -> Response[Any]:
+    body = {
+        "type": PROBLEM_TYPE_PREFIX + kind.slug,
+        "title": kind.title,
+        "status": kind.status,
+        "detail": detail,
+        "requestId": request_id,
+        **extensions,
+    }
+    headers = {"Retry-After": str(kind.retry_after)} if kind.retry_after is not None else None
+    return Response(
+        status_code=kind.status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=json.dumps(body),
+        headers=headers,
+    )

@@ -1,0 +1,30 @@
+"""Metric names and dimensions: the one source of truth for the Lambda code and the CDK dashboards/alarms.
+
+Dependency-free on purpose: the CDK app loads this file by path.
+"""
+
+NAMESPACE = "OtpService"
+SERVICE = "otp"
+
+OTP_DELIVERY = "OtpDelivery"
+OTP_VERIFICATION = "OtpVerification"
+OTP_REJECTED = "OtpRejected"
+OTP_UPSTREAM_ERROR = "OtpUpstreamError"
+
+DIM_SERVICE = "service"
+DIM_DELIVERY_STATUS = "DeliveryStatus"
+DIM_RESULT = "Result"
+DIM_REASON = "Reason"
+DIM_ERROR_CODE = "ErrorCode"
+
+DELIVERY_STATUSES = (
+    "SUCCESSFUL",
+    "THROTTLED",
+    "TEMPORARY_FAILURE",
+    "PERMANENT_FAILURE",
+    "UNKNOWN_FAILURE",
+    "OPT_OUT",
+    "DUPLICATE",
+    "TIMEOUT",
+)
+VERIFICATION_RESULTS = ("VALID", "INVALID")

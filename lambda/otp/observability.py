@@ -1,0 +1,80 @@
+"""Logger, tracer and the metric/log reporting shared by every entry point.
+
+Each metric is its own EMF document (``single_metric``) so that every delivery status, result or
+reason is a dimension value of one metric name, exactly as the dashboards and alarms read them.
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from otp import metric_names as names
+from otp.domain.models import DeliveryStatus, PhoneNumber, SendOutcome
+
+logger = Logger(service=names.SERVICE)
+tracer = Tracer(service=names.SERVICE)
+
+
+def _count(metric: str, dimension: str, value: str) -> None:
+    with single_metric(
+        name=metric,
+        unit=MetricUnit.Count,
+        value=1,
+        namespace=names.NAMESPACE,
+        default_dimensions={names.DIM_SERVICE: names.SERVICE},
+    ) as metric_doc:
+        metric_doc.add_dimension(name=dimension, value=value)
+
+
+class PowertoolsObserver:
+    """The domain's OtpObserver: one structured log line and one metric per event, never the code."""
+
+    def delivery(self, outcome: SendOutcome) -> None:
+        report = outcome.report
+        status = outcome.status
+        _count(names.OTP_DELIVERY, names.DIM_DELIVERY_STATUS, status.value)
+        fields = {
+            "phoneNumber": outcome.destination.masked,
+            "country": outcome.destination.region,
+            "referenceId": outcome.reference_id,
+            "deliveryStatus": status.value,
+            "statusCode": report.status_code,
+            "statusMessage": report.status_message,
+            "messageId": report.message_id,
+            "pinpointRequestId": report.request_id,
+        }
+        if report.raw_status != status.value:
+            fields["rawDeliveryStatus"] = report.raw_status
+        if status is DeliveryStatus.SUCCESSFUL:
+            logger.info("otp sent", extra=fields)
+        else:
+            logger.warning("otp not delivered", extra=fields)
+
+    def verification(self, destination: PhoneNumber, reference_id: str, *, valid: bool) -> None:
+        result = "VALID" if valid else "INVALID"
+        _count(names.OTP_VERIFICATION, names.DIM_RESULT, result)
+        logger.info(
+            "otp verified",
+            extra={"phoneNumber": destination.masked, "referenceId": reference_id, "result": result},
+        )
+
+    def rejected(self, reason: str, *, destination: PhoneNumber | None = None) -> None:
+        _count(names.OTP_REJECTED, names.DIM_REASON, reason)
+        extra = {"reason": reason}
+        if destination is not None:
+            extra["phoneNumber"] = destination.masked
+        logger.info("otp request rejected", extra=extra)
+
+    def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
+        _count(names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code)
+        # A BadRequest means this service built a wrong request: that is our bug, so it is an error.
+        log = (
+            logger.error
+            if code
+            in {"BadRequestException", "NotFoundException", "ForbiddenException", "MethodNotAllowedException"}
+            else logger.warning
+        )
+        log(
+            "pinpoint call failed", extra={"errorCode": code, "operation": operation, "maybeSent": maybe_sent}
+        )
