@@ -6,17 +6,27 @@ A bad deployment must fail at start-up with a message naming the variable, not o
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Pinpoint's documented limits for SendOTPMessage.
 BRAND_NAME_MAX = 20
 CODE_LENGTH_RANGE = (5, 8)
 VALIDITY_MINUTES_RANGE = (5, 60)
 ALLOWED_ATTEMPTS_RANGE = (1, 5)
+# Abuse-protection limits (documented in the README's protection section, mirrored by infra/config.py).
+SEND_COOLDOWN_RANGE = (0, 3600)
+SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
+SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
+VERIFY_LIMIT_PER_REFERENCE_RANGE = (1, 20)
+VERIFY_LIMIT_PER_NUMBER_RANGE = (1, 200)
+IDEMPOTENCY_TTL_RANGE = (60, 86400)
+# An E.164 prefix: '+', then 1 to 14 digits (a whole number has up to 15).
+_BLOCKED_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
 
 
 class SettingsError(RuntimeError):
@@ -56,6 +66,48 @@ class Settings(BaseModel):
     read_timeout: Annotated[float, Field(alias="PINPOINT_READ_TIMEOUT", gt=0, le=25)] = 10.0
     max_attempts: Annotated[int, Field(alias="PINPOINT_MAX_ATTEMPTS", ge=1, le=5)] = 3
 
+    # Abuse protection. Without a table the limits and Idempotency-Key cannot work: that is refused in
+    # a deployed function (see _protection_required_in_lambda) and only allowed for local unit tests.
+    table_name: Annotated[str | None, Field(alias="OTP_TABLE_NAME", min_length=3, max_length=255)] = None
+    send_cooldown_seconds: Annotated[
+        int, Field(alias="OTP_SEND_COOLDOWN_SECONDS", ge=SEND_COOLDOWN_RANGE[0], le=SEND_COOLDOWN_RANGE[1])
+    ] = 30
+    send_limit_per_hour: Annotated[
+        int,
+        Field(
+            alias="OTP_SEND_LIMIT_PER_HOUR", ge=SEND_LIMIT_PER_HOUR_RANGE[0], le=SEND_LIMIT_PER_HOUR_RANGE[1]
+        ),
+    ] = 5
+    send_limit_per_day: Annotated[
+        int,
+        Field(alias="OTP_SEND_LIMIT_PER_DAY", ge=SEND_LIMIT_PER_DAY_RANGE[0], le=SEND_LIMIT_PER_DAY_RANGE[1]),
+    ] = 10
+    verify_limit_per_reference: Annotated[
+        int,
+        Field(
+            alias="OTP_VERIFY_LIMIT_PER_REFERENCE",
+            ge=VERIFY_LIMIT_PER_REFERENCE_RANGE[0],
+            le=VERIFY_LIMIT_PER_REFERENCE_RANGE[1],
+        ),
+    ] = 5
+    verify_limit_per_number_per_hour: Annotated[
+        int,
+        Field(
+            alias="OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR",
+            ge=VERIFY_LIMIT_PER_NUMBER_RANGE[0],
+            le=VERIFY_LIMIT_PER_NUMBER_RANGE[1],
+        ),
+    ] = 15
+    allow_toll_free: Annotated[bool, Field(alias="OTP_ALLOW_TOLL_FREE")] = False
+    allow_voip: Annotated[bool, Field(alias="OTP_ALLOW_VOIP")] = False
+    blocked_prefixes: Annotated[tuple[str, ...], Field(alias="OTP_BLOCKED_PREFIXES")] = ()
+    idempotency_ttl_seconds: Annotated[
+        int,
+        Field(alias="OTP_IDEMPOTENCY_TTL_SECONDS", ge=IDEMPOTENCY_TTL_RANGE[0], le=IDEMPOTENCY_TTL_RANGE[1]),
+    ] = 3600
+    # Set by the Lambda runtime: its presence means "this is a deployed function".
+    lambda_function_name: Annotated[str | None, Field(alias="AWS_LAMBDA_FUNCTION_NAME")] = None
+
     @field_validator("allowed_countries", mode="before")
     @classmethod
     def _parse_countries(cls, value: object) -> object:
@@ -66,10 +118,44 @@ class Settings(BaseModel):
                 raise ValueError(f"expected ISO 3166 alpha-2 codes such as US,GB; got {', '.join(bad)}")
         return value
 
-    @field_validator("entity_id", "template_id", mode="before")
+    @field_validator("entity_id", "template_id", "table_name", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("blocked_prefixes", mode="before")
+    @classmethod
+    def _parse_prefixes(cls, value: object) -> object:
+        value = _split_csv(value)
+        if isinstance(value, list):
+            bad = [prefix for prefix in value if not _BLOCKED_PREFIX.fullmatch(prefix)]
+            if bad:
+                raise ValueError(f"expected E.164 prefixes such as +1900,+4470; got {', '.join(bad)}")
+        return value
+
+    @model_validator(mode="after")
+    def _day_covers_hour(self) -> Settings:
+        if self.send_limit_per_day < self.send_limit_per_hour:
+            raise ValueError(
+                f"OTP_SEND_LIMIT_PER_DAY ({self.send_limit_per_day}) must be at least "
+                f"OTP_SEND_LIMIT_PER_HOUR ({self.send_limit_per_hour})"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _protection_required_in_lambda(self) -> Settings:
+        # Per-number limits are what stands between an open endpoint and an SMS-pumping bill: a
+        # deployed function must never run without them because a variable went missing.
+        if self.table_name is None and self.lambda_function_name:
+            raise ValueError(
+                "OTP_TABLE_NAME is required in a deployed function: it holds the per-number send limits, "
+                "the verification caps and the Idempotency-Key records"
+            )
+        return self
+
+    @property
+    def protection_enabled(self) -> bool:
+        return self.table_name is not None
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -81,7 +167,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         problems = []
         for error in exc.errors():
             variable = ".".join(str(part) for part in error["loc"]) or "environment"
-            shown = "" if error["type"] == "missing" else f" (got {error.get('input')!r})"
+            # A model-level error's input is the whole environment (credentials included): never show it.
+            shown = "" if error["type"] == "missing" or not error["loc"] else f" (got {error.get('input')!r})"
             problems.append(f"{variable}: {error['msg']}{shown}")
         raise SettingsError("invalid configuration: " + "; ".join(problems)) from None
 

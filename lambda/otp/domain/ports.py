@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from otp.domain.models import DeliveryReport, PhoneNumber, SendOtpRequest, SendOutcome
@@ -37,3 +39,35 @@ class OtpObserver(Protocol):
     def rejected(self, reason: str, *, destination: PhoneNumber | None = None) -> None: ...
 
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventHistory:
+    """The recent events (epoch milliseconds, oldest first) of one limit key, as last stored."""
+
+    key: str
+    events_ms: tuple[int, ...] = ()
+    version: int = 0  # 0: nothing stored yet
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryUpdate:
+    """Replace a history, but only if it is still at ``expected_version`` when the write lands."""
+
+    key: str
+    events_ms: tuple[int, ...]
+    expected_version: int
+    expires_at: int  # epoch seconds after which the history is irrelevant (DynamoDB TTL)
+
+
+class LimitLedger(Protocol):
+    """Atomic storage for limit histories (DynamoDB in production and in the sandbox).
+
+    ``commit`` is all-or-nothing: it returns False, changing nothing, when any key was written by
+    someone else since it was read. That compare-and-set is what makes concurrent requests unable to
+    exceed a limit: the domain re-reads and decides again.
+    """
+
+    def read(self, key: str) -> EventHistory: ...
+
+    def commit(self, updates: Sequence[HistoryUpdate]) -> bool: ...

@@ -7,7 +7,8 @@ import re
 from otp.domain.errors import InvalidRequest
 from otp.domain.reasons import RejectReason
 
-REFERENCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,64}$"
+# Pinpoint accepts ReferenceId values of at most 48 characters.
+REFERENCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,48}$"
 LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
 CODE_PATTERN = r"^[0-9]{5,8}$"
 
@@ -18,7 +19,7 @@ _LANGUAGE = re.compile(LANGUAGE_PATTERN)
 def check_reference_id(reference_id: str) -> str:
     if not _REFERENCE_ID.fullmatch(reference_id):
         raise InvalidRequest(
-            "referenceId must be 1-64 characters of letters, digits, '.', '_', ':' or '-'",
+            "referenceId must be 1-48 characters of letters, digits, '.', '_', ':' or '-'",
             field="referenceId",
             reason=RejectReason.INVALID_REFERENCE_ID,
         )

@@ -1,0 +1,137 @@
+"""DynamoDB adapter: limit histories (compare-and-set) and the Idempotency-Key records, in one table.
+
+Table layout (created by infra/protection.py, and by the sandbox in moto at start-up):
+- partition key ``pk`` (string), no sort key; TTL attribute ``expiration`` (epoch seconds).
+- ``send#<sha256>``, ``verify#<sha256>``: a limit history, ``events`` (list of epoch milliseconds)
+  and ``version`` (incremented by every write; the compare-and-set condition).
+- ``idempotency#<hash>``: Powertools Idempotency records for POST /otp.
+The key prefixes are what the IAM policies of each function are scoped to (dynamodb:LeadingKeys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import boto3
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from otp.domain.errors import UpstreamError
+from otp.domain.ports import EventHistory, HistoryUpdate
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import PutTypeDef
+
+PARTITION_KEY = "pk"
+EXPIRY_ATTRIBUTE = "expiration"
+EVENTS_ATTRIBUTE = "events"
+VERSION_ATTRIBUTE = "version"
+IDEMPOTENCY_KEY_PREFIX = "idempotency"
+# The error code UpstreamError carries when the table cannot be used; the API answers 503.
+STORE_UNAVAILABLE = "ProtectionStoreUnavailable"
+
+# DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
+# eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe
+# to repeat because a repeated compare-and-set fails rather than double-counting.
+_CLIENT_CONFIG = Config(
+    connect_timeout=1,
+    read_timeout=2,
+    retries={"mode": "standard", "total_max_attempts": 3},
+    tcp_keepalive=True,
+)
+
+
+@lru_cache(maxsize=1)
+def dynamodb_client() -> DynamoDBClient:
+    """One client per container."""
+    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+
+
+def _unavailable(exc: Exception) -> UpstreamError:
+    code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
+    return UpstreamError(STORE_UNAVAILABLE, code or type(exc).__name__)
+
+
+class DynamoDbLimitLedger:
+    """Implements the domain's LimitLedger. Fails closed: if the table cannot be used, nothing is sent."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def read(self, key: str) -> EventHistory:
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={PARTITION_KEY: {"S": key}},
+                # A stale read would let two requests count from the same history; the conditional write
+                # would still catch it, but a consistent read makes that the rare case.
+                ConsistentRead=True,
+                ProjectionExpression="#events, #version",
+                ExpressionAttributeNames={"#events": EVENTS_ATTRIBUTE, "#version": VERSION_ATTRIBUTE},
+            ).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        if not item:
+            return EventHistory(key)
+        events = tuple(int(entry["N"]) for entry in item.get(EVENTS_ATTRIBUTE, {}).get("L", []) if "N" in entry)
+        return EventHistory(key, events, int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0")))
+
+    def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
+        puts = [self._conditional_put(update) for update in updates]
+        try:
+            if len(puts) == 1:
+                self._client.put_item(**puts[0])
+            else:
+                self._client.transact_write_items(TransactItems=[{"Put": put} for put in puts])
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            # ConditionalCheckFailed: a version moved. TransactionCanceled: a version moved or another
+            # transaction held one of the items. Either way nothing was written: decide again.
+            if code in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
+                if code == "TransactionCanceledException" and not _only_contention(exc):
+                    raise _unavailable(exc) from exc
+                return False
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+        return True
+
+    def _conditional_put(self, update: HistoryUpdate) -> PutTypeDef:
+        put: PutTypeDef = {
+            "TableName": self._table,
+            "Item": {
+                PARTITION_KEY: {"S": update.key},
+                EVENTS_ATTRIBUTE: {"L": [{"N": str(event)} for event in update.events_ms]},
+                VERSION_ATTRIBUTE: {"N": str(update.expected_version + 1)},
+                EXPIRY_ATTRIBUTE: {"N": str(update.expires_at)},
+            },
+        }
+        if update.expected_version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(#pk)"
+            put["ExpressionAttributeNames"] = {"#pk": PARTITION_KEY}
+        else:
+            put["ConditionExpression"] = "#version = :expected"
+            put["ExpressionAttributeNames"] = {"#version": VERSION_ATTRIBUTE}
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(update.expected_version)}}
+        return put
+
+
+def _only_contention(exc: ClientError) -> bool:
+    """True when every cancellation reason is a failed condition or a conflicting transaction."""
+    reasons = exc.response.get("CancellationReasons") or []
+    return all(reason.get("Code") in {"None", "ConditionalCheckFailed", "TransactionConflict"} for reason in reasons)
+
+
+def idempotency_store(table_name: str) -> DynamoDBPersistenceLayer:
+    """Powertools' persistence layer on the same table, with the same key and TTL attribute names."""
+    return DynamoDBPersistenceLayer(
+        table_name=table_name,
+        key_attr=PARTITION_KEY,
+        expiry_attr=EXPIRY_ATTRIBUTE,
+        boto3_client=dynamodb_client(),
+    )

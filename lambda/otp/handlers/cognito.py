@@ -1,0 +1,168 @@
+"""Cognito custom-auth triggers for passwordless sign-in with an SMS code.
+
+Thin on purpose: read the event with Powertools' data classes, ask ``otp.domain.challenge`` what to
+do, write the answer into the event's ``response`` and return the event, as Cognito expects.
+
+Nothing here may raise to Cognito: Cognito would turn the exception into an error for the client,
+and an error that only real users can provoke tells an attacker which users exist. So Define fails
+the session, Create answers with a decoy challenge, and Verify answers "wrong".
+
+Correlation id: Cognito puts no request id in trigger events, so each log line carries the sign-in
+session's reference id instead. Create generates it, records it in the session and sends the SMS
+under it; Define and Verify find it in the session, so one search finds every line of one sign-in,
+across the three functions, and Pinpoint's own records of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
+    ChallengeResult,
+    CreateAuthChallengeTriggerEvent,
+    DefineAuthChallengeTriggerEvent,
+    VerifyAuthChallengeResponseTriggerEvent,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from otp.domain.challenge import (
+    CUSTOM_CHALLENGE,
+    PRIVATE_REFERENCE_ID,
+    ChallengeRound,
+    Decision,
+    NextStep,
+    SignInUser,
+    SmsChallenge,
+    SmsChallenges,
+    decide_next_step,
+    session_reference,
+)
+from otp.observability import logger, tracer
+from otp.settings import Settings, get_settings
+from otp.wiring import otp_service
+
+# Fail the init phase, not the first sign-in, when the deployment's environment is wrong.
+get_settings()
+
+
+def _decoy_key(settings: Settings) -> bytes:
+    # The application id is never shown to sign-in clients, so it keys the decoy numbers without a
+    # new secret to deploy; anyone who knows it could tell decoys apart, so keep it off public pages.
+    return hashlib.sha256(b"otp-cognito-decoy\x00" + settings.application_id.encode()).digest()
+
+
+def _challenges() -> SmsChallenges:
+    # Rebuilt per invocation (it is only a wrapper); the OtpService and its client are cached.
+    settings = get_settings()
+    return SmsChallenges(
+        otp_service(), allowed_countries=settings.allowed_countries, decoy_key=_decoy_key(settings)
+    )
+
+
+def _rounds(session: list[ChallengeResult]) -> list[ChallengeRound]:
+    return [ChallengeRound(r.challenge_name, r.challenge_result, r.challenge_metadata) for r in session]
+
+
+def _start(event: dict[str, Any], reference_id: str | None) -> None:
+    """Per-invocation log context; never the username, which may be a phone number or an email."""
+    logger.set_correlation_id(reference_id)
+    caller = event.get("callerContext") or {}
+    request = event.get("request") or {}
+    attributes = request.get("userAttributes") or {}
+    logger.append_keys(
+        trigger=event.get("triggerSource"),
+        userPoolId=event.get("userPoolId"),
+        clientId=caller.get("clientId"),
+        userSub=attributes.get("sub"),
+        userNotFound=bool(request.get("userNotFound")),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def define_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Challenge a fresh session; tokens after a right answer; fail after allowedAttempts wrong ones."""
+    trigger = DefineAuthChallengeTriggerEvent(event)
+    try:
+        rounds = _rounds(trigger.request.session)
+        _start(event, session_reference(rounds))
+        decision = decide_next_step(rounds, get_settings().allowed_attempts)
+    except Exception:
+        logger.exception("define auth challenge failed; failing the session")
+        decision = Decision(NextStep.FAIL, "internal error", 0)
+    response = trigger.response
+    response.issue_tokens = decision.step is NextStep.ISSUE_TOKENS
+    response.fail_authentication = decision.step is NextStep.FAIL
+    if decision.step is NextStep.CHALLENGE:
+        response.challenge_name = CUSTOM_CHALLENGE
+    logger.info(
+        "sign-in step decided",
+        extra={
+            "nextStep": decision.step.value,
+            "reason": decision.reason,
+            "wrongAnswers": decision.wrong_answers,
+        },
+    )
+    return trigger.raw_event
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Text a code in the session's first round; ask for the same code again in later rounds."""
+    trigger = CreateAuthChallengeTriggerEvent(event)
+    challenge: SmsChallenge
+    try:
+        rounds = _rounds(trigger.request.session)
+        _start(event, session_reference(rounds))
+        attributes = trigger.request.get("userAttributes") or {}
+        user = SignInUser(
+            username=trigger.user_name,
+            found=not trigger.request.user_not_found,
+            phone_number=attributes.get("phone_number"),
+            phone_number_verified=attributes.get("phone_number_verified") == "true",
+        )
+        challenge = _challenges().create(user, rounds)
+    except Exception:
+        # Same shape as every other challenge, so the failure is invisible to the client; the
+        # user cannot pass it and signs in again, which starts a new session and a new code.
+        logger.exception("create auth challenge failed; answering with a decoy")
+        challenge = _challenges().decoy(str(event.get("userName") or ""))
+    logger.set_correlation_id(challenge.reference_id)
+    response = trigger.response
+    response.public_challenge_parameters = challenge.public_parameters
+    response.private_challenge_parameters = challenge.private_parameters
+    response.challenge_metadata = challenge.metadata
+    logger.info(
+        "sign-in challenge created",
+        extra={
+            "round": len(trigger.request.get("session") or []) + 1,
+            "sendResult": challenge.send_result.value,
+            "decoy": challenge.is_decoy,
+            "phoneNumber": challenge.destination.masked if challenge.destination else None,
+            "referenceId": challenge.reference_id,
+        },
+    )
+    return trigger.raw_event
+
+
+@logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Ask Pinpoint whether the answer is the code sent under the session's reference and number."""
+    trigger = VerifyAuthChallengeResponseTriggerEvent(event)
+    # Wrong unless proven right: whatever fails below leaves this answer in place.
+    trigger.response.answer_correct = False
+    correct = False
+    try:
+        private = trigger.request.get("privateChallengeParameters") or {}
+        _start(event, private.get(PRIVATE_REFERENCE_ID))
+        if not trigger.request.user_not_found:
+            correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"))
+    except Exception:
+        logger.exception("verify auth challenge failed; treating the answer as wrong")
+        correct = False
+    trigger.response.answer_correct = correct
+    logger.info("sign-in answer checked", extra={"answerCorrect": correct})
+    return trigger.raw_event

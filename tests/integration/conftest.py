@@ -1,0 +1,70 @@
+"""Drive the real API handler in-process against the sandbox's Pinpoint endpoint (a real socket)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.lambda_events import LambdaContext, rest_api_event
+from tests.telemetry import Telemetry, captured_output, parse_output
+
+
+@dataclass
+class ApiResult:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    telemetry: Telemetry
+
+
+Invoke = Callable[..., ApiResult]
+
+
+@pytest.fixture
+def handler_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The deployment's environment, pointing at the sandbox; caches reset so each test starts cold."""
+    from otp import wiring
+
+    env = {
+        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PINPOINT_APPLICATION_ID": pinpoint_endpoint.application_id,
+        "OTP_BRAND_NAME": "Acme",
+        "OTP_ORIGINATION_IDENTITY": "+12065550199",
+        "OTP_ALLOWED_COUNTRIES": "US,CA,GB,IN",
+        "PINPOINT_READ_TIMEOUT": "1",
+        "POWERTOOLS_SERVICE_NAME": "otp",
+        "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    wiring.reset()
+    yield env
+    wiring.reset()
+
+
+@pytest.fixture
+def invoke(handler_env: dict[str, str]) -> Invoke:
+    """Call the handler with an API Gateway event; return the response and what it printed."""
+    from otp.handlers.api import lambda_handler
+
+    def _invoke(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> ApiResult:
+        with captured_output() as output:
+            response = lambda_handler(rest_api_event(method, path, body, headers=headers), LambdaContext())
+        merged = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+        merged.update(response.get("headers") or {})
+        return ApiResult(
+            status=response["statusCode"],
+            headers=merged,
+            body=json.loads(response["body"]) if response.get("body") else {},
+            telemetry=parse_output(output.getvalue()),
+        )
+
+    return _invoke

@@ -1,0 +1,257 @@
+"""POST /otp through the real handler, a real boto3 client and the sandbox's Pinpoint endpoint."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import ApiResult, Invoke
+
+PHONE = "+12065550100"
+
+
+def assert_no_secrets(result: ApiResult, *secrets: str) -> None:
+    """Neither the code nor the full number may appear in the response, a log line or a metric."""
+    printed = result.telemetry.raw + str(result.body) + str(result.headers)
+    for secret in secrets:
+        assert secret not in printed
+
+
+def assert_problem(result: ApiResult, status: int) -> dict[str, Any]:
+    assert result.status == status
+    assert result.headers["Content-Type"] == "application/problem+json"
+    body = result.body
+    assert body["status"] == status
+    assert body["type"].startswith("urn:otp:problem:")
+    assert body["title"]
+    assert body["detail"]
+    assert body["requestId"]
+    return body
+
+
+def delivery_metrics(result: ApiResult) -> list[str]:
+    return [doc["dimensions"]["DeliveryStatus"] for doc in result.telemetry.metric_values("OtpDelivery")]
+
+
+def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_endpoint: Any) -> None:
+    # Given a valid US number
+    before = datetime.now(UTC)
+    # When the client asks for a code
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then 202 with a generated reference, the message id and the expiry
+    assert result.status == 202
+    assert result.headers["Content-Type"] == "application/json"
+    assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt"}
+    assert result.body["deliveryStatus"] == "SUCCESSFUL"
+    assert 1 <= len(result.body["referenceId"]) <= 48
+    expires = datetime.fromisoformat(result.body["expiresAt"].replace("Z", "+00:00"))
+    assert (
+        before + timedelta(minutes=5) - timedelta(seconds=2)
+        <= expires
+        <= datetime.now(UTC) + timedelta(minutes=5)
+    )
+    # and exactly one SMS went out, with the brand, to that number, under that reference
+    [sms] = pinpoint_endpoint.emulator.outbox()
+    assert sms.destination == PHONE
+    assert sms.reference_id == result.body["referenceId"]
+    assert sms.message_id == result.body["messageId"]
+    assert "from Acme" in sms.body
+    # and one OtpDelivery metric for SUCCESSFUL in the OtpService namespace
+    [metric] = result.telemetry.metric_values("OtpDelivery")
+    assert metric["namespace"] == "OtpService"
+    assert metric["dimensions"] == {"service": "otp", "DeliveryStatus": "SUCCESSFUL"}
+    # and a log line with the masked number, reference, status, status code and message id
+    [log] = result.telemetry.logs_with("otp sent")
+    assert log["phoneNumber"] == "+1********00"
+    assert log["referenceId"] == result.body["referenceId"]
+    assert log["deliveryStatus"] == "SUCCESSFUL"
+    assert log["statusCode"] == 200
+    assert log["messageId"] == result.body["messageId"]
+    assert log["correlation_id"]
+    # and the code itself is nowhere but in the SMS
+    assert_no_secrets(result, sms.code, PHONE)
+
+
+def test_the_callers_reference_and_language_are_passed_to_pinpoint(
+    invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a caller that brings its own reference and wants Spanish
+    # When
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "signup-42", "language": "es-US"})
+    # Then the reference is kept and the SMS is bound to it
+    assert result.status == 202
+    assert result.body["referenceId"] == "signup-42"
+    [sms] = pinpoint_endpoint.emulator.outbox()
+    assert sms.reference_id == "signup-42"
+    issued = pinpoint_endpoint.emulator.current_code(pinpoint_endpoint.application_id, "signup-42")
+    assert issued is not None
+    assert issued.code == sms.code
+
+
+# Each test number of the sandbox, the status Pinpoint reports, and the documented HTTP mapping.
+DELIVERY_CASES = [
+    ("+12065550101", "THROTTLED", 429, "60"),
+    ("+12065550102", "TEMPORARY_FAILURE", 503, "30"),
+    ("+12065550103", "PERMANENT_FAILURE", 422, None),
+    ("+12065550104", "UNKNOWN_FAILURE", 502, None),
+    ("+12065550105", "OPT_OUT", 409, None),
+    ("+12065550106", "DUPLICATE", 409, None),
+    ("+12065550107", "TIMEOUT", 503, "30"),
+]
+
+
+@pytest.mark.parametrize(("number", "status", "http", "retry_after"), DELIVERY_CASES)
+def test_each_delivery_status_has_its_http_answer_metric_and_log(
+    invoke: Invoke, pinpoint_endpoint: Any, number: str, status: str, http: int, retry_after: str | None
+) -> None:
+    # Given a number for which Pinpoint reports a delivery status other than SUCCESSFUL
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": number})
+    # Then the documented status, as problem+json that names the delivery status
+    body = assert_problem(result, http)
+    assert body["deliveryStatus"] == status
+    assert body["referenceId"]
+    assert result.headers.get("Retry-After") == retry_after
+    # and one OtpDelivery metric with that status, a warning log with the masked number
+    assert delivery_metrics(result) == [status]
+    [log] = result.telemetry.logs_with("otp not delivered")
+    assert log["level"] == "WARNING"
+    assert log["deliveryStatus"] == status
+    assert log["phoneNumber"] == f"+1********{number[-2:]}"
+    assert log["statusCode"] is not None
+    # and nothing reached a phone
+    assert pinpoint_endpoint.emulator.outbox() == []
+    assert_no_secrets(result, number)
+
+
+@pytest.mark.parametrize(
+    ("number", "error_code", "http", "retry_after"),
+    [
+        ("+12065550129", "TooManyRequestsException", 429, "5"),
+        ("+12065550150", "InternalServerErrorException", 503, "10"),
+    ],
+)
+def test_pinpoint_exceptions_are_retried_then_mapped(
+    invoke: Invoke, pinpoint_endpoint: Any, number: str, error_code: str, http: int, retry_after: str
+) -> None:
+    # Given a number for which Pinpoint refuses every call with a retryable exception
+    pinpoint_endpoint.emulator.clear_calls()
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": number})
+    # Then the adapter tried the bounded number of times (3), then answered the documented status
+    assert len(pinpoint_endpoint.emulator.calls()) == 3
+    body = assert_problem(result, http)
+    assert body["errorCode"] == error_code
+    assert result.headers["Retry-After"] == retry_after
+    # and the failure is counted by error code, with no delivery metric
+    assert [m["dimensions"]["ErrorCode"] for m in result.telemetry.metric_values("OtpUpstreamError")] == [
+        error_code
+    ]
+    assert delivery_metrics(result) == []
+    assert_no_secrets(result, number)
+
+
+def test_an_unknown_application_is_a_deployment_fault(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any
+) -> None:
+    # Given a function configured with an application id that does not exist
+    from otp import wiring
+
+    monkeypatch.setenv("PINPOINT_APPLICATION_ID", "0123456789abcdef0123456789abcdef")
+    wiring.reset()
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then 500 (not the caller's fault), logged as an error and counted for the alarm, not retried
+    body = assert_problem(result, 500)
+    assert body["errorCode"] == "NotFoundException"
+    [log] = result.telemetry.logs_with("pinpoint call failed")
+    assert log["level"] == "ERROR"
+    assert [m["dimensions"]["ErrorCode"] for m in result.telemetry.metric_values("OtpUpstreamError")] == [
+        "NotFoundException"
+    ]
+    assert pinpoint_endpoint.emulator.outbox() == []
+
+
+def test_a_request_pinpoint_calls_bad_is_a_400_logged_as_our_error(invoke: Invoke) -> None:
+    # Given a language tag that is well formed but that Pinpoint does not support
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "language": "xx-XX"})
+    # Then Pinpoint's BadRequest becomes a 400, logged as an error (it means this service sent it)
+    body = assert_problem(result, 400)
+    assert body["errorCode"] == "BadRequestException"
+    [log] = result.telemetry.logs_with("pinpoint call failed")
+    assert log["level"] == "ERROR"
+
+
+def test_a_send_that_times_out_is_not_retried_and_answers_504(invoke: Invoke, pinpoint_endpoint: Any) -> None:
+    # Given the slow number, which Pinpoint answers only after the function's read timeout (1 s here)
+    pinpoint_endpoint.emulator.clear_calls()
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": "+12065550198"})
+    # Then 504 saying the SMS may have been sent, after a single call: a retry could text twice
+    body = assert_problem(result, 504)
+    assert body["errorCode"] == "Timeout"
+    assert "may have been sent" in body["detail"]
+    assert len(pinpoint_endpoint.emulator.calls()) == 1
+    assert [m["dimensions"]["ErrorCode"] for m in result.telemetry.metric_values("OtpUpstreamError")] == [
+        "Timeout"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"phoneNumber": "2065550100"}, "phoneNumber"),
+        ({"phoneNumber": "+12065550100", "extra": 1}, "extra"),
+        ({}, "phoneNumber"),
+        ({"phoneNumber": "+12065550100", "referenceId": "has space"}, "referenceId"),
+        ({"phoneNumber": "+12065550100", "language": "english"}, "language"),
+        ({"phoneNumber": 12065550100}, "phoneNumber"),
+    ],
+)
+def test_invalid_bodies_are_400_problems_naming_the_field(
+    invoke: Invoke, pinpoint_endpoint: Any, body: dict[str, Any], field: str
+) -> None:
+    # Given a body that breaks the schema
+    # When it is posted
+    result = invoke("POST", "/otp", body)
+    # Then 400 problem+json naming the field, an OtpRejected metric, and no call to Pinpoint
+    problem = assert_problem(result, 400)
+    assert field in problem["detail"]
+    assert [m["dimensions"]["Reason"] for m in result.telemetry.metric_values("OtpRejected")] == [
+        "INVALID_REQUEST"
+    ]
+    assert pinpoint_endpoint.emulator.outbox() == []
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("+12005550100", "INVALID_PHONE_NUMBER"),  # area code 200 does not exist
+        ("+33612345678", "COUNTRY_NOT_ALLOWED"),
+    ],
+)
+def test_numbers_that_fail_domain_rules_are_refused_before_pinpoint(
+    invoke: Invoke, pinpoint_endpoint: Any, number: str, reason: str
+) -> None:
+    # Given a well-formed number that is invalid, or of a country this deployment does not serve
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": number})
+    # Then 400 with the field named, the refusal counted by reason, nothing sent, the number not echoed
+    problem = assert_problem(result, 400)
+    assert problem["field"] == "phoneNumber"
+    assert [m["dimensions"]["Reason"] for m in result.telemetry.metric_values("OtpRejected")] == [reason]
+    assert pinpoint_endpoint.emulator.outbox() == []
+    assert_no_secrets(result, number)
+
+
+def test_malformed_json_is_a_400_problem(invoke: Invoke) -> None:
+    result = invoke("POST", "/otp", "{not json")
+    assert_problem(result, 400)
+
+
+def test_unknown_routes_are_404_problems(invoke: Invoke) -> None:
+    result = invoke("POST", "/otp/resend", {"phoneNumber": PHONE})
+    assert_problem(result, 404)

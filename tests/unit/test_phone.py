@@ -1,0 +1,98 @@
+"""Phone-number validation and masking, with numbers of several countries."""
+
+from __future__ import annotations
+
+import pytest
+
+from otp.domain.errors import PhoneNumberRejected
+from otp.domain.phone import mask_unvalidated, parse_phone_number
+from otp.domain.reasons import RejectReason
+
+ALLOWED = frozenset({"US", "CA", "GB", "DE", "IN", "BR", "JP"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "country_code"),
+    [
+        ("+12065550100", "US", 1),
+        ("+14165550123", "CA", 1),
+        ("+447400123456", "GB", 44),
+        ("+4915123456789", "DE", 49),
+        ("+919876543210", "IN", 91),
+        ("+5511987654321", "BR", 55),
+        ("+819012345678", "JP", 81),
+    ],
+)
+def test_valid_numbers_of_allowed_countries_are_accepted(raw: str, region: str, country_code: int) -> None:
+    # Given a valid E.164 number of an allowed country
+    # When it is parsed
+    number = parse_phone_number(raw, ALLOWED)
+    # Then its region and country code are known and the text is kept as given
+    assert (number.e164, number.region, number.country_code) == (raw, region, country_code)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "12065550100",  # no plus
+        "+1 206 555 0100",  # spaces
+        "+1-206-555-0100",  # punctuation
+        "+0123456789",  # country code cannot start with 0
+        "+1206555010012345",  # longer than 15 digits
+        "+12065550100\n",  # trailing newline
+        "+1" + "".join(chr(0xFF10 + int(d)) for d in "2065550100"),  # full-width digits
+        "tel:+12065550100",
+    ],
+)
+def test_malformed_numbers_are_rejected_as_invalid(raw: str) -> None:
+    # Given text that is not strict E.164
+    # When it is parsed
+    with pytest.raises(PhoneNumberRejected) as caught:
+        parse_phone_number(raw, ALLOWED)
+    # Then the reason says invalid number and the message does not echo the input
+    assert caught.value.reason == RejectReason.INVALID_PHONE_NUMBER
+    assert caught.value.field == "phoneNumber"
+    if raw:
+        assert raw not in str(caught.value)
+
+
+@pytest.mark.parametrize("raw", ["+12005550100", "+447700900123", "+9991234567"])
+def test_well_formed_but_invalid_numbers_are_rejected(raw: str) -> None:
+    # Given E.164 text that libphonenumber does not consider a valid number
+    # When / Then
+    with pytest.raises(PhoneNumberRejected) as caught:
+        parse_phone_number(raw, ALLOWED)
+    assert caught.value.reason == RejectReason.INVALID_PHONE_NUMBER
+
+
+def test_numbers_of_other_countries_are_refused_with_their_country() -> None:
+    # Given a valid French mobile number and a deployment that does not send to France
+    # When / Then
+    with pytest.raises(PhoneNumberRejected) as caught:
+        parse_phone_number("+33612345678", ALLOWED)
+    assert caught.value.reason == RejectReason.COUNTRY_NOT_ALLOWED
+    assert "FR" in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("+12065550100", "+1********00"),
+        ("+447400123456", "+44********56"),
+        ("+919876543210", "+91********10"),
+    ],
+)
+def test_masking_keeps_only_country_code_and_last_two_digits(raw: str, masked: str) -> None:
+    # Given a validated number
+    number = parse_phone_number(raw, ALLOWED)
+    # When it is masked / Then only the country code and the last two digits remain
+    assert number.masked == masked
+    assert len(number.masked) == len(raw)
+
+
+def test_unvalidated_text_is_masked_without_revealing_the_middle() -> None:
+    # Given text that failed validation but may still be someone's number
+    # When / Then it is masked to its first and last two digits
+    assert mask_unvalidated("+1 (206) 555-0100") == "+1********00"
+    assert mask_unvalidated("12") == "**"
