@@ -1,0 +1,87 @@
+"""Cognito: a user pool whose users sign in with their phone number and an SMS code (CUSTOM_AUTH)."""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_cognito as cognito
+from constructs import Construct
+
+from infra.config import OtpConfig
+from infra.functions import OtpFunctions
+
+
+class OtpAuth(Construct):
+    """User pool with the Define / Create / Verify Auth Challenge triggers and an app client."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, config: OtpConfig, functions: OtpFunctions
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=f"{Stack.of(self).stack_name}-otp",
+            sign_in_aliases=cognito.SignInAliases(phone=True),
+            standard_attributes=cognito.StandardAttributes(
+                phone_number=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            # Users are created by the integrator's backend (AdminCreateUser) with a verified phone number:
+            # open self-sign-up would let anyone register arbitrary numbers and make this pool text them.
+            self_sign_up_enabled=False,
+            # Cognito's own SMS (verification, MFA, recovery) would go through SNS with a second role and
+            # a second SMS bill; every SMS here goes through Pinpoint from the Create Auth Challenge trigger.
+            auto_verify=cognito.AutoVerifiedAttrs(email=False, phone=False),
+            enable_sms_role=False,
+            mfa=cognito.Mfa.OFF,
+            account_recovery=cognito.AccountRecovery.NONE,
+            # Passwords are not used to sign in, but Cognito still stores one per user: make it strong.
+            password_policy=cognito.PasswordPolicy(
+                min_length=14,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(1),
+            ),
+            feature_plan=cognito.FeaturePlan.LITE,
+            lambda_triggers=cognito.UserPoolTriggers(
+                define_auth_challenge=functions.define_auth_challenge,
+                create_auth_challenge=functions.create_auth_challenge,
+                verify_auth_challenge_response=functions.verify_auth_challenge,
+            ),
+            removal_policy=RemovalPolicy.RETAIN,  # the users are data: `cdk destroy` keeps the pool
+        )
+        self.client = self.user_pool.add_client(
+            "AppClient",
+            user_pool_client_name="otp-custom-auth",
+            auth_flows=cognito.AuthFlow(custom=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+            generate_secret=False,  # a public client (mobile / single-page apps)
+            prevent_user_existence_errors=True,
+            disable_o_auth=True,
+            # The challenge session must outlive the code, or the user cannot answer it (Cognito: 3-15 min).
+            auth_session_validity=Duration.minutes(min(max(config.validity_minutes, 3), 15)),
+            enable_token_revocation=True,
+        )
+        Validations.of(self.user_pool).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-COG2",
+                reason="Sign-in is passwordless: the possession factor is the SMS one-time password sent "
+                "by the custom-auth challenge. Cognito MFA applies to password sign-in and would send a "
+                "second SMS through SNS.",
+            ),
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-COG8",
+                reason="The Plus plan (threat protection) adds about USD 0.02 per monthly active user; "
+                "the Lite plan supports the custom-auth triggers this pool needs, and SMS abuse is limited "
+                "by the OTP service's own throttling and per-number limits. Set feature_plan to PLUS here "
+                "to add threat protection.",
+            ),
+        )
+
+    @property
+    def user_pool_id(self) -> str:
+        return self.user_pool.user_pool_id
+
+    @property
+    def client_id(self) -> str:
+        return self.client.user_pool_client_id

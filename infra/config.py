@@ -1,0 +1,281 @@
+"""The deployment configuration: cdk.json context key ``otp``, typed and validated.
+
+Sources, later ones win:
+
+1. the ``otp`` object in cdk.json (the documented defaults live in this module, not there);
+2. ``-c otp='{"brandName": "Acme"}'`` (a JSON object as a string);
+3. ``-c otp.brandName=Acme`` (one flat key per value: the CLI passes these as strings).
+
+Every problem is reported at once, each naming the key, the value and what is allowed, so that
+``cdk synth`` stops with a message the user can act on instead of a stack trace or a failed deploy.
+
+To add a key (e.g. the abuse-protection limits): add a field to :class:`OtpConfig`, a ``_Key`` entry in
+``_KEYS`` with its parser, and a row in the README's deploy table.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import phonenumbers
+
+CONTEXT_KEY: Final = "otp"
+
+ApiAuth = Literal["iam", "apiKey"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+#: Retention periods CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS: Final = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+#: The example values cdk.json ships with, so that a clean clone synthesizes. They cannot send an SMS.
+EXAMPLE_BRAND_NAME: Final = "ExampleCo"
+EXAMPLE_ORIGINATION_IDENTITY: Final = "+18885550100"
+
+E164_PATTERN: Final = r"^\+[1-9][0-9]{6,14}$"
+LANGUAGE_PATTERN: Final = r"^[a-z]{2}(-[A-Z]{2})?$"
+# A sender ID: 1-11 letters, digits or hyphens with at least one letter (an all-digit one is a short code).
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9-]{1,11}$")
+_SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
+# End User Messaging ids: phone-<32 hex>, pool-<32 hex>, senderid-... ; or the ARN of one of them.
+_EUM_ID = re.compile(r"^(phone|pool|senderid)-[0-9A-Za-z]{8,64}$")
+_ARN = re.compile(r"^arn:aws[a-z-]*:(sms-voice|mobiletargeting):[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9/_.:+-]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DLT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
+_LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """One or more configuration values are invalid; ``problems`` lists one message per key."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"Invalid configuration (cdk.json context '{CONTEXT_KEY}' or -c):\n{lines}")
+
+
+class _Invalid(ValueError):
+    """Raised by a parser: the text says what is allowed."""
+
+
+@dataclass(frozen=True)
+class OtpConfig:
+    """Validated configuration. Attribute names are the snake_case of the context keys."""
+
+    brand_name: str
+    origination_identity: str
+    code_length: int = 6
+    validity_minutes: int = 5
+    allowed_attempts: int = 3
+    allowed_countries: tuple[str, ...] = ("US", "CA", "GB")
+    language: str = "en-US"
+    entity_id: str | None = None
+    template_id: str | None = None
+    api_auth: ApiAuth = "iam"
+    throttle_rate_limit: int = 10
+    throttle_burst_limit: int = 20
+    log_retention_days: int = 30
+    log_level: LogLevel = "INFO"
+    alarm_email: str | None = None
+
+    @property
+    def uses_example_origination(self) -> bool:
+        """True while cdk.json's example values are in use: such a stack deploys but sends no SMS."""
+        return (
+            self.origination_identity == EXAMPLE_ORIGINATION_IDENTITY or self.brand_name == EXAMPLE_BRAND_NAME
+        )
+
+    @property
+    def sender_id(self) -> str | None:
+        """The SMS channel's SenderId when the origination identity is an alphanumeric sender ID."""
+        return self.origination_identity if _SENDER_ID.match(self.origination_identity) else None
+
+    @property
+    def short_code(self) -> str | None:
+        """The SMS channel's ShortCode when the origination identity is a short code."""
+        return self.origination_identity if _SHORT_CODE.match(self.origination_identity) else None
+
+
+# --------------------------------------------------------------------------------------------- parsers
+
+
+def _int_in(low: int, high: int) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        allowed = f"an integer from {low} to {high}"
+        if isinstance(value, bool):
+            raise _Invalid(allowed)
+        if isinstance(value, str) and re.fullmatch(r"\s*[0-9]+\s*", value):
+            value = int(value)
+        if not isinstance(value, int) or not low <= value <= high:
+            raise _Invalid(allowed)
+        return value
+
+    return parse
+
+
+def _text(pattern: re.Pattern[str], allowed: str) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise _Invalid(allowed)
+        return value
+
+    return parse
+
+
+def _optional(parse: Callable[[object], str]) -> Callable[[object], str | None]:
+    def parse_optional(value: object) -> str | None:
+        if value is None or value == "":
+            return None
+        return parse(value)
+
+    return parse_optional
+
+
+def _brand_name(value: object) -> str:
+    allowed = "1 to 20 printable characters, no leading or trailing space"
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= 20
+        or value != value.strip()
+        or not value.isprintable()
+    ):
+        raise _Invalid(allowed)
+    return value
+
+
+def _origination_identity(value: object) -> str:
+    allowed = (
+        "an E.164 phone number (+12065550100), a sender ID (1-11 letters/digits, at least one letter), "
+        "a short code (3-8 digits), an End User Messaging phone/pool/sender id (phone-…, pool-…) "
+        "or the ARN of one of them"
+    )
+    if isinstance(value, str) and any(
+        p.match(value) for p in (re.compile(E164_PATTERN), _SENDER_ID, _SHORT_CODE, _EUM_ID, _ARN)
+    ):
+        return value
+    raise _Invalid(allowed)
+
+
+def _countries(value: object) -> tuple[str, ...]:
+    allowed = 'a non-empty list of ISO 3166-1 alpha-2 region codes with phone numbers, e.g. ["US", "CA"]'
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        items = json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",")]
+    if not isinstance(items, list | tuple) or not items:
+        raise _Invalid(allowed)
+    codes: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or item.upper() not in phonenumbers.SUPPORTED_REGIONS:
+            raise _Invalid(f"{allowed}; {item!r} is not one")
+        if item.upper() not in codes:
+            codes.append(item.upper())
+    return tuple(codes)
+
+
+def _api_auth(value: object) -> ApiAuth:
+    if value == "iam":
+        return "iam"
+    if value == "apiKey":
+        return "apiKey"
+    raise _Invalid('"iam" (SigV4, the default) or "apiKey" (API key + usage plan)')
+
+
+def _log_level(value: object) -> LogLevel:
+    if isinstance(value, str):
+        for level in _LOG_LEVELS:
+            if value.upper() == level:
+                return level
+    raise _Invalid("one of " + ", ".join(_LOG_LEVELS))
+
+
+def _retention(value: object) -> int:
+    allowed = "a CloudWatch Logs retention in days: " + ", ".join(str(d) for d in LOG_RETENTION_DAYS)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, bool) or value not in LOG_RETENTION_DAYS:
+        raise _Invalid(allowed)
+    assert isinstance(value, int)
+    return value
+
+
+@dataclass(frozen=True)
+class _Key:
+    name: str  # the context key (camelCase)
+    attribute: str  # the OtpConfig field
+    parse: Callable[[object], Any]
+    required: bool = False
+
+
+_KEYS: Final = (
+    _Key("brandName", "brand_name", _brand_name, required=True),
+    _Key("originationIdentity", "origination_identity", _origination_identity, required=True),
+    _Key("codeLength", "code_length", _int_in(5, 8)),
+    _Key("validityMinutes", "validity_minutes", _int_in(5, 60)),
+    _Key("allowedAttempts", "allowed_attempts", _int_in(1, 5)),
+    _Key("allowedCountries", "allowed_countries", _countries),
+    _Key("language", "language", _text(re.compile(LANGUAGE_PATTERN), "a language tag like en or en-US")),
+    _Key("entityId", "entity_id", _optional(_text(_DLT_ID, "1-64 letters, digits, '_' or '-'"))),
+    _Key("templateId", "template_id", _optional(_text(_DLT_ID, "1-64 letters, digits, '_' or '-'"))),
+    _Key("apiAuth", "api_auth", _api_auth),
+    _Key("throttleRateLimit", "throttle_rate_limit", _int_in(1, 10_000)),
+    _Key("throttleBurstLimit", "throttle_burst_limit", _int_in(1, 5_000)),
+    _Key("logRetentionDays", "log_retention_days", _retention),
+    _Key("logLevel", "log_level", _log_level),
+    _Key("alarmEmail", "alarm_email", _optional(_text(_EMAIL, "an e-mail address"))),
+)
+KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
+
+
+def _show(value: object) -> str:
+    return json.dumps(value) if isinstance(value, str | int | float | bool | list | dict) else repr(value)
+
+
+def _merge_sources(context: Mapping[str, Any]) -> tuple[dict[str, object], list[str]]:
+    """Merge the ``otp`` object and the flat ``otp.<key>`` context entries."""
+    problems: list[str] = []
+    merged: dict[str, object] = {}
+    base = context.get(CONTEXT_KEY)
+    if isinstance(base, str):  # -c otp='{"brandName": ...}'
+        try:
+            base = json.loads(base)
+        except json.JSONDecodeError:
+            problems.append(f"{CONTEXT_KEY} = {base!r} is invalid: must be a JSON object")
+            base = None
+    if isinstance(base, Mapping):
+        merged.update(base)
+    elif base is not None:
+        problems.append(f"{CONTEXT_KEY} = {_show(base)} is invalid: must be a JSON object")
+    prefix = CONTEXT_KEY + "."
+    for key, value in context.items():
+        if key.startswith(prefix):
+            merged[key[len(prefix) :]] = value
+    return merged, problems
+
+
+def load_config(context: Mapping[str, Any]) -> OtpConfig:
+    """Build the configuration from CDK context, or raise :class:`ConfigError` listing every problem."""
+    raw, problems = _merge_sources(context)
+    values: dict[str, Any] = {}
+    for key in _KEYS:
+        if key.name not in raw or raw[key.name] is None:
+            if key.required:
+                problems.append(f"{CONTEXT_KEY}.{key.name} is required")
+            continue
+        value = raw[key.name]
+        try:
+            values[key.attribute] = key.parse(value)
+        except (_Invalid, json.JSONDecodeError) as exc:
+            problems.append(f"{CONTEXT_KEY}.{key.name} = {_show(value)} is invalid: must be {exc}")
+    for name in sorted(set(raw) - set(KNOWN_KEYS)):
+        problems.append(
+            f"{CONTEXT_KEY}.{name} = {_show(raw[name])} is not a known key (known: {', '.join(KNOWN_KEYS)})"
+        )
+    if problems:
+        raise ConfigError(problems)
+    return OtpConfig(**values)

@@ -1,0 +1,246 @@
+"""The four Lambda functions: the API handler and the three Cognito custom-auth triggers.
+
+All share one asset (``lambda/``, bundled without Docker by :mod:`infra.bundling`), one runtime and one
+architecture. Each has its own IAM role holding only what that handler calls, and its own log group with
+a retention period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bundling import LocalPipBundling, bundling_options
+from infra.config import OtpConfig
+from infra.metric_contract import load_metric_contract
+
+ASSET_DIR: Final = Path(__file__).resolve().parent.parent / "lambda"
+#: Newest Python runtime that both Lambda and Powertools for AWS Lambda (3.37) support.
+RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
+#: Graviton: ~20 % cheaper per GB-second than x86_64, and every compiled dependency ships aarch64 wheels.
+ARCHITECTURE: Final = lambda_.Architecture.ARM_64
+MEMORY_MB: Final = 256
+
+SEND_OTP: Final = "mobiletargeting:SendOTPMessage"
+VERIFY_OTP: Final = "mobiletargeting:VerifyOTPMessage"
+
+
+@dataclass(frozen=True)
+class PinpointBudget:
+    """Timeouts of the Pinpoint client (read by ``otp.settings``) and the function timeout around them."""
+
+    connect_timeout_s: int
+    read_timeout_s: int
+    max_attempts: int
+    function_timeout_s: int
+    #: Upper bound of the adapter's jittered backoff over all retries.
+    backoff_allowance_s: float
+
+    @property
+    def worst_case_s(self) -> float:
+        return self.max_attempts * self.connect_timeout_s + self.read_timeout_s + self.backoff_allowance_s
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "PINPOINT_CONNECT_TIMEOUT": str(self.connect_timeout_s),
+            "PINPOINT_READ_TIMEOUT": str(self.read_timeout_s),
+            "PINPOINT_MAX_ATTEMPTS": str(self.max_attempts),
+        }
+
+
+# API Gateway gives an integration at most 29 s. The adapter retries only calls that certainly sent
+# nothing (throttled, 5xx, connection failure): 3 x 2 s connect + one 10 s read + <= 1.5 s backoff = 17.5 s,
+# inside a 20 s function timeout, inside 29 s.
+API_BUDGET: Final = PinpointBudget(
+    connect_timeout_s=2, read_timeout_s=10, max_attempts=3, function_timeout_s=20, backoff_allowance_s=1.5
+)
+# Cognito waits 5 s for a trigger and then retries it (up to 3 times in all). A longer function timeout
+# would only let an abandoned invocation keep running - and maybe send a second SMS while Cognito's retry
+# sends another - so the timeout is 5 s and one 1 s connect + 3 s read attempt fits inside it.
+TRIGGER_BUDGET: Final = PinpointBudget(
+    connect_timeout_s=1, read_timeout_s=3, max_attempts=1, function_timeout_s=5, backoff_allowance_s=0
+)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    id: str
+    handler: str
+    description: str
+    actions: tuple[str, ...]
+    budget: PinpointBudget
+
+
+API: Final = _Spec(
+    "Api", "otp.handlers.api.lambda_handler", "POST /otp and /otp/verify", (SEND_OTP, VERIFY_OTP), API_BUDGET
+)
+DEFINE: Final = _Spec(
+    "DefineAuthChallenge",
+    "otp.handlers.cognito.define_auth_challenge",
+    "Cognito Define Auth Challenge trigger",
+    (),
+    TRIGGER_BUDGET,
+)
+CREATE: Final = _Spec(
+    "CreateAuthChallenge",
+    "otp.handlers.cognito.create_auth_challenge",
+    "Cognito Create Auth Challenge trigger: sends the code",
+    (SEND_OTP,),
+    TRIGGER_BUDGET,
+)
+VERIFY: Final = _Spec(
+    "VerifyAuthChallenge",
+    "otp.handlers.cognito.verify_auth_challenge",
+    "Cognito Verify Auth Challenge trigger: checks the code",
+    (VERIFY_OTP,),
+    TRIGGER_BUDGET,
+)
+
+
+def otp_environment(config: OtpConfig, application_id: str) -> dict[str, str]:
+    """The variables ``otp.settings`` reads (docs/architecture.md), from the validated config."""
+    metrics = load_metric_contract()
+    env = {
+        "PINPOINT_APPLICATION_ID": application_id,
+        "OTP_BRAND_NAME": config.brand_name,
+        "OTP_ORIGINATION_IDENTITY": config.origination_identity,
+        "OTP_CODE_LENGTH": str(config.code_length),
+        "OTP_VALIDITY_MINUTES": str(config.validity_minutes),
+        "OTP_ALLOWED_ATTEMPTS": str(config.allowed_attempts),
+        "OTP_ALLOWED_COUNTRIES": ",".join(config.allowed_countries),
+        "OTP_LANGUAGE": config.language,
+        "POWERTOOLS_SERVICE_NAME": metrics.service,
+        "POWERTOOLS_METRICS_NAMESPACE": metrics.namespace,
+        "POWERTOOLS_LOG_LEVEL": config.log_level,
+    }
+    if config.entity_id:
+        env["OTP_ENTITY_ID"] = config.entity_id
+    if config.template_id:
+        env["OTP_TEMPLATE_ID"] = config.template_id
+    return env
+
+
+class OtpFunctions(Construct):
+    """The API function and the Cognito triggers, each with its own least-privilege role."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OtpConfig,
+        application_id: str,
+        application_arn: str,
+        code: lambda_.Code | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._config = config
+        self._application_arn = application_arn
+        self.code = code or lambda_.Code.from_asset(
+            str(ASSET_DIR),
+            exclude=["**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache", "tests"],
+            bundling=bundling_options(
+                LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE),
+                RUNTIME,
+            ),
+        )
+        self.environment = otp_environment(config, application_id)
+        self.api = self._function(API)
+        self.define_auth_challenge = self._function(DEFINE)
+        self.create_auth_challenge = self._function(CREATE)
+        self.verify_auth_challenge = self._function(VERIFY)
+
+    @property
+    def all(self) -> tuple[lambda_.Function, ...]:
+        return (self.api, self.define_auth_challenge, self.create_auth_challenge, self.verify_auth_challenge)
+
+    @property
+    def pinpoint_callers(self) -> tuple[lambda_.Function, ...]:
+        """The functions that call Pinpoint (they get the Pinpoint timeout variables)."""
+        return (self.api, self.create_auth_challenge, self.verify_auth_challenge)
+
+    def add_environment(self, key: str, value: str) -> None:
+        """Set a variable on every function (for constructs added later, e.g. a table name)."""
+        for function in self.all:
+            function.add_environment(key, value)
+
+    def _pinpoint_resources(self, action: str) -> list[str]:
+        # The Service Authorization Reference lists the `apps` resource (apps/<id>); Pinpoint's developer
+        # guide gives apps/<id>/otp and apps/<id>/verify-otp. Both exact ARNs are granted, so the policy
+        # works whichever the service evaluates, without a wildcard and without reaching another app.
+        suffix = "otp" if action == SEND_OTP else "verify-otp"
+        return [self._application_arn, f"{self._application_arn}/{suffix}"]
+
+    def _function(self, spec: _Spec) -> lambda_.Function:
+        scope = Construct(self, spec.id)
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=log_retention(self._config.log_retention_days),
+            # Kept after `cdk destroy` for audits; the retention period still ages the events out.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{Stack.of(self).stack_name} {spec.id}: logs, X-Ray and only its own Pinpoint calls",
+        )
+        # Instead of the AWSLambdaBasicExecutionRole managed policy (logs:* on every group): this group only.
+        log_group.grant_write(role)
+        for action in spec.actions:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[action], resources=self._pinpoint_resources(action))
+            )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason="Only the statement CDK adds for active X-Ray tracing: xray:PutTraceSegments and "
+                "xray:PutTelemetryRecords support no resource-level permissions, so Resource must be *. "
+                "Every other statement names this function's log group or this Pinpoint application.",
+            )
+        )
+        environment = dict(self.environment)
+        if spec.actions:
+            environment.update(spec.budget.environment())
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=spec.description,
+            code=self.code,
+            handler=spec.handler,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=MEMORY_MB,
+            timeout=Duration.seconds(spec.budget.function_timeout_s),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            role=role,
+            environment=environment,
+        )
+        # CDK makes the function DependsOn its role *and* the role's DefaultPolicy, so that the policy
+        # exists before the function can run; cfn-lint W3005 flags the role half as redundant with the
+        # GetAtt. Harmless, and CDK's to decide.
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+        return function
+
+
+def log_retention(days: int) -> logs.RetentionDays:
+    """The RetentionDays member for a validated number of days (also used for the API's access logs)."""
+    names = {
+        1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+        60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+        365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS",
+        1096: "THREE_YEARS", 1827: "FIVE_YEARS", 2192: "SIX_YEARS", 2557: "SEVEN_YEARS",
+        2922: "EIGHT_YEARS", 3288: "NINE_YEARS", 3653: "TEN_YEARS",
+    }  # fmt: skip
+    return logs.RetentionDays[names[days]]

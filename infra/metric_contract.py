@@ -1,0 +1,80 @@
+"""The metric names the Lambda code emits, read from the code's own module.
+
+``lambda/otp/metric_names.py`` is the single source of truth; it is dependency-free, so it is loaded by
+file path (``lambda`` is a Python keyword and ``otp`` is not on the CDK app's import path). If a name
+is renamed or removed there, synthesis fails here instead of producing alarms on metrics nobody emits.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+METRIC_NAMES_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "metric_names.py"
+
+
+@dataclass(frozen=True)
+class MetricContract:
+    namespace: str
+    service: str
+    dim_service: str
+    otp_delivery: str
+    otp_verification: str
+    otp_rejected: str
+    otp_upstream_error: str
+    dim_delivery_status: str
+    dim_result: str
+    dim_reason: str
+    dim_error_code: str
+    delivery_statuses: tuple[str, ...]
+    verification_results: tuple[str, ...]
+    #: ErrorCode values that mean this deployment is wrong (bad request, missing app, missing permission).
+    deployment_fault_codes: tuple[str, ...]
+
+
+def _str(module: object, name: str, default: str | None = None) -> str:
+    value = getattr(module, name, default)
+    if not isinstance(value, str) or not value:
+        raise RuntimeError(f"{METRIC_NAMES_FILE}: {name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _strs(module: object, name: str, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    value = getattr(module, name, default)
+    if not isinstance(value, tuple) or not value or not all(isinstance(v, str) and v for v in value):
+        raise RuntimeError(f"{METRIC_NAMES_FILE}: {name} must be a non-empty tuple of strings, got {value!r}")
+    return value
+
+
+@cache
+def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
+    spec = importlib.util.spec_from_file_location("_otp_metric_names", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load the metric names from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return MetricContract(
+        namespace=_str(module, "NAMESPACE"),
+        service=_str(module, "SERVICE"),
+        # Powertools names the service dimension "service"; older versions of the module do not export it.
+        dim_service=_str(module, "DIM_SERVICE", "service"),
+        otp_delivery=_str(module, "OTP_DELIVERY"),
+        otp_verification=_str(module, "OTP_VERIFICATION"),
+        otp_rejected=_str(module, "OTP_REJECTED"),
+        otp_upstream_error=_str(module, "OTP_UPSTREAM_ERROR"),
+        dim_delivery_status=_str(module, "DIM_DELIVERY_STATUS"),
+        dim_result=_str(module, "DIM_RESULT"),
+        dim_reason=_str(module, "DIM_REASON"),
+        dim_error_code=_str(module, "DIM_ERROR_CODE"),
+        delivery_statuses=_strs(module, "DELIVERY_STATUSES"),
+        verification_results=_strs(module, "VERIFICATION_RESULTS", ("VALID", "INVALID")),
+        # otp/observability.py logs these as errors; the module may export them to keep the alarm in step.
+        deployment_fault_codes=_strs(
+            module,
+            "DEPLOYMENT_FAULT_ERROR_CODES",
+            ("BadRequestException", "NotFoundException", "ForbiddenException", "MethodNotAllowedException"),
+        ),
+    )

@@ -1,0 +1,74 @@
+"""The one stack: messaging, functions, API, Cognito and monitoring, wired together."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Annotations, CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import OtpApi
+from infra.auth import OtpAuth
+from infra.config import OtpConfig
+from infra.functions import OtpFunctions
+from infra.messaging import Messaging
+from infra.monitoring import OtpMonitoring
+
+
+class OtpStack(Stack):
+    """Environment-agnostic: no account or region lookups, so synthesis needs no AWS credentials.
+
+    New concerns (e.g. the abuse-protection table and WAF of issue 6) are added as constructs here:
+    ``self.functions.add_environment`` / ``.all`` and the functions' roles give them what they need.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        self.messaging = Messaging(self, "Messaging", config=config, app_name=f"{self.stack_name}-otp")
+        self.functions = OtpFunctions(
+            self,
+            "Functions",
+            config=config,
+            application_id=self.messaging.application_id,
+            application_arn=self.messaging.application_arn,
+        )
+        self.api = OtpApi(self, "Api", config=config, handler=self.functions.api)
+        self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
+        self.monitoring = OtpMonitoring(
+            self, "Monitoring", config=config, functions=self.functions, api=self.api
+        )
+
+        CfnOutput(
+            self, "ApiUrl", value=self.api.url, description="Base URL: POST {ApiUrl}otp, {ApiUrl}otp/verify"
+        )
+        CfnOutput(self, "UserPoolId", value=self.auth.user_pool_id, description="Cognito user pool id")
+        CfnOutput(
+            self, "UserPoolClientId", value=self.auth.client_id, description="CUSTOM_AUTH app client id"
+        )
+        CfnOutput(
+            self,
+            "PinpointApplicationId",
+            value=self.messaging.application_id,
+            description="Pinpoint (End User Messaging) application id",
+        )
+        CfnOutput(
+            self, "DashboardUrl", value=self.monitoring.dashboard_url, description="CloudWatch dashboard"
+        )
+        if self.api.api_key is not None:
+            CfnOutput(
+                self,
+                "ApiKeyId",
+                value=self.api.api_key.key_id,
+                description="aws apigateway get-api-key --include-value --api-key <this id>",
+            )
+        if self.monitoring.topic is not None:
+            CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+
+        if config.uses_example_origination:
+            Annotations.of(self).add_warning_v2(
+                "otp:ExampleConfiguration",
+                "otp.brandName / otp.originationIdentity are cdk.json's example values: the stack deploys, "
+                "but no SMS can be sent. Deploy with -c otp.brandName=<brand> -c "
+                "otp.originationIdentity=<your End User Messaging number, sender ID or pool>.",
+            )
