@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from functools import lru_cache
 
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
+from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client, idempotency_store
+from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
+from otp.domain.ports import SendGuard, VerifyGuard
+from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
-from otp.observability import PowertoolsObserver
+from otp.observability import PowertoolsObserver, logger
 from otp.settings import Settings, get_settings
+
+# What the per-number limits take as "now" (epoch seconds). The sandbox may point it at its own clock.
+limits_clock: Callable[[], float] = time.time
 
 
 def policy_from(settings: Settings) -> OtpPolicy:
@@ -37,16 +48,69 @@ def otp_service() -> OtpService:
         settings.application_id,
         max_attempts=settings.max_attempts,
     )
+    limiter = limiter_for(settings)
     return OtpService(
         gateway=gateway,
         policy=policy_from(settings),
         allowed_countries=settings.allowed_countries,
         observer=otp_observer(),
+        send_guards=send_guards(settings, limiter),
+        verify_guards=verify_guards(settings, limiter),
     )
+
+
+def limiter_for(settings: Settings) -> SlidingWindowLimiter | None:
+    if settings.table_name is None:
+        # Settings refuse this inside Lambda; here it can only be a local run without the sandbox.
+        logger.warning("abuse protection is off: OTP_TABLE_NAME is not set (per-number limits not enforced)")
+        return None
+    ledger = DynamoDbLimitLedger(dynamodb_client(), settings.table_name)
+    return SlidingWindowLimiter(ledger, clock=lambda: limits_clock())
+
+
+def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[SendGuard, ...]:
+    """Screening first (a refused number must not use up quota), then the per-number limits."""
+    screen = NumberScreen(
+        ScreeningPolicy(
+            allow_toll_free=settings.allow_toll_free,
+            allow_voip=settings.allow_voip,
+            blocked_prefixes=settings.blocked_prefixes,
+        )
+    )
+    if limiter is None:
+        return (screen,)
+    rate = SendRateGuard(
+        limiter,
+        cooldown_seconds=settings.send_cooldown_seconds,
+        per_hour=settings.send_limit_per_hour,
+        per_day=settings.send_limit_per_day,
+    )
+    return (screen, rate)
+
+
+def verify_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[VerifyGuard, ...]:
+    if limiter is None:
+        return ()
+    return (
+        VerifyAttemptGuard(
+            limiter,
+            per_reference=settings.verify_limit_per_reference,
+            per_number_per_hour=settings.verify_limit_per_number_per_hour,
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def idempotency_persistence() -> BasePersistenceLayer | None:
+    """Where Idempotency-Key records live: the protection table, or nowhere when it is not configured."""
+    table_name = get_settings().table_name
+    return None if table_name is None else idempotency_store(table_name)
 
 
 def reset() -> None:
     """Forget cached settings, clients and services (tests and the sandbox change the environment)."""
     otp_service.cache_clear()
     pinpoint_client.cache_clear()
+    idempotency_persistence.cache_clear()
+    dynamodb_client.cache_clear()
     get_settings.cache_clear()

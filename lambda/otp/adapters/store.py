@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from otp.domain.errors import UpstreamError
+from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError
 from otp.domain.ports import EventHistory, HistoryUpdate
 
 if TYPE_CHECKING:
@@ -31,8 +31,6 @@ EXPIRY_ATTRIBUTE = "expiration"
 EVENTS_ATTRIBUTE = "events"
 VERSION_ATTRIBUTE = "version"
 IDEMPOTENCY_KEY_PREFIX = "idempotency"
-# The error code UpstreamError carries when the table cannot be used; the API answers 503.
-STORE_UNAVAILABLE = "ProtectionStoreUnavailable"
 
 # DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
 # eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe
@@ -53,7 +51,7 @@ def dynamodb_client() -> DynamoDBClient:
 
 def _unavailable(exc: Exception) -> UpstreamError:
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    return UpstreamError(STORE_UNAVAILABLE, code or type(exc).__name__)
+    return UpstreamError(PROTECTION_STORE_UNAVAILABLE, code or type(exc).__name__)
 
 
 class DynamoDbLimitLedger:
@@ -78,7 +76,9 @@ class DynamoDbLimitLedger:
             raise _unavailable(exc) from exc
         if not item:
             return EventHistory(key)
-        events = tuple(int(entry["N"]) for entry in item.get(EVENTS_ATTRIBUTE, {}).get("L", []) if "N" in entry)
+        events = tuple(
+            int(entry["N"]) for entry in item.get(EVENTS_ATTRIBUTE, {}).get("L", []) if "N" in entry
+        )
         return EventHistory(key, events, int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0")))
 
     def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
@@ -124,7 +124,9 @@ class DynamoDbLimitLedger:
 def _only_contention(exc: ClientError) -> bool:
     """True when every cancellation reason is a failed condition or a conflicting transaction."""
     reasons = exc.response.get("CancellationReasons") or []
-    return all(reason.get("Code") in {"None", "ConditionalCheckFailed", "TransactionConflict"} for reason in reasons)
+    return all(
+        reason.get("Code") in {"None", "ConditionalCheckFailed", "TransactionConflict"} for reason in reasons
+    )
 
 
 def idempotency_store(table_name: str) -> DynamoDBPersistenceLayer:

@@ -50,6 +50,10 @@ class DeliveryFailed(OtpError):
         self.outcome = outcome
 
 
+# UpstreamError.code when the abuse-protection store (DynamoDB) cannot be used: nothing is sent then.
+PROTECTION_STORE_UNAVAILABLE = "ProtectionStoreUnavailable"
+
+
 class UpstreamError(OtpError):
     """Pinpoint answered with an exception, or could not be reached in time.
 

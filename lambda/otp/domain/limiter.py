@@ -94,7 +94,9 @@ class SlidingWindowLimiter:
             # Someone else wrote first; a little jitter keeps the losers from colliding again in step.
             self._pause(random.uniform(0, _BACKOFF_SECONDS * (round_number + 1)))
         raise SendRefused(
-            "too many simultaneous requests for this number", reason=RejectReason.LIMIT_CONTENTION, retry_after=1
+            "too many simultaneous requests for this number",
+            reason=RejectReason.LIMIT_CONTENTION,
+            retry_after=1,
         )
 
 
@@ -118,7 +120,9 @@ class VerifyAttemptGuard:
     by this service even if Pinpoint's own AllowedAttempts were raised or counted differently.
     """
 
-    def __init__(self, limiter: SlidingWindowLimiter, *, per_reference: int, per_number_per_hour: int) -> None:
+    def __init__(
+        self, limiter: SlidingWindowLimiter, *, per_reference: int, per_number_per_hour: int
+    ) -> None:
         self._limiter = limiter
         self._reference_limits = verify_reference_limits(per_reference)
         self._number_limits = verify_number_limits(per_number_per_hour)

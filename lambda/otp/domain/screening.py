@@ -20,7 +20,9 @@ from otp.domain.reasons import RejectReason
 
 # Types a person's handset number can have. Landlines, pagers and voicemail boxes cannot read an SMS;
 # the rest are ranges where the called party is paid (or can be) for traffic.
-ALWAYS_ALLOWED_TYPES: frozenset[int] = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+ALWAYS_ALLOWED_TYPES: frozenset[int] = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
 # Some real users have them (toll-free SMS in North America, app-based numbers), but they are also
 # cheap to obtain in bulk for fake sign-ups: a deployment opts in.
 OPT_IN_TYPES: frozenset[int] = frozenset({PhoneNumberType.TOLL_FREE, PhoneNumberType.VOIP})

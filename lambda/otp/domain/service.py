@@ -69,10 +69,14 @@ class OtpService:
             raise
         reference = reference or self._new_reference()
         try:
+            # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
             for guard in self._send_guards:
                 guard.before_send(destination)
-        except SendRefused as exc:
+        except (SendRefused, InvalidRequest) as exc:
             self._observer.rejected(exc.reason, destination=destination)
+            raise
+        except UpstreamError as exc:
+            self._observer.upstream_error(exc.code, "SendGuard", maybe_sent=False)
             raise
 
         request = SendOtpRequest(
@@ -118,6 +122,9 @@ class OtpService:
                 guard.before_verify(destination, reference_id)
         except SendRefused as exc:
             self._observer.rejected(exc.reason, destination=destination)
+            raise
+        except UpstreamError as exc:
+            self._observer.upstream_error(exc.code, "VerifyGuard", maybe_sent=False)
             raise
         try:
             valid = self._gateway.verify(destination=destination.e164, reference_id=reference_id, code=code)

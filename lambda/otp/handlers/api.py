@@ -6,21 +6,40 @@ the use case, map the result or the domain exception to a response. Every error 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
+from otp.domain.errors import (
+    PROTECTION_STORE_UNAVAILABLE,
+    DeliveryFailed,
+    InvalidRequest,
+    SendRefused,
+    UpstreamError,
+)
 from otp.domain.phone import E164_PATTERN
 from otp.domain.reasons import RejectReason
 from otp.domain.rules import CODE_PATTERN, LANGUAGE_PATTERN, REFERENCE_ID_PATTERN
+from otp.handlers.idempotency import (
+    IDEMPOTENCY_KEY_DESCRIPTION,
+    IDEMPOTENCY_KEY_HEADER,
+    IdempotentSend,
+    parse_idempotency_key,
+)
 from otp.handlers.problems import (
     DELIVERY_PROBLEMS,
     PROBLEM_CONTENT_TYPE,
@@ -32,7 +51,7 @@ from otp.handlers.problems import (
 )
 from otp.observability import logger, tracer
 from otp.settings import get_settings
-from otp.wiring import otp_observer, otp_service
+from otp.wiring import idempotency_persistence, otp_observer, otp_service
 
 # Fail the init phase, not the first request, when the deployment's environment is wrong.
 get_settings()
@@ -100,20 +119,65 @@ _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
     summary="Send a one-time password by SMS",
     responses={
         202: {"description": "Code sent", "content": {"application/json": {"model": SendOtpResult}}},
-        409: _problem_doc("Destination is a duplicate or has opted out"),
-        422: _problem_doc("Permanent delivery failure"),
+        409: _problem_doc(
+            "Destination is a duplicate or has opted out, "
+            "or a request with this Idempotency-Key is still in progress (see Retry-After)"
+        ),
+        422: _problem_doc(
+            "Permanent delivery failure, or this Idempotency-Key was already used with a different body"
+        ),
         **_COMMON_ERRORS,
     },
 )
-def send_otp(body: Annotated[SendOtpBody, Body()]) -> Response[SendOtpResult]:
-    outcome = otp_service().send(body.phoneNumber, reference_id=body.referenceId, language=body.language)
-    result = SendOtpResult(
+def send_otp(
+    body: Annotated[SendOtpBody, Body()],
+    idempotency_key: Annotated[
+        str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
+    ] = None,
+) -> Response[SendOtpResult]:
+    fields = body.model_dump(exclude_none=True)
+    # HTTP/2 clients send header names in lower case: read it case-insensitively whatever its spelling.
+    raw_key = idempotency_key or app.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
+    sender = _idempotent_send(idempotency_persistence()) if raw_key is not None else None
+    if raw_key is None or sender is None:
+        result = _send_and_describe(fields)
+    else:
+        try:
+            key = parse_idempotency_key(raw_key)
+        except InvalidRequest as exc:
+            otp_observer().rejected(exc.reason)
+            raise
+        result = sender(key=key, caller=_caller(), body=fields, context=app.lambda_context)
+    return Response(status_code=202, content_type="application/json", body=SendOtpResult(**result))
+
+
+def _send_and_describe(fields: dict[str, Any]) -> dict[str, Any]:
+    """The send use case and its 202 body, as a dict: what an Idempotency-Key replay returns."""
+    outcome = otp_service().send(
+        fields["phoneNumber"], reference_id=fields.get("referenceId"), language=fields.get("language")
+    )
+    return SendOtpResult(
         referenceId=outcome.reference_id,
         deliveryStatus=outcome.status.value,
         messageId=outcome.report.message_id,
         expiresAt=outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    ).model_dump()
+
+
+@lru_cache(maxsize=1)
+def _idempotent_send(persistence: BasePersistenceLayer | None) -> IdempotentSend | None:
+    if persistence is None:
+        logger.warning("Idempotency-Key ignored: OTP_TABLE_NAME is not set")
+        return None
+    return IdempotentSend(
+        persistence, ttl_seconds=get_settings().idempotency_ttl_seconds, send=_send_and_describe
     )
-    return Response(status_code=202, content_type="application/json", body=result)
+
+
+def _caller() -> str:
+    """Who is calling, so that one client's keys never match another's."""
+    identity = app.current_event.request_context.identity
+    return identity.user_arn or identity.api_key_id or identity.account_id or "anonymous"
 
 
 @app.post(
@@ -161,6 +225,30 @@ def _invalid_input(exc: InvalidRequest) -> Response[Any]:
 def _refused(exc: SendRefused) -> Response[Any]:
     kind = ProblemKind(429, "rate-limited", "Too many requests for this number", exc.retry_after)
     return problem_response(kind, exc.detail, _request_id())
+
+
+@app.exception_handler(IdempotencyValidationError)
+def _key_reused(exc: IdempotencyValidationError) -> Response[Any]:
+    otp_observer().rejected(RejectReason.IDEMPOTENCY_KEY_REUSED)
+    kind = ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused")
+    detail = f"this {IDEMPOTENCY_KEY_HEADER} was already used with a different request body"
+    return problem_response(kind, detail, _request_id())
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def _key_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    otp_observer().rejected(RejectReason.IDEMPOTENCY_IN_PROGRESS)
+    kind = ProblemKind(409, "idempotency-key-in-progress", "Request in progress", 1)
+    detail = f"a request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly"
+    return problem_response(kind, detail, _request_id())
+
+
+@app.exception_handler(IdempotencyPersistenceLayerError)
+def _idempotency_store_failed(exc: IdempotencyPersistenceLayerError) -> Response[Any]:
+    logger.error("idempotency store failed", extra={"error": type(exc.__cause__ or exc).__name__})
+    kind = UPSTREAM_PROBLEMS[PROTECTION_STORE_UNAVAILABLE]
+    detail = "the idempotency store failed; the SMS may have been sent, retry with the same key"
+    return problem_response(kind, detail, _request_id(), errorCode=PROTECTION_STORE_UNAVAILABLE)
 
 
 @app.exception_handler(DeliveryFailed)

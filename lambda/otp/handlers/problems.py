@@ -12,6 +12,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
+from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE
 from otp.domain.models import DeliveryStatus
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -61,6 +62,8 @@ UPSTREAM_PROBLEMS: dict[str, ProblemKind] = {
     ),
     "ConnectionError": ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10),
     "Timeout": ProblemKind(504, "upstream-timeout", "Messaging service timed out", 30),
+    # The abuse-protection table (DynamoDB) could not be used: nothing is sent without it (fail closed).
+    PROTECTION_STORE_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
 }
 UPSTREAM_FALLBACK = ProblemKind(502, "upstream-error", "Unexpected messaging service error")
 

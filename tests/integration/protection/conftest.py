@@ -1,0 +1,74 @@
+"""A real DynamoDB API (moto's server on a free port) and a fresh protection table per test."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+from werkzeug.serving import make_server
+
+from local.protection_table import atomic_dynamodb, create_protection_table
+from otp.adapters.store import DynamoDbLimitLedger
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REGION = "us-east-1"
+
+
+class FakeClock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def dynamodb_url() -> Iterator[str]:
+    """moto's server, threaded like the sandbox's, with DynamoDB writes made atomic as in AWS."""
+    server = make_server(
+        "127.0.0.1", 0, atomic_dynamodb(DomainDispatcherApplication(create_backend_app)), threaded=True
+    )
+    thread = threading.Thread(target=server.serve_forever, name="moto-dynamodb", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def dynamodb(dynamodb_url: str) -> DynamoDBClient:
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+@pytest.fixture
+def table_name(dynamodb: DynamoDBClient) -> str:
+    """A table of its own for each test: no test sees another's counts."""
+    return create_protection_table(dynamodb, f"otp-protection-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def ledger(dynamodb: DynamoDBClient, table_name: str) -> DynamoDbLimitLedger:
+    return DynamoDbLimitLedger(dynamodb, table_name)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
