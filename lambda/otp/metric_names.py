@@ -10,12 +10,16 @@ OTP_DELIVERY = "OtpDelivery"
 OTP_VERIFICATION = "OtpVerification"
 OTP_REJECTED = "OtpRejected"
 OTP_UPSTREAM_ERROR = "OtpUpstreamError"
+# One per send that reached Pinpoint, by destination country: SMS pumping shows up as a burst of sends
+# to a country the service rarely texts (alarmed per allowed country by infra/protection.py).
+OTP_SENT_BY_COUNTRY = "OtpSentByCountry"
 
 DIM_SERVICE = "service"
 DIM_DELIVERY_STATUS = "DeliveryStatus"
 DIM_RESULT = "Result"
 DIM_REASON = "Reason"
 DIM_ERROR_CODE = "ErrorCode"
+DIM_COUNTRY = "Country"
 
 DELIVERY_STATUSES = (
     "SUCCESSFUL",
