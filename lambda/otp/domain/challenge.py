@@ -28,7 +28,7 @@ import phonenumbers
 
 from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefused, UpstreamError
 from otp.domain.models import PhoneNumber
-from otp.domain.phone import parse_phone_number
+from otp.domain.phone import E164_PATTERN, parse_phone_number
 from otp.domain.rules import REFERENCE_ID_PATTERN
 from otp.domain.service import OtpService, new_reference_id
 
@@ -48,6 +48,7 @@ PRIVATE_REFERENCE_ID = "referenceId"
 PRIVATE_DESTINATION = "destination"
 
 _REFERENCE_ID = re.compile(REFERENCE_ID_PATTERN)
+_E164 = re.compile(E164_PATTERN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,19 +165,32 @@ class SmsChallenges:
             reference = self._new_reference()
         destination = self._destination(user, report_rejection=first_round)
         if destination is None:
-            return self.decoy(user.username, reference)
+            return self.decoy(
+                user.username, reference, phone_number=user.phone_number if user.found else None
+            )
         result = self._send(destination, reference) if first_round else SendResult.REUSED
         # A failed send still answers with the real destination and reference: the user learns
         # nothing a working send would not tell them, and after a timeout (MAYBE_SENT) the code that
         # may still arrive is checked against this very reference, so it can still sign them in.
         return self._challenge(reference, destination, destination.masked, result)
 
-    def decoy(self, username: str, reference_id: str | None = None) -> SmsChallenge:
-        """A challenge shaped like a real one for a user who gets no SMS; no answer can pass it."""
+    def decoy(
+        self, username: str, reference_id: str | None = None, *, phone_number: str | None = None
+    ) -> SmsChallenge:
+        """A challenge shaped like a real one for a user who gets no SMS; no answer can pass it.
+
+        The masked number must be the one a real user in the same position would be shown, or the
+        difference gives the decoy away: the user's own (unverified or refused) number if they have
+        one, else the username itself when it is a phone number (pools that sign in by phone, where
+        the caller typed the number), else a keyed derivation of the username.
+        """
         reference = reference_id or self._new_reference()
-        return self._challenge(
-            reference, None, self._decoy_masked_number(username), SendResult.NO_DESTINATION
+        masked = (
+            _mask_phone_like(phone_number)
+            or _mask_phone_like(username)
+            or self._keyed_masked_number(username)
         )
+        return self._challenge(reference, None, masked, SendResult.NO_DESTINATION)
 
     def check_answer(self, private_parameters: Mapping[str, str], answer: object) -> bool:
         """True only when Pinpoint confirms the answer for the session's reference and destination."""
@@ -239,7 +253,7 @@ class SmsChallenges:
             send_result=result,
         )
 
-    def _decoy_masked_number(self, username: str) -> str:
+    def _keyed_masked_number(self, username: str) -> str:
         """A masked number that looks like a real one and is the same for every attempt on a username.
 
         Keyed (HMAC), not a plain hash: this code is public, so with a plain hash anyone could compute
@@ -259,3 +273,16 @@ class SmsChallenges:
             e164=f"+{country_code}{national[:-2]}{last_two}", region=region, country_code=country_code
         )
         return fake.masked
+
+
+def _mask_phone_like(raw: str | None) -> str | None:
+    """Mask text shaped like an E.164 number exactly as PhoneNumber.masked would; None otherwise."""
+    if not raw or not _E164.fullmatch(raw):
+        return None
+    try:
+        parsed = phonenumbers.parse(raw, None)
+    except phonenumbers.NumberParseException:
+        return None
+    country_code = int(parsed.country_code or 0)
+    region = phonenumbers.region_code_for_number(parsed) or ""
+    return PhoneNumber(e164=raw, region=region, country_code=country_code).masked
