@@ -1,0 +1,93 @@
+"""``python -m local``: start the sandbox (what ``make run`` does) and keep it up until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from local.sandbox import Sandbox, SandboxOptions, slow_seconds_from_environment
+
+
+def parse_options(argv: list[str] | None = None) -> tuple[SandboxOptions, bool]:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--aws-port", type=int, default=4566, help="AWS endpoint port (0 = any free port)")
+    parser.add_argument("--api-port", type=int, default=3000, help="HTTP API port (0 = any free port)")
+    parser.add_argument("--ready-file", type=Path, help="write the URLs and ids here as JSON once ready")
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    args = parser.parse_args(argv)
+    try:
+        slow_seconds = slow_seconds_from_environment(os.environ)
+    except ValueError as exc:
+        parser.error(str(exc))
+    options = SandboxOptions(
+        host=args.host,
+        aws_port=args.aws_port,
+        api_port=args.api_port,
+        ready_file=args.ready_file,
+        slow_seconds=slow_seconds,
+    )
+    return options, args.verbose
+
+
+def banner(sandbox: Sandbox, application_id: str) -> str:
+    aws, api = sandbox.aws_url, sandbox.api_url
+    number = "+12065550100"
+    return f"""
+Sandbox ready (Ctrl-C to stop)
+  AWS endpoint  {aws}   boto3: endpoint_url= or AWS_ENDPOINT_URL; CLI: aws --endpoint-url {aws}
+  HTTP API      {api}/v1
+  Pinpoint app  {application_id}
+  Outbox        {aws}/_sandbox/messages
+
+Try it:
+  curl -s -X POST {api}/v1/otp -H 'Content-Type: application/json' -d '{{"phoneNumber": "{number}"}}'
+  curl -s {aws}/_sandbox/messages
+  curl -s -X POST {api}/v1/otp/verify -H 'Content-Type: application/json' \\
+       -d '{{"phoneNumber": "{number}", "referenceId": "<referenceId>", "code": "<code>"}}'
+
+Codes appear only here and in the outbox, never in the service's logs.
+""".rstrip()
+
+
+def main(argv: list[str] | None = None) -> int:
+    options, verbose = parse_options(argv)
+    logging.basicConfig(level=logging.INFO, format="[sandbox] %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials" is noise here
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    try:
+        sandbox = Sandbox(options)
+    except OSError as exc:
+        print(f"[sandbox] {exc}", file=sys.stderr)
+        return 1
+    try:
+        info = sandbox.start()
+        print(banner(sandbox, info.application_id), flush=True)
+        while not stop.wait(timeout=1.0):
+            pass
+        print("\n[sandbox] stopping", flush=True)
+        return 0
+    except Exception as exc:
+        print(f"[sandbox] start-up failed: {exc}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        sandbox.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

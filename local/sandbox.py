@@ -1,0 +1,216 @@
+"""Assembles the sandbox: both servers, the handler's environment, the resources it needs, readiness.
+
+Start-up order matters: the servers are bound first (so port 0 resolves to real ports before anything
+needs the URL), then the process environment is pointed at the AWS endpoint, then the Pinpoint
+application and the DynamoDB table are created through boto3 against the endpoint itself (as a
+deployment would create them), and only then is the handler imported - its settings are read at
+import, so a bad ``OTP_*`` value stops start-up with the handler's own message.
+
+To provision more (e.g. a Cognito user pool), extend ``Sandbox.provision`` and put the ids in the
+returned ``ReadyInfo``; register endpoint overrides on ``Sandbox.aws_endpoint`` before ``start``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from moto.moto_server.werkzeug_app import MotoRequestHandler
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
+from local.aws_endpoint import AwsEndpoint
+from local.clock import SandboxClock
+from local.otp_emulator import OtpEmulator, SentSms
+from local.sandbox_control import ReadyInfo
+from local.test_numbers import DEFAULT_SLOW_SECONDS
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
+
+REGION = "us-east-1"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+DEFAULT_TABLE_NAME = "otp-sandbox"
+# Defaults for the handler's own settings; a value the user exported wins.
+OTP_DEFAULTS = {"OTP_BRAND_NAME": "Sandbox", "OTP_ORIGINATION_IDENTITY": "+12065550199"}
+
+_log = logging.getLogger("local.sandbox")
+
+
+@dataclass(frozen=True)
+class SandboxOptions:
+    host: str = "127.0.0.1"
+    aws_port: int = 4566
+    api_port: int = 3000
+    ready_file: Path | None = None
+    slow_seconds: float = DEFAULT_SLOW_SECONDS
+
+
+def slow_seconds_from_environment(environ: MutableMapping[str, str]) -> float:
+    raw = environ.get("SANDBOX_SLOW_SECONDS")
+    if raw is None:
+        return DEFAULT_SLOW_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"SANDBOX_SLOW_SECONDS must be a number of seconds, got {raw!r}") from None
+    if not 0 <= seconds <= 3600:
+        raise ValueError(f"SANDBOX_SLOW_SECONDS must be between 0 and 3600, got {raw!r}")
+    return seconds
+
+
+def point_environment_at(aws_url: str, environ: MutableMapping[str, str]) -> None:
+    """Make every boto3 client in this process (the handler's included) talk to the sandbox only."""
+    # A profile, a session token or a service-specific endpoint could send a call to real AWS.
+    for name in [name for name in environ if name.startswith("AWS_ENDPOINT_URL_")]:
+        del environ[name]
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+        environ.pop(name, None)
+    environ.update(DUMMY_CREDENTIALS)
+    environ.update(
+        {
+            "AWS_ENDPOINT_URL": aws_url,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_SERVICE_NAME": "otp",
+            "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
+    for name, value in OTP_DEFAULTS.items():
+        environ.setdefault(name, value)
+
+
+def print_delivery(sms: SentSms) -> None:
+    """The sandbox console is one of the three places a code may appear (with the outbox and /_aws)."""
+    print(f"[sandbox] SMS to {sms.destination} (reference {sms.reference_id}): {sms.body}", flush=True)
+
+
+def serve_in_background(server: BaseWSGIServer, name: str) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def bind_server(host: str, port: int, app: WSGIApplication, **kwargs: Any) -> BaseWSGIServer:
+    try:
+        return make_server(host, port, app, threaded=True, **kwargs)
+    except OSError as exc:
+        reason = f"cannot listen on {host}:{port} ({exc.strerror})"
+        raise OSError(f"{reason}; is another sandbox running?") from exc
+
+
+class Sandbox:
+    """The AWS endpoint and the HTTP API, started and stopped together."""
+
+    def __init__(
+        self,
+        options: SandboxOptions,
+        *,
+        environ: MutableMapping[str, str] = os.environ,
+        on_delivery: Callable[[SentSms], None] = print_delivery,
+    ) -> None:
+        self.options = options
+        self._environ = environ
+        self.emulator = OtpEmulator(
+            clock=SandboxClock(), slow_seconds=options.slow_seconds, on_delivery=on_delivery
+        )
+        self.aws_endpoint = AwsEndpoint(self.emulator)
+        self.api = ApiGatewayProxy()
+        self._aws_server = bind_server(
+            options.host, options.aws_port, self.aws_endpoint, request_handler=MotoRequestHandler
+        )
+        try:
+            self._api_server = bind_server(options.host, options.api_port, self.api)
+        except OSError:
+            self._aws_server.server_close()
+            raise
+        self._threads: list[threading.Thread] = []
+        self.ready_info: ReadyInfo | None = None
+
+    @property
+    def aws_url(self) -> str:
+        return f"http://{self.options.host}:{self._aws_server.server_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.options.host}:{self._api_server.server_port}"
+
+    def start(self) -> ReadyInfo:
+        self._threads = [
+            serve_in_background(self._aws_server, "aws-endpoint"),
+            serve_in_background(self._api_server, "http-api"),
+        ]
+        point_environment_at(self.aws_url, self._environ)
+        info = self.provision()
+        self._environ["PINPOINT_APPLICATION_ID"] = info.application_id
+        self.api.handler()
+        self.aws_endpoint.status.mark_ready(info)
+        self.ready_info = info
+        if self.options.ready_file is not None:
+            self._write_ready_file(self.options.ready_file, info)
+        return info
+
+    def provision(self) -> ReadyInfo:
+        """Create, through the endpoint, what the deployed stack would have created."""
+        session = boto3.session.Session(
+            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=REGION,
+        )
+        pinpoint = session.client("pinpoint", endpoint_url=self.aws_url)
+        application = pinpoint.create_app(CreateApplicationRequest={"Name": "otp-sandbox"})
+        table_name = self._environ.setdefault("OTP_TABLE_NAME", DEFAULT_TABLE_NAME)
+        self._create_protection_table(session.client("dynamodb", endpoint_url=self.aws_url), table_name)
+        return ReadyInfo(application_id=application["ApplicationResponse"]["Id"])
+
+    @staticmethod
+    def _create_protection_table(dynamodb: Any, table_name: str) -> None:
+        # The layout infra/protection.py deploys and otp.adapters.store documents.
+        put_lambda_asset_on_path()
+        from otp.adapters.store import EXPIRY_ATTRIBUTE, PARTITION_KEY
+
+        dynamodb.create_table(
+            TableName=table_name,
+            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        dynamodb.update_time_to_live(
+            TableName=table_name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
+        )
+
+    def _write_ready_file(self, path: Path, info: ReadyInfo) -> None:
+        document = {
+            "awsEndpoint": self.aws_url,
+            "apiEndpoint": self.api_url,
+            "apiBaseUrl": f"{self.api_url}/{STAGE}",
+            "awsPort": self._aws_server.server_port,
+            "apiPort": self._api_server.server_port,
+            "applicationId": info.application_id,
+            "userPoolId": info.user_pool_id,
+            "userPoolClientId": info.user_pool_client_id,
+            "pid": os.getpid(),
+        }
+        # Written whole, then renamed: a reader polling for the file never sees half of it.
+        partial = path.with_name(path.name + ".partial")
+        partial.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        partial.replace(path)
+
+    def stop(self) -> None:
+        for server in (self._api_server, self._aws_server):
+            if self._threads:
+                server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        if self.options.ready_file is not None:
+            self.options.ready_file.unlink(missing_ok=True)
