@@ -1,0 +1,283 @@
+"""Abuse protection through the real API handler: real boto3 to the sandbox's Pinpoint endpoint and to
+moto's DynamoDB. Each test gets a fresh protection table."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.integration.conftest import ApiResult, Invoke
+from tests.lambda_events import LambdaContext, rest_api_event
+from tests.telemetry import captured_output
+
+PHONE = "+12065550100"
+Configure = Callable[..., None]
+
+
+@pytest.fixture
+def protect(
+    handler_env: dict[str, str], dynamodb_url: str, table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> Configure:
+    """Turn the protection on for the handler (OTP_TABLE_NAME), with optional extra variables."""
+    from otp import wiring
+
+    def configure(**variables: str) -> None:
+        monkeypatch.setenv("OTP_TABLE_NAME", table_name)
+        # DynamoDB from moto's server; Pinpoint still from AWS_ENDPOINT_URL (the sandbox's endpoint).
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        wiring.reset()
+
+    configure()
+    return configure
+
+
+def rejected_reasons(result: ApiResult) -> list[str]:
+    return [doc["dimensions"]["Reason"] for doc in result.telemetry.metric_values("OtpRejected")]
+
+
+def assert_problem(result: ApiResult, status: int, slug: str) -> dict[str, Any]:
+    assert result.status == status
+    assert result.headers["Content-Type"] == "application/problem+json"
+    assert result.body["type"] == f"urn:otp:problem:{slug}"
+    assert result.body["status"] == status
+    assert result.body["requestId"]
+    return result.body
+
+
+# ------------------------------------------------------------------------------------- send limits
+
+
+def test_a_second_code_within_the_cooldown_gets_429_with_retry_after_and_no_sms(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a code just sent to a number
+    assert invoke("POST", "/otp", {"phoneNumber": PHONE}).status == 202
+    # When another is asked for right away
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then 429 problem+json with Retry-After, the reason counted, and still one SMS
+    assert_problem(result, 429, "rate-limited")
+    assert 1 <= int(result.headers["Retry-After"]) <= 30
+    assert rejected_reasons(result) == ["SEND_COOLDOWN"]
+    assert PHONE not in result.telemetry.raw
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+
+
+def test_the_hourly_cap_applies_through_the_api(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given no cooldown and a cap of 2 per hour
+    protect(OTP_SEND_COOLDOWN_SECONDS="0", OTP_SEND_LIMIT_PER_HOUR="2")
+    # When three codes are asked for
+    statuses = [invoke("POST", "/otp", {"phoneNumber": PHONE}).status for _ in range(2)]
+    third = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then two are sent and the third is refused until the first is an hour old
+    assert statuses == [202, 202]
+    assert_problem(third, 429, "rate-limited")
+    assert 3590 <= int(third.headers["Retry-After"]) <= 3600
+    assert rejected_reasons(third) == ["SEND_LIMIT_HOURLY"]
+    assert len(pinpoint_endpoint.emulator.outbox()) == 2
+
+
+def test_without_its_table_nothing_is_sent(protect: Configure, invoke: Invoke, pinpoint_endpoint: Any) -> None:
+    # Given a deployment whose table is missing
+    protect(OTP_TABLE_NAME="otp-protection-missing")
+    # When a code is asked for
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then 503 with Retry-After (fail closed) and no SMS
+    assert_problem(result, 503, "protection-unavailable")
+    assert result.headers["Retry-After"]
+    assert pinpoint_endpoint.emulator.outbox() == []
+
+
+# ---------------------------------------------------------------------------------------- screening
+
+
+@pytest.mark.parametrize(
+    ("number", "reason"),
+    [
+        ("+19002345678", "NUMBER_TYPE_NOT_ALLOWED"),  # US premium rate
+        ("+18002345678", "NUMBER_TYPE_NOT_ALLOWED"),  # US toll-free, refused by default
+        ("+445612345678", "NUMBER_TYPE_NOT_ALLOWED"),  # UK VoIP, refused by default
+        ("+447012345678", "NUMBER_TYPE_NOT_ALLOWED"),  # UK personal numbering (070)
+        ("+441212345678", "NUMBER_TYPE_NOT_ALLOWED"),  # UK landline
+        ("+4915123456789", "COUNTRY_NOT_ALLOWED"),  # a German mobile: DE is not allowed here
+    ],
+)
+def test_screened_numbers_get_400_and_no_sms(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any, number: str, reason: str
+) -> None:
+    # When a code is asked for a number the deployment must not text
+    result = invoke("POST", "/otp", {"phoneNumber": number})
+    # Then 400 problem+json on the phoneNumber field, its reason counted, nothing sent or logged in full
+    body = assert_problem(result, 400, "invalid-request")
+    assert body["field"] == "phoneNumber"
+    assert number not in body["detail"]
+    assert rejected_reasons(result) == [reason]
+    assert number not in result.telemetry.raw
+    assert pinpoint_endpoint.emulator.outbox() == []
+
+
+def test_toll_free_voip_and_blocked_prefixes_follow_the_configuration(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given toll-free and VoIP allowed, and one area code blocked
+    protect(OTP_ALLOW_TOLL_FREE="true", OTP_ALLOW_VOIP="true", OTP_BLOCKED_PREFIXES="+1206")
+    # When codes are asked for a toll-free, a VoIP and a blocked number
+    toll_free = invoke("POST", "/otp", {"phoneNumber": "+18002345678"})
+    voip = invoke("POST", "/otp", {"phoneNumber": "+445612345678"})
+    blocked = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then the first two are sent and the blocked one is refused for its prefix
+    assert (toll_free.status, voip.status) == (202, 202)
+    assert_problem(blocked, 400, "invalid-request")
+    assert rejected_reasons(blocked) == ["PREFIX_BLOCKED"]
+    assert len(pinpoint_endpoint.emulator.outbox()) == 2
+
+
+# -------------------------------------------------------------------------------------- idempotency
+
+
+def test_the_same_idempotency_key_twice_sends_one_sms_and_returns_the_first_response(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a request with an Idempotency-Key that succeeded
+    headers = {"Idempotency-Key": "3f1c2a8e-0d4b-4c7e-9a51-2b8f6d0e7c11"}
+    first = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers)
+    # When the client retries it (inside the cooldown, which would refuse a new send)
+    second = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers)
+    # Then the retry gets the identical response, and only one SMS went out
+    assert first.status == second.status == 202
+    assert first.body == second.body
+    assert second.headers["Content-Type"] == "application/json"
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+    assert second.telemetry.metric_values("OtpDelivery") == []
+
+
+def test_the_idempotency_key_header_name_is_case_insensitive(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a key sent once as HTTP/1.1 spells it, then as HTTP/2 does (lower case)
+    first = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "k-1"})
+    second = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers={"idempotency-key": "k-1"})
+    # Then both name the same key
+    assert second.body == first.body
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+
+
+def test_the_same_key_with_another_body_is_refused_with_422(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a key already used for one number
+    headers = {"Idempotency-Key": "k-reused"}
+    assert invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers).status == 202
+    # When it is sent again with another body
+    result = invoke("POST", "/otp", {"phoneNumber": "+12065550111"}, headers=headers)
+    # Then 422 problem+json, counted, and no second SMS
+    assert_problem(result, 422, "idempotency-key-reused")
+    assert rejected_reasons(result) == ["IDEMPOTENCY_KEY_REUSED"]
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+
+
+def test_only_successes_are_stored_so_a_failed_send_can_be_retried_with_its_key(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given no cooldown, and a send with a key that Pinpoint throttles (test number ...0101)
+    protect(OTP_SEND_COOLDOWN_SECONDS="0")
+    headers = {"Idempotency-Key": "k-failed"}
+    first = invoke("POST", "/otp", {"phoneNumber": "+12065550101"}, headers=headers)
+    # When it is retried with the same key
+    second = invoke("POST", "/otp", {"phoneNumber": "+12065550101"}, headers=headers)
+    # Then the failure was not replayed: Pinpoint was asked twice
+    assert first.status == second.status == 429
+    assert first.body["requestId"] != second.body["requestId"]
+    assert len(second.telemetry.metric_values("OtpDelivery")) == 1
+
+
+def test_an_invalid_idempotency_key_is_a_400(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "has spaces"})
+    body = assert_problem(result, 400, "invalid-request")
+    assert body["field"] == "Idempotency-Key"
+    assert rejected_reasons(result) == ["INVALID_IDEMPOTENCY_KEY"]
+    assert pinpoint_endpoint.emulator.outbox() == []
+
+
+def test_keys_are_scoped_to_the_caller(protect: Configure, pinpoint_endpoint: Any) -> None:
+    # Given two IAM callers that happen to choose the same key for the same body
+    from otp.handlers.api import lambda_handler
+
+    protect(OTP_SEND_COOLDOWN_SECONDS="0")
+
+    def send_as(user_arn: str) -> dict[str, Any]:
+        event = rest_api_event("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "k-shared"})
+        event["requestContext"]["identity"]["userArn"] = user_arn
+        with captured_output():
+            response = lambda_handler(event, LambdaContext())
+        assert response["statusCode"] == 202
+        return dict(json.loads(response["body"]))
+
+    # When each sends
+    first = send_as("arn:aws:iam::123456789012:role/app-a")
+    second = send_as("arn:aws:iam::123456789012:role/app-b")
+    # Then neither sees the other's answer: two SMS, two references
+    assert first["referenceId"] != second["referenceId"]
+    assert len(pinpoint_endpoint.emulator.outbox()) == 2
+
+
+# ---------------------------------------------------------------------------------------- guessing
+
+
+def sent_code(pinpoint_endpoint: Any, reference: str) -> str:
+    """The code as the user reads it in the SMS body."""
+    [sms] = [sms for sms in pinpoint_endpoint.emulator.outbox() if sms.reference_id == reference]
+    [code] = re.findall(r"\b[0-9]{5,8}\b", sms.body)
+    return str(code)
+
+
+def wrong(code: str) -> str:
+    return str((int(code) + 1) % 10 ** len(code)).zfill(len(code))
+
+
+def verify(invoke: Invoke, reference: str, code: str) -> ApiResult:
+    return invoke("POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": reference, "code": code})
+
+
+def test_past_the_per_reference_cap_even_the_right_code_is_refused(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a cap of 2 guesses per reference, below Pinpoint's 3 allowed attempts
+    protect(OTP_VERIFY_LIMIT_PER_REFERENCE="2")
+    assert invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "guess-me"}).status == 202
+    code = sent_code(pinpoint_endpoint, "guess-me")
+    # When two wrong guesses are followed by the right code
+    guesses = [verify(invoke, "guess-me", wrong(code)) for _ in range(2)]
+    right = verify(invoke, "guess-me", code)
+    # Then the guesses were answered "invalid", and the right code is refused with 429, never checked
+    assert [(g.status, g.body) for g in guesses] == [(200, {"valid": False})] * 2
+    assert_problem(right, 429, "rate-limited")
+    assert int(right.headers["Retry-After"]) > 0
+    assert rejected_reasons(right) == ["VERIFY_LIMIT_REFERENCE"]
+    assert right.telemetry.metric_values("OtpVerification") == []
+    assert code not in right.telemetry.raw
+
+
+def test_fresh_references_do_not_reset_the_per_number_cap(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a cap of 3 guesses per number per hour, and codes under three references
+    protect(OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR="3", OTP_SEND_COOLDOWN_SECONDS="0")
+    for reference in ("r-1", "r-2", "r-3"):
+        assert invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": reference}).status == 202
+    # When three wrong guesses are spread over the first two references
+    for reference in ("r-1", "r-1", "r-2"):
+        assert verify(invoke, reference, wrong(sent_code(pinpoint_endpoint, reference))).status == 200
+    right = verify(invoke, "r-3", sent_code(pinpoint_endpoint, "r-3"))
+    # Then the right code under the third reference is refused for the number
+    assert_problem(right, 429, "rate-limited")
+    assert rejected_reasons(right) == ["VERIFY_LIMIT_NUMBER"]
