@@ -84,7 +84,9 @@ def test_the_hourly_cap_applies_through_the_api(
     assert len(pinpoint_endpoint.emulator.outbox()) == 2
 
 
-def test_without_its_table_nothing_is_sent(protect: Configure, invoke: Invoke, pinpoint_endpoint: Any) -> None:
+def test_without_its_table_nothing_is_sent(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
     # Given a deployment whose table is missing
     protect(OTP_TABLE_NAME="otp-protection-missing")
     # When a code is asked for
@@ -215,7 +217,9 @@ def test_keys_are_scoped_to_the_caller(protect: Configure, pinpoint_endpoint: An
     protect(OTP_SEND_COOLDOWN_SECONDS="0")
 
     def send_as(user_arn: str) -> dict[str, Any]:
-        event = rest_api_event("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "k-shared"})
+        event = rest_api_event(
+            "POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "k-shared"}
+        )
         event["requestContext"]["identity"]["userArn"] = user_arn
         with captured_output():
             response = lambda_handler(event, LambdaContext())
