@@ -21,14 +21,14 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_NAME = "otp-protection"
-PARTITION_KEY = "pk"  # the names otp/adapters/store.py uses
-EXPIRY_ATTRIBUTE = "expiration"
 
 _DYNAMODB_TARGET_PREFIX = "DynamoDB_"
 
 
 def create_protection_table(client: DynamoDBClient, table_name: str = TABLE_NAME) -> str:
     """Create the table as infra/protection.py declares it (on-demand, TTL on), unless it exists."""
+    from otp.adapters.store import EXPIRY_ATTRIBUTE, PARTITION_KEY  # the asset root must be on sys.path
+
     existing = client.list_tables().get("TableNames", [])
     if table_name not in existing:
         client.create_table(

@@ -29,6 +29,7 @@ from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
 from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
 from local.otp_emulator import OtpEmulator, SentSms
+from local.protection_table import AtomicDynamoDb
 from local.sandbox_control import ReadyInfo
 from local.test_numbers import DEFAULT_SLOW_SECONDS
 
@@ -123,6 +124,8 @@ class Sandbox:
             clock=SandboxClock(), slow_seconds=options.slow_seconds, on_delivery=on_delivery
         )
         self.aws_endpoint = AwsEndpoint(self.emulator)
+        # The per-number limits rely on DynamoDB's atomic conditional writes, which moto lacks.
+        self.aws_endpoint.add_override(AtomicDynamoDb(self.aws_endpoint.forward_to_moto))
         self.api = ApiGatewayProxy()
         self._aws_server = bind_server(
             options.host, options.aws_port, self.aws_endpoint, request_handler=MotoRequestHandler
@@ -152,6 +155,10 @@ class Sandbox:
         info = self.provision()
         self._environ["PINPOINT_APPLICATION_ID"] = info.application_id
         self.api.handler()
+        # Cooldowns and hourly caps follow the sandbox clock, so /_sandbox/clock can move past them.
+        from otp import wiring
+
+        wiring.limits_clock = self.emulator.clock.now
         self.aws_endpoint.status.mark_ready(info)
         self.ready_info = info
         if self.options.ready_file is not None:
