@@ -28,6 +28,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
 from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
+from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb
 from local.sandbox_control import ReadyInfo
@@ -124,6 +125,9 @@ class Sandbox:
             clock=SandboxClock(), slow_seconds=options.slow_seconds, on_delivery=on_delivery
         )
         self.aws_endpoint = AwsEndpoint(self.emulator)
+        # Cognito CUSTOM_AUTH sign-ins, on the sandbox clock so tests can expire sessions without sleeping.
+        self.cognito = CognitoCustomAuth(clock=self.emulator.clock.now, region=REGION)
+        self.aws_endpoint.add_override(self.cognito)
         # The per-number limits rely on DynamoDB's atomic conditional writes, which moto lacks.
         self.aws_endpoint.add_override(AtomicDynamoDb(self.aws_endpoint.forward_to_moto))
         self.api = ApiGatewayProxy()
@@ -155,6 +159,7 @@ class Sandbox:
         info = self.provision()
         self._environ["PINPOINT_APPLICATION_ID"] = info.application_id
         self.api.handler()
+        self.cognito.use_project_triggers()
         # Cooldowns and hourly caps follow the sandbox clock, so /_sandbox/clock can move past them.
         from otp import wiring
 
@@ -176,7 +181,16 @@ class Sandbox:
         application = pinpoint.create_app(CreateApplicationRequest={"Name": "otp-sandbox"})
         table_name = self._environ.setdefault("OTP_TABLE_NAME", DEFAULT_TABLE_NAME)
         self._create_protection_table(session.client("dynamodb", endpoint_url=self.aws_url), table_name)
-        return ReadyInfo(application_id=application["ApplicationResponse"]["Id"])
+        sign_in = create_sign_in_pool(
+            session.client("cognito-idp", endpoint_url=self.aws_url),
+            self.cognito.trigger_arns,
+            session_minutes=session_minutes_for(self._environ),
+        )
+        return ReadyInfo(
+            application_id=application["ApplicationResponse"]["Id"],
+            user_pool_id=sign_in.user_pool_id,
+            user_pool_client_id=sign_in.client_id,
+        )
 
     @staticmethod
     def _create_protection_table(dynamodb: Any, table_name: str) -> None:
