@@ -13,6 +13,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from otp.domain.rules import LanguageTag
+
 # Pinpoint's documented limits for SendOTPMessage.
 BRAND_NAME_MAX = 20
 CODE_LENGTH_RANGE = (5, 8)
@@ -59,7 +61,7 @@ class Settings(BaseModel):
     allowed_countries: Annotated[frozenset[str], Field(alias="OTP_ALLOWED_COUNTRIES", min_length=1)] = (
         frozenset({"US", "CA", "GB"})
     )
-    language: Annotated[str, Field(alias="OTP_LANGUAGE", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en-US"
+    language: Annotated[LanguageTag, Field(alias="OTP_LANGUAGE")] = "en-US"
     entity_id: Annotated[str | None, Field(alias="OTP_ENTITY_ID")] = None
     template_id: Annotated[str | None, Field(alias="OTP_TEMPLATE_ID")] = None
     connect_timeout: Annotated[float, Field(alias="PINPOINT_CONNECT_TIMEOUT", gt=0, le=10)] = 2.0

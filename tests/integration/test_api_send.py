@@ -77,9 +77,9 @@ def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_
 def test_the_callers_reference_and_language_are_passed_to_pinpoint(
     invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:
-    # Given a caller that brings its own reference and wants Spanish
+    # Given a caller that brings its own reference and wants Latin American Spanish
     # When
-    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "signup-42", "language": "es-US"})
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "signup-42", "language": "es-419"})
     # Then the reference is kept and the SMS is bound to it
     assert result.status == 202
     assert result.body["referenceId"] == "signup-42"
@@ -174,15 +174,16 @@ def test_an_unknown_application_is_a_deployment_fault(
     assert pinpoint_endpoint.emulator.outbox() == []
 
 
-def test_a_request_pinpoint_calls_bad_is_a_400_logged_as_our_error(invoke: Invoke) -> None:
-    # Given a language tag that is well formed but that Pinpoint does not support
+def test_a_language_pinpoint_does_not_support_is_refused_before_pinpoint(
+    invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a well-formed language tag that is not one of Pinpoint's OTP languages
     # When a code is requested
-    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "language": "xx-XX"})
-    # Then Pinpoint's BadRequest becomes a 400, logged as an error (it means this service sent it)
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "language": "nl-NL"})
+    # Then 400 naming the field, and Pinpoint is never called
     body = assert_problem(result, 400)
-    assert body["errorCode"] == "BadRequestException"
-    [log] = result.telemetry.logs_with("pinpoint call failed")
-    assert log["level"] == "ERROR"
+    assert "language" in body["detail"]
+    assert pinpoint_endpoint.emulator.calls() == []
 
 
 def test_a_send_that_times_out_is_not_retried_and_answers_504(invoke: Invoke, pinpoint_endpoint: Any) -> None:

@@ -52,6 +52,7 @@ def test_values_are_parsed_from_text() -> None:
         ("OTP_ALLOWED_COUNTRIES", "usa"),
         ("OTP_ALLOWED_COUNTRIES", ""),
         ("OTP_LANGUAGE", "English"),
+        ("OTP_LANGUAGE", "nl-NL"),
         ("PINPOINT_READ_TIMEOUT", "0"),
     ],
 )

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import re
+from typing import Literal, get_args
 
 from otp.domain.errors import InvalidRequest
 from otp.domain.reasons import RejectReason
 
 # Pinpoint accepts ReferenceId values of at most 48 characters.
 REFERENCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,48}$"
-LANGUAGE_PATTERN = r"^[a-z]{2}(-[A-Z]{2})?$"
+# The Language values AWS documents for OTP messages (its own list spells Korean "kr-KR").
+LanguageTag = Literal[
+    "de-DE", "en-GB", "en-US", "es-419", "es-ES", "fr-CA", "fr-FR",
+    "it-IT", "ja-JP", "kr-KR", "pt-BR", "zh-CN", "zh-TW",
+]  # fmt: skip
+SUPPORTED_LANGUAGES: frozenset[str] = frozenset(get_args(LanguageTag))
 CODE_PATTERN = r"^[0-9]{5,8}$"
 
 _REFERENCE_ID = re.compile(REFERENCE_ID_PATTERN)
-_LANGUAGE = re.compile(LANGUAGE_PATTERN)
 
 
 def check_reference_id(reference_id: str) -> str:
@@ -27,9 +32,9 @@ def check_reference_id(reference_id: str) -> str:
 
 
 def check_language(language: str) -> str:
-    if not _LANGUAGE.fullmatch(language):
+    if language not in SUPPORTED_LANGUAGES:
         raise InvalidRequest(
-            "language must be a language tag such as en-US",
+            f"language must be one of {', '.join(sorted(SUPPORTED_LANGUAGES))}",
             field="language",
             reason=RejectReason.INVALID_LANGUAGE,
         )

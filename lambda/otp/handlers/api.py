@@ -33,7 +33,7 @@ from otp.domain.errors import (
 )
 from otp.domain.phone import E164_PATTERN
 from otp.domain.reasons import RejectReason
-from otp.domain.rules import CODE_PATTERN, LANGUAGE_PATTERN, REFERENCE_ID_PATTERN
+from otp.domain.rules import CODE_PATTERN, REFERENCE_ID_PATTERN, LanguageTag
 from otp.handlers.idempotency import (
     IDEMPOTENCY_KEY_DESCRIPTION,
     IDEMPOTENCY_KEY_HEADER,
@@ -76,7 +76,7 @@ class SendOtpBody(BaseModel):
     phoneNumber: Annotated[str, _PHONE]
     referenceId: Annotated[str | None, _REFERENCE] = None
     language: Annotated[
-        str | None, Field(pattern=LANGUAGE_PATTERN, description="Message language", examples=["en-US"])
+        LanguageTag | None, Field(description="Language of the SMS text (default: the deployment's)")
     ] = None
 
 
