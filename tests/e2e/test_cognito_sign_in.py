@@ -1,0 +1,253 @@
+"""Passwordless sign-in end to end: a stock boto3 cognito-idp client against the sandbox subprocess.
+
+Everything crosses real sockets: boto3 -> the sandbox's AWS endpoint -> the real trigger handlers ->
+boto3 Pinpoint calls back into the endpoint -> the outbox, where the test reads the code as a user
+would read their phone.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.slow
+
+PUBLIC_KEYS = {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "CODE_LENGTH", "USERNAME"}
+_CODE = re.compile(r"\b(\d{6})\b")
+REGION = "us-east-1"
+DUMMY_KEY = "testing"  # moto accepts any credentials; these keep real ones out of the tests
+
+
+@pytest.fixture(scope="module")
+def cognito(sandbox: Any) -> Any:
+    """A stock client: nothing sandbox-specific but the endpoint URL."""
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=sandbox.aws_url,
+        region_name=REGION,
+        aws_access_key_id=DUMMY_KEY,
+        aws_secret_access_key=DUMMY_KEY,
+    )
+
+
+@pytest.fixture(scope="module")
+def pool(sandbox: Any) -> dict[str, str]:
+    """The user pool and app client the sandbox created at start-up, as /_sandbox/health reports them."""
+    health = sandbox.health()
+    assert health.status == 200
+    return {"userPoolId": health.body["userPoolId"], "clientId": health.body["userPoolClientId"]}
+
+
+def fresh_number() -> str:
+    """A valid number no other test uses: the per-number send limits stay out of the way."""
+    return f"+1206555{uuid.uuid4().int % 9000 + 1000:04d}"
+
+
+def create_user(cognito: Any, pool: dict[str, str], phone: str) -> None:
+    """As the README shows: a user whose username and verified phone number are the same number."""
+    cognito.admin_create_user(
+        UserPoolId=pool["userPoolId"],
+        Username=phone,
+        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+    # A random permanent password moves the user out of FORCE_CHANGE_PASSWORD; nobody ever types it.
+    cognito.admin_set_user_password(
+        UserPoolId=pool["userPoolId"],
+        Username=phone,
+        Password=f"Aa1!{secrets.token_urlsafe(24)}",
+        Permanent=True,
+    )
+
+
+def start(cognito: Any, pool: dict[str, str], phone: str, client_id: str | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = cognito.initiate_auth(
+        ClientId=client_id or pool["clientId"], AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": phone}
+    )
+    return response
+
+
+def answer(
+    cognito: Any,
+    pool: dict[str, str],
+    challenge: dict[str, Any],
+    phone: str,
+    code: str,
+    client_id: str | None = None,
+) -> dict[str, Any]:
+    response: dict[str, Any] = cognito.respond_to_auth_challenge(
+        ClientId=client_id or pool["clientId"],
+        ChallengeName="CUSTOM_CHALLENGE",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": phone, "ANSWER": code},
+    )
+    return response
+
+
+def code_sent_to(sandbox: Any, phone: str) -> str:
+    (sms,) = sandbox.outbox(destination=phone)
+    match = _CODE.search(sms["body"])
+    assert match, sms
+    return match.group(1)
+
+
+def another_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def test_sign_in_with_the_right_code(sandbox, cognito, pool):
+    # Given a user with a verified phone number
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+
+    # When they start a CUSTOM_AUTH sign-in and answer with the code they received
+    challenge = start(cognito, pool, phone)
+    code = code_sent_to(sandbox, phone)
+    result = answer(cognito, pool, challenge, phone, code)
+
+    # Then the challenge showed only the masked number, and the answer earned a full set of tokens
+    assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert set(challenge["ChallengeParameters"]) == PUBLIC_KEYS
+    assert challenge["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"+1********{phone[-2:]}"
+    assert code not in str(challenge)
+    tokens = result["AuthenticationResult"]
+    assert {"IdToken", "AccessToken", "RefreshToken", "ExpiresIn", "TokenType"} <= set(tokens)
+    assert tokens["TokenType"] == "Bearer"
+    # And the tokens are the pool's own: Cognito's GetUser and refresh accept them
+    user = cognito.get_user(AccessToken=tokens["AccessToken"])
+    assert {"Name": "phone_number", "Value": phone} in user["UserAttributes"]
+    refreshed = cognito.initiate_auth(
+        ClientId=pool["clientId"],
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"]},
+    )
+    assert refreshed["AuthenticationResult"]["AccessToken"]
+
+
+def test_one_wrong_then_the_right_code_sends_exactly_one_sms(sandbox, cognito, pool):
+    # Given a user who has started signing in
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+    challenge = start(cognito, pool, phone)
+    code = code_sent_to(sandbox, phone)
+
+    # When they mistype the code once, then type it correctly
+    retry = answer(cognito, pool, challenge, phone, another_code(code))
+    result = answer(cognito, pool, retry, phone, code)
+
+    # Then they are asked again (same masked number, new session), signed in, and texted only once
+    assert retry["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert retry["ChallengeParameters"] == challenge["ChallengeParameters"]
+    assert retry["Session"] != challenge["Session"]
+    assert "AccessToken" in result["AuthenticationResult"]
+    assert len(sandbox.outbox(destination=phone)) == 1
+
+
+def test_allowed_attempts_wrong_codes_fail_the_sign_in(sandbox, cognito, pool):
+    # Given a user who has started signing in (the sandbox allows 3 attempts)
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+    challenge = start(cognito, pool, phone)
+    wrong = another_code(code_sent_to(sandbox, phone))
+
+    # When they answer wrongly three times
+    challenge = answer(cognito, pool, challenge, phone, wrong)
+    challenge = answer(cognito, pool, challenge, phone, wrong)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as failed:
+        answer(cognito, pool, challenge, phone, wrong)
+
+    # Then Cognito's own words end the sign-in, the session is spent, and only one SMS was sent
+    assert failed.value.response["Error"]["Message"] == "Incorrect username or password."
+    assert failed.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        answer(cognito, pool, challenge, phone, code_sent_to(sandbox, phone))
+    assert len(sandbox.outbox(destination=phone)) == 1
+
+
+def test_an_unknown_user_gets_the_same_challenge_and_no_sms(sandbox, cognito, pool):
+    # Given a registered user's challenge, for comparison, and a number nobody registered
+    known = fresh_number()
+    create_user(cognito, pool, known)
+    real = start(cognito, pool, known)
+    unknown = fresh_number()
+    sent_before = len(sandbox.outbox())
+
+    # When someone starts a sign-in with the unregistered number
+    decoy = start(cognito, pool, unknown)
+
+    # Then the challenge has the same shape and shows that number masked, as a real one would,
+    # and no SMS went out
+    assert decoy["ChallengeName"] == real["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert set(decoy["ChallengeParameters"]) == set(real["ChallengeParameters"])
+    assert decoy["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"+1********{unknown[-2:]}"
+    assert decoy["ChallengeParameters"]["CODE_LENGTH"] == real["ChallengeParameters"]["CODE_LENGTH"]
+    assert sandbox.outbox(destination=unknown) == []
+    assert len(sandbox.outbox()) == sent_before
+    # And guessing ends the way it ends for a real user
+    decoy = answer(cognito, pool, decoy, unknown, "123456")
+    decoy = answer(cognito, pool, decoy, unknown, "123456")
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as failed:
+        answer(cognito, pool, decoy, unknown, "123456")
+    assert failed.value.response["Error"]["Message"] == "Incorrect username or password."
+
+
+def test_an_expired_code_does_not_sign_in(sandbox, cognito, pool):
+    # Given an app client whose sign-in sessions last 15 minutes, longer than the 5-minute code
+    client_id = cognito.create_user_pool_client(
+        UserPoolId=pool["userPoolId"],
+        ClientName="long-sessions",
+        ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        PreventUserExistenceErrors="ENABLED",
+        AuthSessionValidity=15,
+    )["UserPoolClient"]["ClientId"]
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+    challenge = start(cognito, pool, phone, client_id)
+    code = code_sent_to(sandbox, phone)
+
+    # When the user answers with the right code five minutes and one second later
+    sandbox.advance_clock(301)
+    retry = answer(cognito, pool, challenge, phone, code, client_id)
+
+    # Then it counts as a wrong answer: no tokens, asked again, and no new SMS sent
+    assert "AuthenticationResult" not in retry
+    assert retry["ChallengeName"] == "CUSTOM_CHALLENGE"
+    assert len(sandbox.outbox(destination=phone)) == 1
+
+
+def test_a_session_answered_after_it_expired_is_refused(sandbox, cognito, pool):
+    # Given a sign-in on the sandbox's client, whose sessions last as long as a code (5 minutes)
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+    challenge = start(cognito, pool, phone)
+    code = code_sent_to(sandbox, phone)
+
+    # When the answer comes after the session expired
+    sandbox.advance_clock(301)
+    with pytest.raises(cognito.exceptions.NotAuthorizedException) as failed:
+        answer(cognito, pool, challenge, phone, code)
+
+    # Then Cognito refuses the session itself
+    assert failed.value.response["Error"]["Message"] == "Invalid session for the user, session is expired."
+
+
+def test_other_auth_flows_pass_through_to_moto(sandbox, cognito, pool):
+    # Given a user with a verified phone number
+    phone = fresh_number()
+    create_user(cognito, pool, phone)
+
+    # When a client uses a password flow instead of CUSTOM_AUTH, with a wrong password
+    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+        cognito.initiate_auth(
+            ClientId=pool["clientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": phone, "PASSWORD": "not-the-password"},
+        )
+
+    # Then moto's Cognito answered it: no custom challenge ran, so nobody was texted
+    assert sandbox.outbox(destination=phone) == []
