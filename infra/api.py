@@ -151,7 +151,7 @@ class OtpApi(Construct):
         self.rest_api.node.try_remove_child("Endpoint")
         for response_type, status, title in GATEWAY_RESPONSES:
             headers = {"Content-Type": "'application/problem+json'"}
-            if response_type == _R.THROTTLED:
+            if response_type.response_type == "THROTTLED":
                 headers["Retry-After"] = "'1'"
             self.rest_api.add_gateway_response(
                 f"{response_type.response_type}Problem",

@@ -48,6 +48,7 @@ _ARN = re.compile(r"^arn:aws[a-z-]*:(sms-voice|mobiletargeting):[a-z0-9-]+:[0-9]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DLT_ID = re.compile(r"^[0-9A-Za-z_-]{1,64}$")
 _LOG_LEVELS: Final[tuple[LogLevel, ...]] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
 
 
 class ConfigError(ValueError):
@@ -82,6 +83,20 @@ class OtpConfig:
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
     alarm_email: str | None = None
+    # Abuse protection (infra/protection.py; the README's protection section says why each exists).
+    send_cooldown_seconds: int = 30
+    send_limit_per_hour: int = 5
+    send_limit_per_day: int = 10
+    verify_limit_per_reference: int = 5
+    verify_limit_per_number_per_hour: int = 15
+    allow_toll_free: bool = False
+    allow_voip: bool = False
+    blocked_prefixes: tuple[str, ...] = ()
+    idempotency_ttl_seconds: int = 3600
+    waf_enabled: bool = True
+    waf_rate_limit: int = 1000
+    refusal_alarm_threshold: int = 50
+    new_country_alarm_min_sends: int = 10
 
     @property
     def uses_example_origination(self) -> bool:
@@ -204,6 +219,30 @@ def _retention(value: object) -> int:
     return value
 
 
+def _bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
+        return value.strip().lower() == "true"
+    raise _Invalid("true or false")
+
+
+def _prefixes(value: object) -> tuple[str, ...]:
+    allowed = 'a list of E.164 prefixes ("+" and 1-14 digits), e.g. ["+1900", "+4470"]'
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        items = (
+            json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",") if p.strip()]
+        )
+    if not isinstance(items, list | tuple):
+        raise _Invalid(allowed)
+    for item in items:
+        if not isinstance(item, str) or not _PREFIX.match(item):
+            raise _Invalid(f"{allowed}; {item!r} is not one")
+    return tuple(items)
+
+
 @dataclass(frozen=True)
 class _Key:
     name: str  # the context key (camelCase)
@@ -228,6 +267,21 @@ _KEYS: Final = (
     _Key("logRetentionDays", "log_retention_days", _retention),
     _Key("logLevel", "log_level", _log_level),
     _Key("alarmEmail", "alarm_email", _optional(_text(_EMAIL, "an e-mail address"))),
+    # Abuse protection. The ranges match what otp.settings accepts for the same variables.
+    _Key("sendCooldownSeconds", "send_cooldown_seconds", _int_in(0, 3600)),
+    _Key("sendLimitPerHour", "send_limit_per_hour", _int_in(1, 100)),
+    _Key("sendLimitPerDay", "send_limit_per_day", _int_in(1, 1000)),
+    _Key("verifyLimitPerReference", "verify_limit_per_reference", _int_in(1, 20)),
+    _Key("verifyLimitPerNumberPerHour", "verify_limit_per_number_per_hour", _int_in(1, 200)),
+    _Key("allowTollFree", "allow_toll_free", _bool),
+    _Key("allowVoip", "allow_voip", _bool),
+    _Key("blockedPrefixes", "blocked_prefixes", _prefixes),
+    _Key("idempotencyTtlSeconds", "idempotency_ttl_seconds", _int_in(60, 86400)),
+    _Key("wafEnabled", "waf_enabled", _bool),
+    # WAF's own bounds for a rate-based rule over a 5-minute window.
+    _Key("wafRateLimit", "waf_rate_limit", _int_in(10, 2_000_000_000)),
+    _Key("refusalAlarmThreshold", "refusal_alarm_threshold", _int_in(1, 1_000_000)),
+    _Key("newCountryAlarmMinSends", "new_country_alarm_min_sends", _int_in(1, 1_000_000)),
 )
 KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
 
@@ -276,6 +330,20 @@ def load_config(context: Mapping[str, Any]) -> OtpConfig:
         problems.append(
             f"{CONTEXT_KEY}.{name} = {_show(raw[name])} is not a known key (known: {', '.join(KNOWN_KEYS)})"
         )
+    problems.extend(_cross_checks(values))
     if problems:
         raise ConfigError(problems)
     return OtpConfig(**values)
+
+
+def _cross_checks(values: Mapping[str, Any]) -> list[str]:
+    """Rules between keys; each message names both keys and values."""
+    defaults = OtpConfig(brand_name="-", origination_identity="-")
+    per_hour = values.get("send_limit_per_hour", defaults.send_limit_per_hour)
+    per_day = values.get("send_limit_per_day", defaults.send_limit_per_day)
+    if per_day < per_hour:
+        return [
+            f"{CONTEXT_KEY}.sendLimitPerDay = {per_day} is invalid: must be at least "
+            f"{CONTEXT_KEY}.sendLimitPerHour ({per_hour})"
+        ]
+    return []

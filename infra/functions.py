@@ -204,7 +204,8 @@ class OtpFunctions(Construct):
                 id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
                 reason="Only the statement CDK adds for active X-Ray tracing: xray:PutTraceSegments and "
                 "xray:PutTelemetryRecords support no resource-level permissions, so Resource must be *. "
-                "Every other statement names this function's log group or this Pinpoint application.",
+                "Every other statement names this function's log group, this Pinpoint application or "
+                "the protection table (scoped to key prefixes).",
             )
         )
         environment = dict(self.environment)

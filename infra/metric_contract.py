@@ -33,6 +33,9 @@ class MetricContract:
     verification_results: tuple[str, ...]
     #: ErrorCode values that mean this deployment is wrong (bad request, missing app, missing permission).
     deployment_fault_codes: tuple[str, ...]
+    #: Sends by destination country (the protection construct's new-country alarms).
+    otp_sent_by_country: str = "OtpSentByCountry"
+    dim_country: str = "Country"
 
 
 def _str(module: object, name: str, default: str | None = None) -> str:
@@ -77,4 +80,6 @@ def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
             "DEPLOYMENT_FAULT_ERROR_CODES",
             ("BadRequestException", "NotFoundException", "ForbiddenException", "MethodNotAllowedException"),
         ),
+        otp_sent_by_country=_str(module, "OTP_SENT_BY_COUNTRY"),
+        dim_country=_str(module, "DIM_COUNTRY"),
     )

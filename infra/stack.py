@@ -13,6 +13,7 @@ from infra.config import OtpConfig
 from infra.functions import OtpFunctions
 from infra.messaging import Messaging
 from infra.monitoring import OtpMonitoring
+from infra.protection import OtpProtection
 
 
 class OtpStack(Stack):
@@ -38,6 +39,14 @@ class OtpStack(Stack):
         self.monitoring = OtpMonitoring(
             self, "Monitoring", config=config, functions=self.functions, api=self.api
         )
+        self.protection = OtpProtection(
+            self,
+            "Protection",
+            config=config,
+            functions=self.functions,
+            api=self.api,
+            monitoring=self.monitoring,
+        )
 
         CfnOutput(
             self, "ApiUrl", value=self.api.url, description="Base URL: POST {ApiUrl}otp, {ApiUrl}otp/verify"
@@ -51,6 +60,12 @@ class OtpStack(Stack):
             "PinpointApplicationId",
             value=self.messaging.application_id,
             description="Pinpoint (End User Messaging) application id",
+        )
+        CfnOutput(
+            self,
+            "ProtectionTableName",
+            value=self.protection.table.table_name,
+            description="DynamoDB table of the per-number limits and Idempotency-Key records",
         )
         CfnOutput(
             self, "DashboardUrl", value=self.monitoring.dashboard_url, description="CloudWatch dashboard"

@@ -1,0 +1,104 @@
+"""`npx cdk synth` end to end: pinned CLI, no AWS credentials, local bundling for Lambda's platform.
+
+The one test that bundles: it pip-installs lambda/requirements.txt (from PyPI or pip's cache) exactly as
+a deploy would, and inspects the asset that would be uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.bundling import RUNTIME_PROVIDED
+from tests.infra.support import REPO
+
+EM_AARCH64 = 183  # ELF e_machine of 64-bit ARM
+
+
+def _clean_environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") or k == "AWS_CA_BUNDLE"}
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",  # cdk.json: python3
+            "AWS_CONFIG_FILE": str(tmp_path / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CDK_DISABLE_VERSION_CHECK": "1",
+            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+        }
+    )
+    return env
+
+
+def _elf_machine(path: Path) -> int:
+    header = path.read_bytes()[:20]
+    assert header[:4] == b"\x7fELF", path
+    return int.from_bytes(header[18:20], "little")
+
+
+def _run_cli_synth(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
+    if not (REPO / "node_modules" / ".bin" / "cdk").exists():
+        pytest.fail("node_modules is missing: run `npm ci` (make does it) to install the pinned CDK CLI")
+    npx = shutil.which("npx")
+    assert npx, "Node.js/npx is needed for the CDK CLI"
+    outdir = tmp_path / "cdk.out"
+    result = subprocess.run(
+        [npx, "--no-install", "cdk", "synth", "--quiet", "--output", str(outdir)],
+        cwd=REPO,
+        env=_clean_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return result, outdir
+
+
+# One test, so that parallel workers never bundle twice.
+@pytest.mark.slow
+def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds(tmp_path):
+    # Given a shell with no AWS credentials, profile or instance metadata
+    # When `npx cdk synth` runs (the pinned CLI from package.json, the app from cdk.json)
+    result, outdir = _run_cli_synth(tmp_path)
+
+    # Then it succeeds and writes the stack's template, which a CLI that reads this assembly accepted
+    assert result.returncode == 0, result.stdout + result.stderr
+    template = json.loads((outdir / "PinpointSmsOtp.template.json").read_text(encoding="utf-8"))
+    keys = {
+        f["Properties"]["Code"]["S3Key"]
+        for f in template["Resources"].values()
+        if f["Type"] == "AWS::Lambda::Function"
+    }
+    # and one asset is shared by the four functions
+    assert len(keys) == 1
+    asset = outdir / f"asset.{keys.pop().removesuffix('.zip')}"
+    assert asset.is_dir()
+    shared_objects = list(asset.rglob("*.so"))
+
+    # and its compiled dependencies are the CPython 3.14 builds for Linux on 64-bit ARM ...
+    assert list(asset.glob("pydantic_core/_pydantic_core.cpython-314-aarch64-linux-gnu.so"))
+    assert shared_objects
+    assert {_elf_machine(so) for so in shared_objects} == {EM_AARCH64}
+    assert not [so for so in shared_objects if "x86_64" in so.name or "cpython-311" in so.name]
+    # ... every pinned requirement is installed at its pinned version ...
+    pins = re.findall(r"^([A-Za-z0-9_.-]+)==([^\s;#]+)", (REPO / "lambda/requirements.txt").read_text(), re.M)
+    assert pins
+    for name, version in pins:
+        assert (asset / f"{name.replace('-', '_')}-{version}.dist-info").is_dir(), name
+    # ... the SDK the runtime provides is not (aws-xray-sdk would otherwise pull in botocore) ...
+    installed = {p.name.rsplit("-", 1)[0].lower().replace("_", "-") for p in asset.glob("*.dist-info")}
+    assert not installed & RUNTIME_PROVIDED
+    assert not (asset / "boto3").exists()
+    assert not (asset / "botocore").exists()
+    # ... and the handlers are there, without build-host bytecode
+    for module in ("otp/handlers/api.py", "otp/handlers/cognito.py", "otp/metric_names.py"):
+        assert (asset / module).is_file(), module
+    assert not list(asset.rglob("__pycache__"))
+    assert not list(asset.rglob("*.pyc"))

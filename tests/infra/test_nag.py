@@ -1,0 +1,85 @@
+"""cdk-nag (AwsSolutions) and CDK's CloudFormation validation: no unacknowledged finding, and every
+acknowledgement is a known one with a reason on record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from aws_cdk import aws_s3 as s3
+
+from infra.application import build_app
+from tests.infra.support import REAL_IDENTITY, VARIANT, cdk_context, synth
+
+# (acknowledged id, construct path below the stack) -> why it is on this list; see the reasons in code.
+EXPECTED_DEFAULT = {
+    ("AwsSolutions::AwsSolutions-IAM5[Resource::*]", f"Functions/{name}/Role/DefaultPolicy/Resource")
+    for name in ("Api", "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge")
+} | {
+    (
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+        "Api/RestApi/CloudWatchRole/Resource",
+    ),
+    ("AwsSolutions::AwsSolutions-APIG3", "Api/RestApi/DeploymentStage.v1/Resource"),
+    ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/POST/Resource"),
+    ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
+    ("AwsSolutions::AwsSolutions-COG2", "Auth/UserPool/Resource"),
+    ("AwsSolutions::AwsSolutions-COG8", "Auth/UserPool/Resource"),
+    ("CloudFormation-Validate::W3696", "Messaging/App"),
+    ("CloudFormation-Validate::W3696", "Messaging/SmsChannel"),
+}
+EXPECTED_API_KEY_EXTRA = {
+    ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/POST/Resource"),
+    ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
+}
+
+
+def _acknowledged(report: dict[str, Any]) -> set[tuple[str, str]]:
+    found = set()
+    for plugin in report["pluginReports"]:
+        for violation in plugin.get("suppressedViolations", []):
+            # Then (for every caller) each acknowledgement carries a real sentence of reason
+            assert len(violation["reason"]) > 80, violation
+            for construct in violation["violatingConstructs"]:
+                found.add((violation["acknowledgedId"], construct["constructPath"].split("/", 1)[1]))
+    return found
+
+
+def _unacknowledged(report: dict[str, Any]) -> list[str]:
+    return [
+        v["ruleName"]
+        for plugin in report["pluginReports"]
+        if plugin["pluginName"] in ("AwsSolutions", "CloudFormation Validate")
+        for v in plugin["violations"]
+    ]
+
+
+def test_default_stack_has_no_open_finding_and_only_the_known_acknowledgements():
+    # Given the default deployment, synthesized with the cdk-nag plugin (a finding would raise here)
+    report = synth(REAL_IDENTITY).report
+
+    # Then nothing is left open, and the acknowledgements are exactly the reviewed list
+    assert _unacknowledged(report) == []
+    assert {p["pluginName"]: p["conclusion"] for p in report["pluginReports"]}["AwsSolutions"] == "success"
+    assert _acknowledged(report) == EXPECTED_DEFAULT
+
+
+def test_api_key_and_alarm_topic_variant_adds_only_the_api_key_acknowledgements():
+    # Given apiAuth=apiKey with an alarm e-mail (SNS topic + KMS key), a sender ID and DLT ids
+    report = synth(VARIANT).report
+
+    # Then the only new acknowledgements are the two methods' APIG4, and the topic/key raise nothing
+    assert _unacknowledged(report) == []
+    assert _acknowledged(report) == EXPECTED_DEFAULT | EXPECTED_API_KEY_EXTRA
+
+
+def test_an_unacknowledged_finding_fails_synthesis(tmp_path):
+    # Given the app with one non-compliant resource added (an S3 bucket without TLS or access logs)
+    app, stack = build_app(cdk_context(REAL_IDENTITY), outdir=str(tmp_path))
+    s3.Bucket(stack, "Careless")
+
+    # When it is synthesized, Then cdk-nag stops it, naming the rule
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    assert "AwsSolutions-S10" in (tmp_path / "validation-report.json").read_text(encoding="utf-8")
