@@ -38,12 +38,15 @@ def parse_options(argv: list[str] | None = None) -> tuple[SandboxOptions, bool]:
 
 def banner(sandbox: Sandbox, application_id: str) -> str:
     aws, api = sandbox.aws_url, sandbox.api_url
+    pool = sandbox.ready_info
     number = "+12065550100"
     return f"""
 Sandbox ready (Ctrl-C to stop)
   AWS endpoint  {aws}   boto3: endpoint_url= or AWS_ENDPOINT_URL; CLI: aws --endpoint-url {aws}
   HTTP API      {api}/v1
   Pinpoint app  {application_id}
+  User pool     {pool.user_pool_id if pool else "-"}  app client {pool.user_pool_client_id if pool else "-"}
+                (CUSTOM_AUTH sign-in by SMS code: see the README's Cognito section)
   Outbox        {aws}/_sandbox/messages
 
 Try it:
