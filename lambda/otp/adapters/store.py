@@ -30,7 +30,6 @@ PARTITION_KEY = "pk"
 EXPIRY_ATTRIBUTE = "expiration"
 EVENTS_ATTRIBUTE = "events"
 VERSION_ATTRIBUTE = "version"
-IDEMPOTENCY_KEY_PREFIX = "idempotency"
 
 # DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
 # eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe

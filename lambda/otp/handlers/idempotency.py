@@ -30,6 +30,9 @@ from otp.domain.errors import InvalidRequest
 from otp.domain.reasons import RejectReason
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+# Records are stored as "idempotency#<hash>": a fixed prefix (not the function's name, Powertools'
+# default) so that IAM can scope the API function's access to these items (infra/protection.py).
+IDEMPOTENCY_KEY_PREFIX = "idempotency"
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Visible ASCII, like Stripe's keys; a UUID is the usual choice. A surrounding pair of double quotes
 # (the draft's structured-field string form) is accepted and removed.
@@ -70,13 +73,12 @@ class IdempotentSend:
             expires_after_seconds=ttl_seconds,
             hash_function="sha256",
         )
-        # The prefix is fixed (not the function's name) so that IAM can scope access to these items.
         self._run_once: Callable[..., dict[str, Any]] = idempotent_function(
             self._run,
             data_keyword_argument="request",
             persistence_store=persistence,
             config=self._config,
-            key_prefix="idempotency",
+            key_prefix=IDEMPOTENCY_KEY_PREFIX,
         )
 
     def __call__(

@@ -1,0 +1,314 @@
+"""infra/protection.py: the table, its scoped grants, the WAF rate rule, the alarms, and their config."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from infra import protection
+from infra.config import ConfigError, load_config
+from otp import metric_names
+from otp.adapters import store
+from otp.domain.limiter import limit_key
+from otp.handlers.idempotency import IDEMPOTENCY_KEY_PREFIX
+from tests.infra.support import REAL_IDENTITY, Synth, arn_of, synth
+
+HANDLERS = {
+    "Api": "otp.handlers.api.lambda_handler",
+    "DefineAuthChallenge": "otp.handlers.cognito.define_auth_challenge",
+    "CreateAuthChallenge": "otp.handlers.cognito.create_auth_challenge",
+    "VerifyAuthChallenge": "otp.handlers.cognito.verify_auth_challenge",
+}
+CUSTOM = {
+    **REAL_IDENTITY,
+    "otp.allowedCountries": ["US", "IN"],
+    "otp.sendCooldownSeconds": 60,
+    "otp.sendLimitPerHour": 3,
+    "otp.sendLimitPerDay": 6,
+    "otp.verifyLimitPerReference": 4,
+    "otp.verifyLimitPerNumberPerHour": 8,
+    "otp.allowTollFree": True,
+    "otp.blockedPrefixes": ["+1900", "+9114"],
+    "otp.idempotencyTtlSeconds": 600,
+    "otp.wafEnabled": False,
+    "otp.refusalAlarmThreshold": 25,
+    "otp.newCountryAlarmMinSends": 4,
+}
+
+
+@pytest.fixture(scope="module")
+def default() -> Synth:
+    return synth(REAL_IDENTITY)
+
+
+@pytest.fixture(scope="module")
+def custom() -> Synth:
+    return synth(CUSTOM)
+
+
+def functions(s: Synth) -> dict[str, dict[str, Any]]:
+    by_handler = {v["Properties"]["Handler"]: v for v in s.resources("AWS::Lambda::Function").values()}
+    return {name: by_handler[handler] for name, handler in HANDLERS.items()}
+
+
+def table_id(s: Synth) -> str:
+    return s.logical_id(s.stack.protection.table)
+
+
+def dynamodb_statements(s: Synth, function: dict[str, Any]) -> list[dict[str, Any]]:
+    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = []
+    for policy in s.resources("AWS::IAM::Policy").values():
+        if {"Ref": role} in policy["Properties"]["Roles"]:
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = (
+                    statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                )
+                if any(action.startswith("dynamodb:") for action in actions):
+                    statements.append({**statement, "Action": sorted(actions)})
+    return statements
+
+
+# -------------------------------------------------------------------------------------------- table
+
+
+def test_the_table_is_on_demand_encrypted_recoverable_and_expires_items(default: Synth) -> None:
+    # Given the default deployment
+    # When the protection table is read
+    [table] = default.resources("AWS::DynamoDB::GlobalTable").values()
+    properties = table["Properties"]
+    # Then it is keyed on pk only, billed on demand, with TTL, point-in-time recovery and KMS encryption
+    assert properties["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True, "SSEType": "KMS"}
+    [replica] = properties["Replicas"]
+    assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # and it holds only short-lived counters, so it goes with the stack
+    assert table["DeletionPolicy"] == "Delete"
+
+
+def test_the_table_layout_and_key_prefixes_are_the_ones_the_code_uses() -> None:
+    # The construct cannot import the Lambda code; these keep the two in step.
+    assert protection.PARTITION_KEY == store.PARTITION_KEY
+    assert protection.EXPIRY_ATTRIBUTE == store.EXPIRY_ATTRIBUTE
+    assert limit_key("send", "+12065550100").startswith(protection.SEND_KEYS.removesuffix("*"))
+    assert limit_key("verify", "+12065550100", "ref").startswith(protection.VERIFY_KEYS.removesuffix("*"))
+    assert f"{IDEMPOTENCY_KEY_PREFIX}#*" == protection.IDEMPOTENCY_KEYS
+
+
+# ------------------------------------------------------------------------------------ functions, IAM
+
+
+def test_every_function_is_told_the_table_and_the_default_limits(default: Synth) -> None:
+    for name, function in functions(default).items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["OTP_TABLE_NAME"] == {"Ref": table_id(default)}, name
+        assert env["OTP_SEND_COOLDOWN_SECONDS"] == "30"
+        assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("5", "10")
+        assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "5"
+        assert env["OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR"] == "15"
+        assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("false", "false")
+        assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "3600"
+        assert "OTP_BLOCKED_PREFIXES" not in env
+
+
+def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
+    # Given the table's ARN
+    table_arn = arn_of(table_id(default))
+    limits = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    expected = {
+        "Api": [(limits, ["send#*", "verify#*"]), (idempotency, ["idempotency#*"])],
+        "CreateAuthChallenge": [(limits, ["send#*"])],
+        "VerifyAuthChallenge": [(limits, ["verify#*"])],
+        "DefineAuthChallenge": [],
+    }
+    # When each function's DynamoDB statements are read
+    for name, function in functions(default).items():
+        statements = dynamodb_statements(default, function)
+        # Then they name this table only, no Scan/Query/wildcard, and only the key prefixes it needs
+        granted = [
+            (s["Action"], s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+            for s in statements
+        ]
+        assert sorted(granted) == sorted(expected[name]), name
+        assert all(s["Resource"] == table_arn for s in statements), name
+
+
+# ---------------------------------------------------------------------------------------------- WAF
+
+
+def test_a_per_ip_rate_rule_guards_the_api_stage_by_default(default: Synth) -> None:
+    # Given the default deployment
+    [acl] = default.resources("AWS::WAFv2::WebACL").values()
+    [association] = default.resources("AWS::WAFv2::WebACLAssociation").values()
+    # Then a regional web ACL allows by default and blocks one IP above 1000 requests in 5 minutes
+    properties = acl["Properties"]
+    assert properties["Scope"] == "REGIONAL"
+    assert properties["DefaultAction"] == {"Allow": {}}
+    [rule] = properties["Rules"]
+    assert rule["Statement"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": 1000,
+        "EvaluationWindowSec": 300,
+    }
+    # with a 429, a Retry-After and a problem+json-shaped body, like the API's own refusals
+    response = rule["Action"]["Block"]["CustomResponse"]
+    assert response["ResponseCode"] == 429
+    assert response["ResponseHeaders"] == [{"Name": "Retry-After", "Value": "300"}]
+    body = properties["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert json.loads(body["Content"])["status"] == 429
+    # and it is attached to the API's stage
+    stage_id = default.logical_id(default.stack.api.rest_api.deployment_stage)
+    assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
+    assert association["Properties"]["WebACLArn"] == arn_of(
+        default.logical_id(default.stack.protection.web_acl)
+    )
+
+
+# ------------------------------------------------------------------------------------------- alarms
+
+
+def test_a_spike_in_refusals_raises_an_alarm(default: Synth) -> None:
+    [alarm] = [
+        a for a in default.resources("AWS::CloudWatch::Alarm").values() if "RefusalSpike" in json.dumps(a)
+    ]
+    properties = alarm["Properties"]
+    assert properties["Threshold"] == 50
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    [query] = [m for m in properties["Metrics"] if "Expression" in m]
+    assert f"SUM({metric_names.OTP_REJECTED})" in query["Expression"]
+    assert metric_names.DIM_REASON in query["Expression"]
+
+
+def test_each_allowed_country_has_a_new_country_send_alarm(default: Synth) -> None:
+    # Given the default allowed countries
+    alarms = {
+        c: a
+        for a in default.resources("AWS::CloudWatch::Alarm").values()
+        for c in ("US", "CA", "GB")
+        if a["Properties"].get("AlarmName", {})
+        and f"CountrySendSpike-{c}" in json.dumps(a["Properties"]["AlarmName"])
+    }
+    # Then each alarms above its learned band, on its zero-filled, floored OtpSentByCountry series
+    assert set(alarms) == {"US", "CA", "GB"}
+    for country, alarm in alarms.items():
+        properties = alarm["Properties"]
+        assert properties["ComparisonOperator"] == "GreaterThanUpperThreshold"
+        metrics = {m["Id"]: m for m in properties["Metrics"]}
+        assert metrics[properties["ThresholdMetricId"]]["Expression"].startswith("ANOMALY_DETECTION_BAND(")
+        [stat] = [m["MetricStat"] for m in metrics.values() if "MetricStat" in m]
+        assert stat["Metric"]["MetricName"] == metric_names.OTP_SENT_BY_COUNTRY
+        assert {"Name": metric_names.DIM_COUNTRY, "Value": country} in stat["Metric"]["Dimensions"]
+        assert any(
+            "IF(FILL(" in m.get("Expression", "") and ">= 10" in m["Expression"] for m in metrics.values()
+        )
+
+
+# ------------------------------------------------------------------------------------ configuration
+
+
+def test_configured_values_reach_the_functions_the_waf_and_the_alarms(custom: Synth) -> None:
+    # Given every protection key set to a non-default value
+    # When the stack is synthesized
+    env = functions(custom)["Api"]["Properties"]["Environment"]["Variables"]
+    # Then the functions read them
+    assert env["OTP_SEND_COOLDOWN_SECONDS"] == "60"
+    assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("3", "6")
+    assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "4"
+    assert env["OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR"] == "8"
+    assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("true", "false")
+    assert env["OTP_BLOCKED_PREFIXES"] == "+1900,+9114"
+    assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "600"
+    # and the WAF is gone, the refusal threshold moved, and the country alarms follow the allowed list
+    assert custom.resources("AWS::WAFv2::WebACL") == {}
+    assert custom.resources("AWS::WAFv2::WebACLAssociation") == {}
+    alarms = json.dumps(custom.resources("AWS::CloudWatch::Alarm"))
+    assert "CountrySendSpike-IN" in alarms
+    assert "CountrySendSpike-GB" not in alarms
+    assert ">= 4, FILL" in alarms
+    refusal = [
+        a for a in custom.resources("AWS::CloudWatch::Alarm").values() if "RefusalSpike" in json.dumps(a)
+    ]
+    assert refusal[0]["Properties"]["Threshold"] == 25
+
+
+def test_cdk_nag_finds_nothing_to_acknowledge_in_the_protection(default: Synth, custom: Synth) -> None:
+    for synthesized in (default, custom):
+        for plugin in synthesized.report["pluginReports"]:
+            assert plugin["conclusion"] == "success"
+            suppressed = json.dumps(plugin.get("suppressedViolations", []))
+            assert "/Protection/" not in suppressed
+
+
+REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}
+
+
+def problems(context: Mapping[str, object]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(context)
+    return caught.value.problems
+
+
+def test_the_protection_defaults() -> None:
+    config = load_config({"otp": REQUIRED})
+    assert (config.send_cooldown_seconds, config.send_limit_per_hour, config.send_limit_per_day) == (
+        30,
+        5,
+        10,
+    )
+    assert (config.verify_limit_per_reference, config.verify_limit_per_number_per_hour) == (5, 15)
+    assert (config.allow_toll_free, config.allow_voip, config.blocked_prefixes) == (False, False, ())
+    assert (config.waf_enabled, config.waf_rate_limit, config.idempotency_ttl_seconds) == (True, 1000, 3600)
+    assert (config.refusal_alarm_threshold, config.new_country_alarm_min_sends) == (50, 10)
+
+
+def test_cli_strings_are_coerced() -> None:
+    config = load_config(
+        {
+            "otp": REQUIRED,
+            "otp.sendCooldownSeconds": "0",
+            "otp.allowVoip": "true",
+            "otp.wafEnabled": "false",
+            "otp.blockedPrefixes": "+1900, +4470",
+        }
+    )
+    assert config.send_cooldown_seconds == 0
+    assert (config.allow_voip, config.waf_enabled) == (True, False)
+    assert config.blocked_prefixes == ("+1900", "+4470")
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "allowed"),
+    [
+        ("sendCooldownSeconds", 3601, "from 0 to 3600"),
+        ("sendLimitPerHour", 0, "from 1 to 100"),
+        ("sendLimitPerDay", 1001, "from 1 to 1000"),
+        ("verifyLimitPerReference", 21, "from 1 to 20"),
+        ("verifyLimitPerNumberPerHour", 0, "from 1 to 200"),
+        ("allowTollFree", "yes", "true or false"),
+        ("allowVoip", 1, "true or false"),
+        ("blockedPrefixes", ["1900"], "E.164 prefixes"),
+        ("idempotencyTtlSeconds", 59, "from 60 to 86400"),
+        ("wafEnabled", "on", "true or false"),
+        ("wafRateLimit", 9, "from 10 to 2000000000"),
+        ("refusalAlarmThreshold", 0, "from 1 to 1000000"),
+        ("newCountryAlarmMinSends", 0, "from 1 to 1000000"),
+    ],
+)
+def test_a_bad_value_names_the_key_the_value_and_what_is_allowed(
+    key: str, value: object, allowed: str
+) -> None:
+    [problem] = problems({"otp": {**REQUIRED, key: value}})
+    assert problem.startswith(f"otp.{key} = {json.dumps(value)} is invalid")
+    assert allowed in problem
+
+
+def test_a_day_cap_below_the_hour_cap_is_refused_naming_both() -> None:
+    [problem] = problems({"otp": {**REQUIRED, "sendLimitPerHour": 8, "sendLimitPerDay": 6}})
+    assert "otp.sendLimitPerDay = 6" in problem
+    assert "otp.sendLimitPerHour (8)" in problem
