@@ -1,0 +1,163 @@
+"""``make bench``: cold start, warm request and package size, each against a bare-boto3 baseline.
+
+Prints a table, then last a single line ``bench: cold_time=<x> cold_rss=<x> warm_p50=<x> warm_p99=<x>``
+(ratios handler / baseline), and writes the same figures to bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bench import cold, package, warm
+from bench.endpoint import LAMBDA_DIR, sandbox_endpoint
+from bench.phones import destinations
+from bench.report import Row, render_table, summary_line
+from bench.stats import ratio
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+TARGETS = {"cold_time": 1.3, "cold_rss": 1.3, "warm_p50": 1.25, "warm_p99": 1.25}
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--cold-runs", type=int, default=21, help="fresh interpreters per side (>= 15)")
+    parser.add_argument("--warm-calls", type=int, default=2000, help="timed calls per side (>= 2000)")
+    parser.add_argument("--no-package", action="store_true", help="skip building the asset (needs PyPI)")
+    return parser.parse_args(argv)
+
+
+def _ms(seconds: float, digits: int = 0) -> str:
+    return f"{seconds * 1000:.{digits}f} ms"
+
+
+def cold_rows(
+    sides: dict[str, cold.ColdSide], results: dict[str, float], details: dict[str, Any]
+) -> list[Row]:
+    handler, baseline = sides["handler"], sides["baseline"]
+    bare, protected = sides["bare-call"], sides["handler+protection"]
+    results["cold_time"] = ratio(handler.median_seconds, baseline.median_seconds)
+    results["cold_rss"] = ratio(handler.median_rss_mib, baseline.median_rss_mib)
+    for side in sides.values():
+        key = side.name.replace("+", "_").replace("-", "_")
+        details[f"cold_{key}_ms"] = round(side.median_seconds * 1000, 1)
+        details[f"cold_{key}_to_exit_ms"] = round(side.median_exit_seconds * 1000, 1)
+        details[f"cold_{key}_rss_mib"] = round(side.median_rss_mib, 1)
+    return [
+        Row(
+            "cold start, time to first response",
+            _ms(handler.median_seconds),
+            _ms(baseline.median_seconds),
+            results["cold_time"],
+            TARGETS["cold_time"],
+        ),
+        Row(
+            "cold start, peak RSS",
+            f"{handler.median_rss_mib:.1f} MiB",
+            f"{baseline.median_rss_mib:.1f} MiB",
+            results["cold_rss"],
+            TARGETS["cold_rss"],
+        ),
+        Row(
+            "  time including interpreter exit",
+            _ms(handler.median_exit_seconds),
+            _ms(baseline.median_exit_seconds),
+            ratio(handler.median_exit_seconds, baseline.median_exit_seconds),
+            None,
+        ),
+        Row(
+            "  bare boto3 + its first send (time, RSS)",
+            _ms(bare.median_seconds),
+            f"{bare.median_rss_mib:.1f} MiB",
+            None,
+            None,
+        ),
+        Row(
+            "  handler, protection on (time, RSS)",
+            _ms(protected.median_seconds),
+            f"{protected.median_rss_mib:.1f} MiB",
+            ratio(protected.median_seconds, baseline.median_seconds),
+            None,
+        ),
+    ]
+
+
+def warm_rows(
+    sides: dict[str, warm.WarmSide], results: dict[str, float], details: dict[str, Any]
+) -> list[Row]:
+    handler, bare, protected = sides["handler"], sides["bare boto3"], sides["handler+protection"]
+    results["warm_p50"] = ratio(handler.p50, bare.p50)
+    results["warm_p99"] = ratio(handler.p99, bare.p99)
+    for side in sides.values():
+        key = side.name.replace("+", "_").replace(" ", "_")
+        details[f"warm_{key}_p50_ms"] = round(side.p50 * 1000, 3)
+        details[f"warm_{key}_p99_ms"] = round(side.p99 * 1000, 3)
+        details[f"warm_{key}_calls"] = len(side.seconds)
+    return [
+        Row(
+            "warm POST /otp, p50",
+            _ms(handler.p50, 2),
+            _ms(bare.p50, 2),
+            results["warm_p50"],
+            TARGETS["warm_p50"],
+        ),
+        Row(
+            "warm POST /otp, p99",
+            _ms(handler.p99, 2),
+            _ms(bare.p99, 2),
+            results["warm_p99"],
+            TARGETS["warm_p99"],
+        ),
+        Row(
+            "  handler, protection on (p50, p99)",
+            _ms(protected.p50, 2),
+            _ms(protected.p99, 2),
+            ratio(protected.p50, bare.p50),
+            None,
+        ),
+    ]
+
+
+def package_rows(details: dict[str, Any]) -> list[Row]:
+    size = package.measure()
+    details.update(
+        package_zipped_bytes=size.zipped_bytes,
+        package_unzipped_bytes=size.unzipped_bytes,
+        package_files=size.files,
+    )
+    biggest = ", ".join(f"{name} {nbytes / 2**20:.1f}" for name, nbytes in size.largest[:4])
+    return [
+        Row("package, zipped", f"{size.zipped_bytes / 2**20:.1f} MiB", "", None, None),
+        Row("package, files", f"{size.files}", "", None, None),
+        Row(
+            "package, unzipped (MiB by entry)", f"{size.unzipped_bytes / 2**20:.1f} MiB", biggest, None, None
+        ),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    sys.path.insert(0, str(LAMBDA_DIR))
+    numbers = destinations()
+    results: dict[str, float] = {}
+    details: dict[str, Any] = {"cold_runs": args.cold_runs, "warm_calls": args.warm_calls}
+    rows: list[Row] = []
+    with sandbox_endpoint() as endpoint:
+        print(f"cold start: {args.cold_runs} fresh interpreters per side ...", file=sys.stderr)
+        rows += cold_rows(cold.measure(endpoint, numbers, args.cold_runs), results, details)
+        print(f"warm requests: {args.warm_calls} calls per side ...", file=sys.stderr)
+        rows += warm_rows(warm.measure(endpoint, numbers, args.warm_calls), results, details)
+    if not args.no_package:
+        print("package: building the asset as cdk synth does ...", file=sys.stderr)
+        rows += package_rows(details)
+    print(render_table(rows))
+    RESULTS.write_text(json.dumps({**results, "targets": TARGETS, "details": details}, indent=2) + "\n")
+    print(summary_line(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

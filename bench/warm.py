@@ -1,0 +1,153 @@
+"""Warm requests in one process: the API handler's POST /otp against a bare boto3 send_otp_message.
+
+Both sides send to the same endpoint, each request to a number never used before, in alternating
+blocks so that drift (the endpoint's growing outbox, the machine's load) is shared. The handler's
+log lines and EMF documents are written to /dev/null: formatting them is part of its cost, as it is
+in Lambda; showing them is not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from bench.cold_child import params as bare_parameters
+from bench.endpoint import Endpoint, handler_environment
+from bench.stats import median, percentile
+
+BLOCK = 50
+WARMUP = 100
+
+
+@dataclass(frozen=True)
+class WarmSide:
+    name: str
+    seconds: list[float]
+
+    @property
+    def p50(self) -> float:
+        return median(self.seconds)
+
+    @property
+    def p99(self) -> float:
+        return percentile(self.seconds, 99)
+
+
+class _Context:
+    function_name = "otp-api"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:otp-api"
+    aws_request_id = "bench-warm"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 20_000
+
+
+def _event(number: str, request_id: str) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}
+    return {
+        "resource": "/otp",
+        "path": "/otp",
+        "httpMethod": "POST",
+        "headers": headers,
+        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "requestId": request_id,
+            "stage": "v1",
+            "resourcePath": "/otp",
+            "httpMethod": "POST",
+            "path": "/v1/otp",
+            "identity": {"sourceIp": "203.0.113.10"},
+        },
+        "body": json.dumps({"phoneNumber": number}),
+        "isBase64Encoded": False,
+    }
+
+
+def _handler_call(numbers: Iterator[str]) -> Callable[[], None]:
+    from otp.handlers.api import lambda_handler
+
+    context = _Context()
+    counter = iter(range(1_000_000))
+
+    def call() -> None:
+        event = _event(next(numbers), f"bench-warm-{next(counter)}")
+        response = lambda_handler(event, context)
+        if response["statusCode"] != 202:
+            raise RuntimeError(f"handler answered {response['statusCode']}: {response.get('body')}")
+
+    return call
+
+
+def _bare_call(endpoint: Endpoint, numbers: Iterator[str]) -> Callable[[], None]:
+    import boto3
+
+    client = boto3.client("pinpoint")
+
+    def call() -> None:
+        number = next(numbers)
+        response = client.send_otp_message(
+            ApplicationId=endpoint.application_id, SendOTPMessageRequestParameters=bare_parameters(number)
+        )
+        if response["MessageResponse"]["Result"][number]["DeliveryStatus"] != "SUCCESSFUL":
+            raise RuntimeError("bare send_otp_message was not delivered")
+
+    return call
+
+
+def _timed(call: Callable[[], None], count: int, into: list[float]) -> None:
+    clock = time.perf_counter
+    for _ in range(count):
+        started = clock()
+        call()
+        into.append(clock() - started)
+
+
+@contextlib.contextmanager
+def _quiet_handler() -> Iterator[None]:
+    """Send the handler's stdout (EMF) and its logger's stream to /dev/null for the duration."""
+    from otp.observability import logger
+
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        handler = logger.registered_handler
+        previous = handler.setStream(sink)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def measure(endpoint: Endpoint, numbers: Iterator[str], calls: int) -> dict[str, WarmSide]:
+    """Handler and bare boto3 in alternating blocks; then, on its own, the handler with protection on."""
+    os.environ.update(handler_environment(endpoint))
+    from otp import wiring
+
+    wiring.reset()
+    with _quiet_handler():
+        sides = {"handler": _handler_call(numbers), "bare boto3": _bare_call(endpoint, numbers)}
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        for call in sides.values():
+            _timed(call, WARMUP, [])
+        done = 0
+        while done < calls:
+            block = min(BLOCK, calls - done)
+            for name, call in sides.items():
+                _timed(call, block, times[name])
+            done += block
+        # Protection on: the same handler, rebuilt with OTP_TABLE_NAME (DynamoDB limits on every send).
+        os.environ.update(handler_environment(endpoint, protection=True))
+        wiring.reset()
+        protected = _handler_call(numbers)
+        _timed(protected, WARMUP, [])
+        times["handler+protection"] = []
+        _timed(protected, max(calls // 4, BLOCK), times["handler+protection"])
+    return {name: WarmSide(name, found) for name, found in times.items()}
