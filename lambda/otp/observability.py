@@ -34,6 +34,7 @@ class PowertoolsObserver:
         report = outcome.report
         status = outcome.status
         _count(names.OTP_DELIVERY, names.DIM_DELIVERY_STATUS, status.value)
+        _count(names.OTP_SENT_BY_COUNTRY, names.DIM_COUNTRY, outcome.destination.region)
         fields = {
             "phoneNumber": outcome.destination.masked,
             "country": outcome.destination.region,

@@ -97,6 +97,16 @@ def test_without_its_table_nothing_is_sent(
     assert pinpoint_endpoint.emulator.outbox() == []
 
 
+def test_each_send_is_counted_by_destination_country(protect: Configure, invoke: Invoke) -> None:
+    # When codes go to a US and a GB number
+    us = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    gb = invoke("POST", "/otp", {"phoneNumber": "+447400123456"})
+    # Then OtpSentByCountry counts one for each country (what the new-country alarms read)
+    for result, country in ((us, "US"), (gb, "GB")):
+        [metric] = result.telemetry.metric_values("OtpSentByCountry")
+        assert metric["dimensions"]["Country"] == country
+
+
 # ---------------------------------------------------------------------------------------- screening
 
 
