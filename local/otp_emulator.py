@@ -104,6 +104,7 @@ class SentSms:
     destination: str
     origination: str
     body: str
+    code: str  # also in the body; separate so tests need not parse a localised text
     language: str
     message_id: str
     sent_at: float
@@ -113,6 +114,7 @@ class SentSms:
             "destination": self.destination,
             "origination": self.origination,
             "body": self.body,
+            "code": self.code,
             "language": self.language,
             "referenceId": self.reference_id,
             "applicationId": self.application_id,
@@ -412,6 +414,7 @@ class OtpEmulator:
                 destination=params.destination,
                 origination=params.origination,
                 body=otp_message(params.language, issued.code, params.brand_name),
+                code=issued.code,
                 language=params.language,
                 message_id=issued.message_id,
                 sent_at=now,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import threading
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from moto.moto_server.werkzeug_app import MotoRequestHandler
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, get_sockaddr, make_server, select_address_family
 
 from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
 from local.aws_endpoint import AwsEndpoint
@@ -102,11 +103,22 @@ def serve_in_background(server: BaseWSGIServer, name: str) -> threading.Thread:
 
 
 def bind_server(host: str, port: int, app: WSGIApplication, **kwargs: Any) -> BaseWSGIServer:
+    """A threaded werkzeug server on a socket bound here, so a busy port is an OSError we can word,
+    not werkzeug's own message and ``sys.exit``."""
+    family = select_address_family(host, port)
+    listener = socket.socket(family, socket.SOCK_STREAM)
     try:
-        return make_server(host, port, app, threaded=True, **kwargs)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as http.server does
+        listener.bind(get_sockaddr(host, port, family))
+        listener.listen(128)
     except OSError as exc:
+        listener.close()
         reason = f"cannot listen on {host}:{port} ({exc.strerror})"
         raise OSError(f"{reason}; is another sandbox running?") from exc
+    try:
+        return make_server(host, port, app, threaded=True, fd=listener.fileno(), **kwargs)
+    finally:
+        listener.close()  # the server works on its own duplicate of the descriptor
 
 
 class Sandbox:
@@ -144,11 +156,11 @@ class Sandbox:
 
     @property
     def aws_url(self) -> str:
-        return f"http://{self.options.host}:{self._aws_server.server_port}"
+        return f"http://{self.options.host}:{self._aws_server.port}"
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.options.host}:{self._api_server.server_port}"
+        return f"http://{self.options.host}:{self._api_server.port}"
 
     def start(self) -> ReadyInfo:
         self._threads = [
@@ -214,8 +226,8 @@ class Sandbox:
             "awsEndpoint": self.aws_url,
             "apiEndpoint": self.api_url,
             "apiBaseUrl": f"{self.api_url}/{STAGE}",
-            "awsPort": self._aws_server.server_port,
-            "apiPort": self._api_server.server_port,
+            "awsPort": self._aws_server.port,
+            "apiPort": self._api_server.port,
             "applicationId": info.application_id,
             "userPoolId": info.user_pool_id,
             "userPoolClientId": info.user_pool_client_id,
