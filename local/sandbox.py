@@ -31,7 +31,7 @@ from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
 from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
 from local.otp_emulator import OtpEmulator, SentSms
-from local.protection_table import AtomicDynamoDb
+from local.protection_table import AtomicDynamoDb, create_protection_table
 from local.sandbox_control import ReadyInfo
 from local.test_numbers import DEFAULT_SLOW_SECONDS
 
@@ -192,7 +192,8 @@ class Sandbox:
         pinpoint = session.client("pinpoint", endpoint_url=self.aws_url)
         application = pinpoint.create_app(CreateApplicationRequest={"Name": "otp-sandbox"})
         table_name = self._environ.setdefault("OTP_TABLE_NAME", DEFAULT_TABLE_NAME)
-        self._create_protection_table(session.client("dynamodb", endpoint_url=self.aws_url), table_name)
+        put_lambda_asset_on_path()  # the table's key names come from otp.adapters.store
+        create_protection_table(session.client("dynamodb", endpoint_url=self.aws_url), table_name)
         sign_in = create_sign_in_pool(
             session.client("cognito-idp", endpoint_url=self.aws_url),
             self.cognito.trigger_arns,
@@ -202,23 +203,6 @@ class Sandbox:
             application_id=application["ApplicationResponse"]["Id"],
             user_pool_id=sign_in.user_pool_id,
             user_pool_client_id=sign_in.client_id,
-        )
-
-    @staticmethod
-    def _create_protection_table(dynamodb: Any, table_name: str) -> None:
-        # The layout infra/protection.py deploys and otp.adapters.store documents.
-        put_lambda_asset_on_path()
-        from otp.adapters.store import EXPIRY_ATTRIBUTE, PARTITION_KEY
-
-        dynamodb.create_table(
-            TableName=table_name,
-            AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        dynamodb.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
         )
 
     def _write_ready_file(self, path: Path, info: ReadyInfo) -> None:
