@@ -26,9 +26,6 @@ class SandboxClock:
         with self._lock:
             return self._wall_clock() + self._offset_seconds
 
-    def now_datetime(self) -> datetime:
-        return datetime.fromtimestamp(self.now(), tz=UTC)
-
     @property
     def offset_seconds(self) -> float:
         with self._lock:
