@@ -16,70 +16,43 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import E164_PATTERN, LANGUAGE_PATTERN, OtpConfig
+from infra.api_contract import request_body_schema, to_api_gateway, to_draft4
+from infra.config import OtpConfig
 from infra.functions import log_retention
 
 STAGE_NAME: Final = "v1"
-REFERENCE_ID_PATTERN: Final = r"^[A-Za-z0-9._:-]{1,64}$"
-CODE_PATTERN: Final = r"^[0-9]{5,8}$"
+SEND_PATH: Final = "/otp"
+VERIFY_PATH: Final = "/otp/verify"
 
-_S = apigw.JsonSchemaType
-
-SEND_SCHEMA: Final = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    title="SendOtpRequest",
-    type=_S.OBJECT,
-    required=["phoneNumber"],
-    additional_properties=False,
-    properties={
-        "phoneNumber": apigw.JsonSchema(type=_S.STRING, pattern=E164_PATTERN, description="E.164"),
-        "referenceId": apigw.JsonSchema(
-            type=_S.STRING, min_length=1, max_length=64, pattern=REFERENCE_ID_PATTERN
-        ),
-        "language": apigw.JsonSchema(type=_S.STRING, pattern=LANGUAGE_PATTERN),
-    },
-)
-VERIFY_SCHEMA: Final = apigw.JsonSchema(
-    schema=apigw.JsonSchemaVersion.DRAFT4,
-    title="VerifyOtpRequest",
-    type=_S.OBJECT,
-    required=["phoneNumber", "referenceId", "code"],
-    additional_properties=False,
-    properties={
-        "phoneNumber": apigw.JsonSchema(type=_S.STRING, pattern=E164_PATTERN),
-        "referenceId": apigw.JsonSchema(
-            type=_S.STRING, min_length=1, max_length=64, pattern=REFERENCE_ID_PATTERN
-        ),
-        "code": apigw.JsonSchema(type=_S.STRING, pattern=CODE_PATTERN),
-    },
-)
-
-# API Gateway's own errors, in the handler's RFC 9457 shape. `$context.error.messageString` is already a
-# quoted JSON string; `validationErrorString` is not escaped, so it is left out of the body.
+# API Gateway's own errors, in the handler's RFC 9457 shape (otp/handlers/problems.py: the same type URN
+# prefix and members). `$context.error.messageString` is already a quoted JSON string;
+# `validationErrorString` is not escaped, so it is left out of the body.
+PROBLEM_TYPE_PREFIX: Final = "urn:otp:problem:"
 _R = apigw.ResponseType
-GATEWAY_RESPONSES: Final[tuple[tuple[apigw.ResponseType, int | None, str], ...]] = (
-    (_R.BAD_REQUEST_BODY, 400, "Bad Request"),
-    (_R.BAD_REQUEST_PARAMETERS, 400, "Bad Request"),
-    (_R.UNAUTHORIZED, 401, "Unauthorized"),
-    (_R.ACCESS_DENIED, 403, "Forbidden"),
-    (_R.EXPIRED_TOKEN, 403, "Forbidden"),
-    (_R.INVALID_API_KEY, 403, "Forbidden"),
-    (_R.INVALID_SIGNATURE, 403, "Forbidden"),
-    (_R.MISSING_AUTHENTICATION_TOKEN, 403, "Forbidden"),
-    (_R.WAF_FILTERED, 403, "Forbidden"),
-    (_R.RESOURCE_NOT_FOUND, 404, "Not Found"),
-    (_R.REQUEST_TOO_LARGE, 413, "Content Too Large"),
-    (_R.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported Media Type"),
-    (_R.QUOTA_EXCEEDED, 429, "Too Many Requests"),
-    (_R.THROTTLED, 429, "Too Many Requests"),
-    (_R.API_CONFIGURATION_ERROR, 500, "Internal Server Error"),
-    (_R.AUTHORIZER_CONFIGURATION_ERROR, 500, "Internal Server Error"),
-    (_R.AUTHORIZER_FAILURE, 500, "Internal Server Error"),
-    (_R.INTEGRATION_FAILURE, 504, "Gateway Timeout"),
-    (_R.INTEGRATION_TIMEOUT, 504, "Gateway Timeout"),
+GATEWAY_RESPONSES: Final[tuple[tuple[apigw.ResponseType, int | None, str, str], ...]] = (
+    (_R.BAD_REQUEST_BODY, 400, "invalid-request", "Invalid request"),
+    (_R.BAD_REQUEST_PARAMETERS, 400, "invalid-request", "Invalid request"),
+    (_R.UNAUTHORIZED, 401, "unauthorized", "Unauthorized"),
+    (_R.ACCESS_DENIED, 403, "forbidden", "Forbidden"),
+    (_R.EXPIRED_TOKEN, 403, "forbidden", "Forbidden"),
+    (_R.INVALID_API_KEY, 403, "forbidden", "Forbidden"),
+    (_R.INVALID_SIGNATURE, 403, "forbidden", "Forbidden"),
+    # Also what API Gateway answers for a path or method that does not exist.
+    (_R.MISSING_AUTHENTICATION_TOKEN, 403, "forbidden", "Missing authentication or unknown resource"),
+    (_R.WAF_FILTERED, 403, "forbidden", "Forbidden"),
+    (_R.RESOURCE_NOT_FOUND, 404, "not-found", "Not found"),
+    (_R.REQUEST_TOO_LARGE, 413, "payload-too-large", "Payload too large"),
+    (_R.UNSUPPORTED_MEDIA_TYPE, 415, "unsupported-media-type", "Unsupported media type"),
+    (_R.QUOTA_EXCEEDED, 429, "quota-exceeded", "API key quota exceeded"),
+    (_R.THROTTLED, 429, "too-many-requests", "Too many requests"),
+    (_R.API_CONFIGURATION_ERROR, 500, "internal-error", "Internal error"),
+    (_R.AUTHORIZER_CONFIGURATION_ERROR, 500, "internal-error", "Internal error"),
+    (_R.AUTHORIZER_FAILURE, 500, "internal-error", "Internal error"),
+    (_R.INTEGRATION_FAILURE, 504, "integration-failure", "The function failed"),
+    (_R.INTEGRATION_TIMEOUT, 504, "integration-timeout", "The function timed out"),
     # Anything else keeps API Gateway's status code, which the template cannot know.
-    (_R.DEFAULT_4_XX, None, "Client Error"),
-    (_R.DEFAULT_5_XX, None, "Server Error"),
+    (_R.DEFAULT_4_XX, None, "client-error", "Client error"),
+    (_R.DEFAULT_5_XX, None, "server-error", "Server error"),
 )
 
 _F = apigw.AccessLogField
@@ -105,10 +78,10 @@ ACCESS_LOG_FIELDS: Final = {
 }
 
 
-def _problem_template(status: int | None, title: str) -> str:
+def _problem_template(status: int | None, slug: str, title: str) -> str:
     status_member = f'"status":{status},' if status is not None else ""
     return (
-        f'{{"type":"about:blank","title":"{title}",{status_member}'
+        f'{{"type":"{PROBLEM_TYPE_PREFIX}{slug}","title":"{title}",{status_member}'
         '"detail":$context.error.messageString,"requestId":"$context.requestId"}'
     )
 
@@ -149,7 +122,7 @@ class OtpApi(Construct):
         )
         # RestApi adds an "Endpoint" output of its own; the stack's ApiUrl output is the documented one.
         self.rest_api.node.try_remove_child("Endpoint")
-        for response_type, status, title in GATEWAY_RESPONSES:
+        for response_type, status, slug, title in GATEWAY_RESPONSES:
             headers = {"Content-Type": "'application/problem+json'"}
             if response_type.response_type == "THROTTLED":
                 headers["Retry-After"] = "'1'"
@@ -158,7 +131,7 @@ class OtpApi(Construct):
                 type=response_type,
                 status_code=str(status) if status is not None else None,
                 response_headers=headers,
-                templates={"application/json": _problem_template(status, title)},
+                templates={"application/json": _problem_template(status, slug, title)},
             )
 
         # The methods declare no required parameters, so parameter validation only rejects what the
@@ -169,14 +142,18 @@ class OtpApi(Construct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
+        # The models are the handler's own request schemas (docs/openapi.json), converted to draft 4.
         send_model = self.rest_api.add_model(
-            "SendOtpRequest", content_type="application/json", model_name="SendOtpRequest", schema=SEND_SCHEMA
+            "SendOtpRequest",
+            content_type="application/json",
+            model_name="SendOtpRequest",
+            schema=to_api_gateway(to_draft4(request_body_schema(SEND_PATH))),
         )
         verify_model = self.rest_api.add_model(
             "VerifyOtpRequest",
             content_type="application/json",
             model_name="VerifyOtpRequest",
-            schema=VERIFY_SCHEMA,
+            schema=to_api_gateway(to_draft4(request_body_schema(VERIFY_PATH))),
         )
         integration = apigw.LambdaIntegration(handler, proxy=True)
         # IAM (SigV4) by default; with apiAuth=apiKey the key + usage plan identify the caller instead.
@@ -236,14 +213,15 @@ class OtpApi(Construct):
                 "log groups; the AWS-managed policy is the one AWS documents for it and keeps current.",
             )
         )
-        Validations.of(self.rest_api.deployment_stage).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-APIG3",
-                reason="Per-client rate limiting comes from stage throttling (and the usage plan in apiKey "
-                "mode) and abuse limits live in the service; the optional WAF web ACL with a per-IP rate "
-                "rule (billed per ACL, rule and request) is added by the protection construct (issue 6).",
+        if not config.waf_enabled:  # by default the protection construct attaches a WAF web ACL
+            Validations.of(self.rest_api.deployment_stage).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions::AwsSolutions-APIG3",
+                    reason="otp.wafEnabled=false was chosen explicitly, to save the web ACL's monthly and "
+                    "per-request fees: stage throttling (and the usage plan in apiKey mode) and the "
+                    "service's per-number send and verify limits still apply.",
+                )
             )
-        )
         for method in (self.send_method, self.verify_method):
             Validations.of(method).acknowledge(
                 Acknowledgment(

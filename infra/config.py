@@ -2,7 +2,7 @@
 
 Sources, later ones win:
 
-1. the ``otp`` object in cdk.json (the documented defaults live in this module, not there);
+1. the ``otp`` object in cdk.json (it restates this module's defaults; a test keeps them equal);
 2. ``-c otp='{"brandName": "Acme"}'`` (a JSON object as a string);
 3. ``-c otp.brandName=Acme`` (one flat key per value: the CLI passes these as strings).
 
@@ -23,6 +23,8 @@ from typing import Any, Final, Literal
 
 import phonenumbers
 
+from infra.api_contract import language_tags
+
 CONTEXT_KEY: Final = "otp"
 
 ApiAuth = Literal["iam", "apiKey"]
@@ -38,7 +40,6 @@ EXAMPLE_BRAND_NAME: Final = "ExampleCo"
 EXAMPLE_ORIGINATION_IDENTITY: Final = "+18885550100"
 
 E164_PATTERN: Final = r"^\+[1-9][0-9]{6,14}$"
-LANGUAGE_PATTERN: Final = r"^[a-z]{2}(-[A-Z]{2})?$"
 # A sender ID: 1-11 letters, digits or hyphens with at least one letter (an all-digit one is a short code).
 _SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9-]{1,11}$")
 _SHORT_CODE = re.compile(r"^[0-9]{3,8}$")
@@ -193,6 +194,13 @@ def _countries(value: object) -> tuple[str, ...]:
     return tuple(codes)
 
 
+def _language(value: object) -> str:
+    tags = language_tags()  # what POST /otp accepts: the languages AWS documents for OTP messages
+    if not isinstance(value, str) or value not in tags:
+        raise _Invalid("one of " + ", ".join(tags))
+    return value
+
+
 def _api_auth(value: object) -> ApiAuth:
     if value == "iam":
         return "iam"
@@ -258,7 +266,7 @@ _KEYS: Final = (
     _Key("validityMinutes", "validity_minutes", _int_in(5, 60)),
     _Key("allowedAttempts", "allowed_attempts", _int_in(1, 5)),
     _Key("allowedCountries", "allowed_countries", _countries),
-    _Key("language", "language", _text(re.compile(LANGUAGE_PATTERN), "a language tag like en or en-US")),
+    _Key("language", "language", _language),
     _Key("entityId", "entity_id", _optional(_text(_DLT_ID, "1-64 letters, digits, '_' or '-'"))),
     _Key("templateId", "template_id", _optional(_text(_DLT_ID, "1-64 letters, digits, '_' or '-'"))),
     _Key("apiAuth", "api_auth", _api_auth),

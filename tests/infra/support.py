@@ -28,7 +28,7 @@ CDK_JSON: dict[str, Any] = json.loads((REPO / "cdk.json").read_text(encoding="ut
 
 #: A configuration that is not cdk.json's example one.
 REAL_IDENTITY: dict[str, Any] = {"otp.brandName": "Acme", "otp.originationIdentity": "+12065550123"}
-#: Every optional shape at once (one synthesis): API keys, alarm e-mail, sender ID, DLT ids, limits.
+#: Every optional shape at once (one synthesis): API keys, alarm e-mail, sender ID, DLT ids, limits, no WAF.
 VARIANT: dict[str, Any] = {
     "otp.brandName": "Acme",
     "otp.originationIdentity": "AcmeCo",
@@ -40,6 +40,7 @@ VARIANT: dict[str, Any] = {
     "otp.entityId": "1101234567890123456",
     "otp.templateId": "1107890123456789012",
     "otp.allowedCountries": ["IN"],
+    "otp.wafEnabled": False,
 }
 
 

@@ -18,6 +18,7 @@ OWN_DIMENSION = {
     metric_names.OTP_VERIFICATION: metric_names.DIM_RESULT,
     metric_names.OTP_REJECTED: metric_names.DIM_REASON,
     metric_names.OTP_UPSTREAM_ERROR: metric_names.DIM_ERROR_CODE,
+    metric_names.OTP_SENT_BY_COUNTRY: metric_names.DIM_COUNTRY,
 }
 
 

@@ -21,7 +21,6 @@ EXPECTED_DEFAULT = {
         "AmazonAPIGatewayPushToCloudWatchLogs]",
         "Api/RestApi/CloudWatchRole/Resource",
     ),
-    ("AwsSolutions::AwsSolutions-APIG3", "Api/RestApi/DeploymentStage.v1/Resource"),
     ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/POST/Resource"),
     ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
     ("AwsSolutions::AwsSolutions-COG2", "Auth/UserPool/Resource"),
@@ -29,7 +28,8 @@ EXPECTED_DEFAULT = {
     ("CloudFormation-Validate::W3696", "Messaging/App"),
     ("CloudFormation-Validate::W3696", "Messaging/SmsChannel"),
 }
-EXPECTED_API_KEY_EXTRA = {
+EXPECTED_VARIANT_EXTRA = {
+    ("AwsSolutions::AwsSolutions-APIG3", "Api/RestApi/DeploymentStage.v1/Resource"),
     ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/POST/Resource"),
     ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
 }
@@ -65,13 +65,14 @@ def test_default_stack_has_no_open_finding_and_only_the_known_acknowledgements()
     assert _acknowledged(report) == EXPECTED_DEFAULT
 
 
-def test_api_key_and_alarm_topic_variant_adds_only_the_api_key_acknowledgements():
-    # Given apiAuth=apiKey with an alarm e-mail (SNS topic + KMS key), a sender ID and DLT ids
+def test_variant_adds_only_the_api_key_and_no_waf_acknowledgements():
+    # Given apiAuth=apiKey, wafEnabled=false, an alarm e-mail (SNS topic + KMS key), a sender ID, DLT ids
     report = synth(VARIANT).report
 
-    # Then the only new acknowledgements are the two methods' APIG4, and the topic/key raise nothing
+    # Then the only new acknowledgements are the two methods' APIG4 and the stage's APIG3 (no web ACL),
+    # and the topic and its key raise nothing
     assert _unacknowledged(report) == []
-    assert _acknowledged(report) == EXPECTED_DEFAULT | EXPECTED_API_KEY_EXTRA
+    assert _acknowledged(report) == EXPECTED_DEFAULT | EXPECTED_VARIANT_EXTRA
 
 
 def test_an_unacknowledged_finding_fails_synthesis(tmp_path):

@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from aws_cdk import Token
 from aws_cdk.assertions import Match
-from jsonschema import Draft4Validator  # type: ignore[import-untyped]
+from jsonschema import Draft4Validator, Draft202012Validator  # type: ignore[import-untyped]
 
+from infra.api_contract import request_body_schema
 from infra.functions import API_BUDGET, TRIGGER_BUDGET
 from otp import metric_names
+from otp.settings import load_settings
 from tests.infra.support import REAL_IDENTITY, Synth, arn_of, ref, synth
 
 HANDLERS = {
@@ -123,6 +125,24 @@ def test_environment_carries_the_configuration_the_code_reads(default):
     assert "OTP_TEMPLATE_ID" not in env
 
 
+@pytest.mark.parametrize("name", HANDLERS)
+def test_the_code_accepts_each_function_environment_as_deployed(default, name):
+    # Given a function's environment from the template, CloudFormation references filled in
+    variables = _functions(default)[name]["Properties"]["Environment"]["Variables"]
+    environ = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in variables.items()}
+    environ["AWS_LAMBDA_FUNCTION_NAME"] = f"PinpointSmsOtp-{name}"  # what Lambda sets: "deployed"
+
+    # When the code's own settings loader reads it (what happens at the function's cold start)
+    settings = load_settings(environ)
+
+    # Then it starts, with the configured values
+    assert settings.brand_name == "Acme"
+    assert settings.code_length == 6
+    assert settings.language == "en-US"
+    if name in ("CreateAuthChallenge", "VerifyAuthChallenge"):  # the triggers that call Pinpoint
+        assert settings.max_attempts * settings.connect_timeout + settings.read_timeout < 5  # Cognito's wait
+
+
 def test_each_function_has_its_own_role_with_only_its_pinpoint_actions(default):
     # Given the Pinpoint application's ARN
     app_arn = arn_of(default.logical_id(default.stack.messaging.app))
@@ -204,52 +224,61 @@ def _model_schema(s: Synth, name: str) -> dict[str, Any]:
     return schema
 
 
-@pytest.mark.parametrize(
-    ("body", "accepted"),
-    [
-        ({"phoneNumber": "+12065550100"}, True),
-        ({"phoneNumber": "+12065550100", "referenceId": "order-42:a.b", "language": "en-US"}, True),
-        ({"phoneNumber": "+12065550100", "language": "es"}, True),
-        ({}, False),
-        ({"phoneNumber": "12065550100"}, False),
-        ({"phoneNumber": "+0206555"}, False),
-        ({"phoneNumber": "+1206555010012345"}, False),
-        ({"phoneNumber": 12065550100}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": ""}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "x" * 65}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "a b"}, False),
-        ({"phoneNumber": "+12065550100", "language": "EN"}, False),
-        ({"phoneNumber": "+12065550100", "code": "123456"}, False),
-    ],
-)
+SEND_BODIES = [
+    ({"phoneNumber": "+12065550100"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "order-42:a.b", "language": "en-US"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "r" * 48, "language": "kr-KR"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": None, "language": None}, True),
+    ({}, False),
+    ({"phoneNumber": "12065550100"}, False),
+    ({"phoneNumber": "+0206555"}, False),
+    ({"phoneNumber": "+1206555010012345"}, False),
+    ({"phoneNumber": 12065550100}, False),
+    ({"phoneNumber": None}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": ""}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "r" * 49}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "a b"}, False),
+    ({"phoneNumber": "+12065550100", "language": "en"}, False),
+    ({"phoneNumber": "+12065550100", "language": "ko-KR"}, False),
+    ({"phoneNumber": "+12065550100", "code": "123456"}, False),
+]
+VERIFY_BODIES = [
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "12345678"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "1234"}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456789"}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": 123456}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": None, "code": "123456"}, False),
+    ({"phoneNumber": "+12065550100", "code": "123456"}, False),
+    ({"referenceId": "r1", "code": "123456"}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1"}, False),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456", "extra": 1}, False),
+]
+
+
+@pytest.mark.parametrize(("body", "accepted"), SEND_BODIES)
 def test_send_model_accepts_exactly_the_contract(default, body, accepted):
-    # Given the JSON schema API Gateway validates POST /otp bodies with
-    validator = Draft4Validator(_model_schema(default, "SendOtpRequest"))
+    # Given the JSON schema API Gateway validates POST /otp bodies with (draft 4, as API Gateway runs it)
+    gateway = Draft4Validator(_model_schema(default, "SendOtpRequest"))
+    # and the handler's own schema for the same body (docs/openapi.json, generated from the handler)
+    handler = Draft202012Validator(request_body_schema("/otp"))
 
-    # When a body is validated, Then it passes only if design.md's contract allows it
-    assert validator.is_valid(body) is accepted
+    # When a body is validated
+    # Then both validators agree, and a body passes only if the contract allows it
+    assert gateway.is_valid(body) is accepted
+    assert handler.is_valid(body) is accepted
 
 
-@pytest.mark.parametrize(
-    ("body", "accepted"),
-    [
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456"}, True),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "12345678"}, True),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "1234"}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456789"}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": 123456}, False),
-        ({"phoneNumber": "+12065550100", "code": "123456"}, False),
-        ({"referenceId": "r1", "code": "123456"}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1"}, False),
-        ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456", "extra": 1}, False),
-    ],
-)
+@pytest.mark.parametrize(("body", "accepted"), VERIFY_BODIES)
 def test_verify_model_accepts_exactly_the_contract(default, body, accepted):
-    # Given the JSON schema for POST /otp/verify
-    validator = Draft4Validator(_model_schema(default, "VerifyOtpRequest"))
+    # Given the API Gateway model and the handler's schema for POST /otp/verify
+    gateway = Draft4Validator(_model_schema(default, "VerifyOtpRequest"))
+    handler = Draft202012Validator(request_body_schema("/otp/verify"))
 
-    # When a body is validated, Then all three fields are required and nothing else is allowed
-    assert validator.is_valid(body) is accepted
+    # When a body is validated, Then all three fields are required, nothing else is allowed, and
+    # API Gateway and the handler agree
+    assert gateway.is_valid(body) is accepted
+    assert handler.is_valid(body) is accepted
 
 
 def test_stage_v1_is_throttled_traced_and_logs_json(default):
@@ -299,7 +328,7 @@ def test_api_gateway_errors_are_problem_json(default):
         for variable, value in samples.items():
             body = body.replace(variable, value)
         problem = json.loads(body)
-        assert problem["type"] == "about:blank"
+        assert problem["type"].startswith("urn:otp:problem:")  # the handler's problem type scheme
         assert problem["requestId"] == "c0ffee"
         assert problem["detail"] == 'Invalid request "body"'
         if "StatusCode" in response:
