@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         info = sandbox.start()
         print(banner(sandbox, info.application_id), flush=True)
-        while not stop.wait(timeout=1.0):
+        while not stop.wait(timeout=0.25):
             pass
         print("\n[sandbox] stopping", flush=True)
         return 0

@@ -97,7 +97,10 @@ def print_delivery(sms: SentSms) -> None:
 
 
 def serve_in_background(server: BaseWSGIServer, name: str) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    # A short poll interval makes shutdown() (and so Ctrl-C) return in a tenth of a second, not half.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+    )
     thread.start()
     return thread
 
