@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 
 import pytest
 
-from infra.config import ConfigError, OtpConfig, load_config
-from tests.infra.support import CDK_JSON
+from infra.config import KNOWN_KEYS, ConfigError, OtpConfig, load_config
+from tests.infra.support import CDK_JSON, REPO
 
 REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}
 
@@ -172,3 +173,16 @@ def test_origination_identity_kinds_map_to_the_sms_channel_fields(identity, send
     # When the SMS channel defaults are derived
     # Then only a sender ID or a short code becomes a channel default
     assert (config.sender_id, config.short_code) == (sender_id, short_code)
+
+
+def test_every_key_is_documented_in_the_readme_deploy_table():
+    # Given the README's deploy section
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:deploy -->", 1)[1].split("<!-- /section:deploy -->", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+
+    # When the keys in the first column of its tables are collected
+    documented = {key for row in rows for key in re.findall(r"`(\w+)`", row.split("|")[1])}
+
+    # Then every configuration key the code accepts has a row
+    assert set(KNOWN_KEYS) <= documented
