@@ -1,4 +1,4 @@
-"""The one stack: messaging, functions, API, Cognito and monitoring, wired together."""
+"""The one stack: messaging, functions, API, Cognito, monitoring and abuse protection, wired together."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from infra.protection import OtpProtection
 class OtpStack(Stack):
     """Environment-agnostic: no account or region lookups, so synthesis needs no AWS credentials.
 
-    New concerns (e.g. the abuse-protection table and WAF of issue 6) are added as constructs here:
-    ``self.functions.add_environment`` / ``.all`` and the functions' roles give them what they need.
+    Each concern is one construct; a new one takes the constructs it builds on (as OtpProtection takes
+    the functions, the API and the monitoring) and adds its variables, grants, alarms and widgets.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, **kwargs: Any) -> None:
