@@ -6,12 +6,16 @@ the use case, map the result or the domain exception to a response. Every error 
 
 from __future__ import annotations
 
+import binascii
 from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -214,6 +218,29 @@ def _invalid_body(exc: RequestValidationError) -> Response[Any]:
         problems.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
     otp_observer().rejected(RejectReason.INVALID_REQUEST)
     return problem_response(_INVALID, "; ".join(problems) or "invalid request body", _request_id())
+
+
+def _unreadable_body() -> Response[Any]:
+    otp_observer().rejected(RejectReason.INVALID_REQUEST)
+    detail = "body: must be a JSON object, sent as UTF-8 text with Content-Type application/json"
+    return problem_response(_INVALID, detail, _request_id())
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
+    return _unreadable_body()
+
+
+@app.exception_handler(ValueError)
+def _value_error(exc: ValueError) -> Response[Any]:
+    # Powertools raises ValueErrors while reading a body it cannot decode: base64 or UTF-8 errors (a
+    # binary body), a multipart body without a boundary... That is the caller's fault, not an internal
+    # error (a traceback in the logs and a 5xx on the dashboard). Anywhere else a ValueError is a bug.
+    content_type = app.current_event.headers.get("content-type") or "application/json"
+    if isinstance(exc, UnicodeError | binascii.Error) or not content_type.startswith("application/json"):
+        return _unreadable_body()
+    unexpected: Response[Any] = _unexpected(exc)
+    return unexpected
 
 
 @app.exception_handler(InvalidRequest)

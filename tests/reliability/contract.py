@@ -1,0 +1,90 @@
+"""The documented answers, read from the README's "Status mapping" tables, and the sandbox's test numbers.
+
+Tests compare the handler with what the README promises, not with a copy of the handler's own table:
+if the code and the documentation drift apart, these tests fail.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+# API Gateway ends an integration after 29 seconds: every answer must come before that.
+API_GATEWAY_LIMIT_SECONDS = 29.0
+
+
+@dataclass(frozen=True)
+class Documented:
+    http: int
+    retry_after: str | None
+
+
+@dataclass(frozen=True)
+class ScriptedNumber:
+    """A sandbox number with a scripted outcome, and what the README says the API answers for it."""
+
+    number: str
+    answer: Documented
+    metric: str  # OtpDelivery or OtpUpstreamError
+    dimension: str  # its DeliveryStatus or ErrorCode value
+    pinpoint_calls: int  # how many SendOTPMessage calls the adapter may make
+    sms_sent: int  # what the outbox must show afterwards
+
+    def __str__(self) -> str:  # readable pytest ids
+        return f"{self.number}-{self.dimension}"
+
+
+def _status_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index("### Status mapping")
+    end = text.index("\n### ", start + 1)
+    return text[start:end]
+
+
+@cache
+def documented_answers() -> dict[str, Documented]:
+    """Every backticked name of the two tables (delivery statuses, Pinpoint errors) -> HTTP, Retry-After."""
+    answers: dict[str, Documented] = {}
+    for line in _status_section().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[1].isdigit():
+            continue
+        answer = Documented(int(cells[1]), cells[2] or None)
+        for name in re.findall(r"`([A-Za-z_]+)`", cells[0]):
+            answers[name] = answer
+        if "read timeout" in cells[0]:
+            answers["Timeout"] = answer
+        if "connection failure" in cells[0]:
+            answers["ConnectionError"] = answer
+    return answers
+
+
+def scripted_numbers(max_attempts: int = 3) -> list[ScriptedNumber]:
+    """Every scripted number of the sandbox, so that a new one cannot be forgotten here."""
+    answers = documented_answers()
+    numbers = [
+        ScriptedNumber(
+            number, answers[scripted.delivery_status], "OtpDelivery", scripted.delivery_status, 1, 0
+        )
+        for number, scripted in SCRIPTED_DELIVERIES.items()
+    ]
+    numbers += [
+        # Both are retryable: Pinpoint refused before doing anything, so the adapter tries again.
+        ScriptedNumber(
+            number, answers[error.error_type], "OtpUpstreamError", error.error_type, max_attempts, 0
+        )
+        for number, error in SCRIPTED_API_ERRORS.items()
+    ]
+    # Slower than the read timeout: 504, never retried, and the SMS did go out (once).
+    numbers.append(ScriptedNumber(SLOW_NUMBER, answers["Timeout"], "OtpUpstreamError", "Timeout", 1, 1))
+    return numbers
+
+
+def documented_5xx_numbers() -> frozenset[str]:
+    """The test numbers whose documented answer is a 5xx: the only 5xx a fuzzer may see."""
+    return frozenset(number.number for number in scripted_numbers() if number.answer.http >= 500)
