@@ -11,7 +11,7 @@ from typing import Any
 
 import phonenumbers
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
 from local.test_numbers import SLOW_NUMBER
@@ -119,6 +119,7 @@ verify_bodies = st.one_of(
 def assert_documented_answer(result: ApiResult, path: str, body: Any) -> None:
     """Status listed for the route, 5xx only for a scripted failure, errors as problem+json."""
     event(f"HTTP {result.status}")  # --hypothesis-show-statistics shows what the examples reached
+    note(f"request body: {body!r}")
     assert result.status in documented_statuses(path), (result.status, result.body)
     assert result.status < 500 or allowed_5xx(body), (result.status, result.body)
     if result.status >= 400:
