@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 from local.clock import SandboxClock, iso_utc
+from local.faults import FaultQueue
 from local.otp_messages import DEFAULT_LANGUAGE, TEMPLATES, otp_message
 from local.test_numbers import DEFAULT_SLOW_SECONDS, SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
 
@@ -296,12 +297,14 @@ class OtpEmulator:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._state = _State()
+        self.faults = FaultQueue()
 
     # -- the two Pinpoint operations -------------------------------------------------------------
 
     def send_otp(self, application_id: str, raw: Mapping[str, object], request_id: str) -> dict[str, Any]:
         """SendOTPMessage: returns the MessageResponse, or raises PinpointError."""
         self._record_call("SendOTPMessage", application_id, raw)
+        self._raise_injected_fault("SendOTPMessage")
         params = parse_send_parameters(raw)
         _raise_scripted_api_error(params.destination)
 
@@ -332,6 +335,7 @@ class OtpEmulator:
     def verify_otp(self, application_id: str, raw: Mapping[str, object]) -> bool:
         """VerifyOTPMessage: True only for a live code of this reference and destination, within attempts."""
         self._record_call("VerifyOTPMessage", application_id, raw)
+        self._raise_injected_fault("VerifyOTPMessage")
         params = parse_verify_parameters(raw)
         _raise_scripted_api_error(params.destination)
         key = (application_id, params.reference_id, params.destination)
@@ -347,6 +351,13 @@ class OtpEmulator:
                 issued.verified = True
                 return True
             return False
+
+    def _raise_injected_fault(self, operation: str) -> None:
+        fault = self.faults.take(operation)
+        if fault is not None:
+            raise PinpointError(
+                fault.error_type, fault.http_status, f"{fault.error_type} (injected by the sandbox)"
+            )
 
     # -- what the sandbox shows developers -------------------------------------------------------
 

@@ -24,7 +24,7 @@ TEMPLATES: Final[dict[str, str]] = {
     "fr-FR": "Voici votre mot de passe à usage unique : {otp} de {brand}",
     "it-IT": "Questa è la tua password monouso: {otp} da {brand}",
     "ja-JP": "{brand} のワンタイムパスワード: {otp}",
-    "kr-KR": "{brand} 일회용 비밀번호: {otp}",  # AWS's own list spells Korean "kr-KR", not "ko-KR"
+    "ko-KR": "{brand} 일회용 비밀번호: {otp}",
     "pt-BR": "Esta é sua senha de uso único: {otp} de {brand}",
     "zh-CN": "这是您来自 {brand} 的一次性密码：{otp}",  # noqa: RUF001 - the fullwidth colon is right in Chinese
     "zh-TW": "這是您來自 {brand} 的一次性密碼：{otp}",  # noqa: RUF001

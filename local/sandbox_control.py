@@ -73,6 +73,7 @@ class SandboxControl:
             "/_sandbox/messages": self._messages,
             "/_sandbox/calls": self._calls,
             "/_sandbox/clock": self._clock,
+            "/_sandbox/faults": self._faults,
         }
         route = routes.get(path)
         if route is not None:
@@ -133,6 +134,20 @@ class SandboxControl:
         elif request.method != "GET":
             return _method_not_allowed()
         return json_response(200, {"offsetSeconds": clock.offset_seconds, "now": iso_utc(clock.now())})
+
+    def _faults(self, request: Request) -> Response:
+        faults = self._emulator.faults
+        if request.method == "DELETE":
+            faults.clear()
+        elif request.method == "POST":
+            try:
+                body = json_object_body(request)
+                faults.add(body.get("errorType"), operation=body.get("operation"), count=body.get("count", 1))
+            except (BodyError, ValueError) as exc:
+                return json_response(400, {"message": str(exc)})
+        elif request.method != "GET":
+            return _method_not_allowed()
+        return json_response(200, {"faults": [fault.to_json() for fault in faults.pending()]})
 
     def _localstack_code(self, request: Request, rest: str) -> Response:
         if request.method != "GET":

@@ -132,6 +132,13 @@ class _SandboxRoutes:
         clock: dict[str, Any] = answer.body
         return clock
 
+    def inject_fault(self, error_type: str, *, operation: str | None = None, count: int = 1) -> HttpAnswer:
+        """Queue a Pinpoint error for the next ``count`` calls (of ``operation``, or of either)."""
+        body: dict[str, Any] = {"errorType": error_type, "count": count}
+        if operation is not None:
+            body["operation"] = operation
+        return http_call("POST", f"{self.aws_url}/_sandbox/faults", body)
+
     def localstack_view(self, reference_id: str, application_id: str | None = None) -> HttpAnswer:
         app = urllib.parse.quote(application_id or self.application_id, safe="")
         return http_call(
@@ -289,6 +296,7 @@ class PinpointEndpointServer:
         """
         self.emulator.clear_outbox()
         self.emulator.clear_calls()
+        self.emulator.faults.clear()
         self.emulator.slow_seconds = TEST_SLOW_SECONDS
         created = pinpoint_client(self.url).create_app(CreateApplicationRequest={"Name": "otp-tests"})
         return PinpointEndpoint(

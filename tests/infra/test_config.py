@@ -103,7 +103,7 @@ def test_otp_given_as_a_json_string_is_parsed():
         ("allowedCountries", ["US", "XX"], '["US", "XX"]', "ISO 3166-1 alpha-2"),
         ("allowedCountries", [], "[]", "a non-empty list"),
         ("language", "english", '"english"', "one of de-DE, en-GB, en-US, es-419"),
-        ("language", "ko-KR", '"ko-KR"', "kr-KR"),
+        ("language", "kr-KR", '"kr-KR"', "ko-KR"),
         ("apiAuth", "basic", '"basic"', '"iam"'),
         ("throttleRateLimit", 0, "0", "an integer from 1 to 10000"),
         ("throttleBurstLimit", 5001, "5001", "an integer from 1 to 5000"),

@@ -227,7 +227,7 @@ def _model_schema(s: Synth, name: str) -> dict[str, Any]:
 SEND_BODIES = [
     ({"phoneNumber": "+12065550100"}, True),
     ({"phoneNumber": "+12065550100", "referenceId": "order-42:a.b", "language": "en-US"}, True),
-    ({"phoneNumber": "+12065550100", "referenceId": "r" * 48, "language": "kr-KR"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "r" * 48, "language": "ko-KR"}, True),
     ({"phoneNumber": "+12065550100", "referenceId": None, "language": None}, True),
     ({}, False),
     ({"phoneNumber": "12065550100"}, False),
@@ -239,7 +239,7 @@ SEND_BODIES = [
     ({"phoneNumber": "+12065550100", "referenceId": "r" * 49}, False),
     ({"phoneNumber": "+12065550100", "referenceId": "a b"}, False),
     ({"phoneNumber": "+12065550100", "language": "en"}, False),
-    ({"phoneNumber": "+12065550100", "language": "ko-KR"}, False),
+    ({"phoneNumber": "+12065550100", "language": "kr-KR"}, False),
     ({"phoneNumber": "+12065550100", "code": "123456"}, False),
 ]
 VERIFY_BODIES = [

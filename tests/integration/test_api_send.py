@@ -174,6 +174,65 @@ def test_an_unknown_application_is_a_deployment_fault(
     assert pinpoint_endpoint.emulator.outbox() == []
 
 
+# Every exception Pinpoint documents, injected by the sandbox, and the documented HTTP answer.
+EXCEPTION_CASES = [
+    ("BadRequestException", 400, None, "ERROR"),
+    ("ForbiddenException", 500, None, "ERROR"),
+    ("NotFoundException", 500, None, "ERROR"),
+    ("MethodNotAllowedException", 500, None, "ERROR"),
+    ("PayloadTooLargeException", 413, None, "WARNING"),
+    ("TooManyRequestsException", 429, "5", "WARNING"),
+    ("InternalServerErrorException", 503, "10", "WARNING"),
+]
+
+
+@pytest.mark.parametrize(("error_code", "http", "retry_after", "level"), EXCEPTION_CASES)
+def test_each_pinpoint_exception_has_its_http_answer_metric_and_log(
+    invoke: Invoke, pinpoint_endpoint: Any, error_code: str, http: int, retry_after: str | None, level: str
+) -> None:
+    # Given Pinpoint answers every call with this exception
+    pinpoint_endpoint.inject_fault(error_code, count=10)
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then the documented status as problem+json naming the error, never Pinpoint's own message
+    body = assert_problem(result, http)
+    assert body["errorCode"] == error_code
+    assert "injected" not in body["detail"]
+    assert result.headers.get("Retry-After") == retry_after
+    # and one OtpUpstreamError metric, a log line at the documented level, nothing sent
+    errors = result.telemetry.metric_values("OtpUpstreamError")
+    assert [m["dimensions"]["ErrorCode"] for m in errors] == [error_code]
+    [log] = result.telemetry.logs_with("pinpoint call failed")
+    assert log["level"] == level
+    assert pinpoint_endpoint.emulator.outbox() == []
+    assert_no_secrets(result, PHONE)
+
+
+@pytest.mark.parametrize("error_code", ["TooManyRequestsException", "InternalServerErrorException"])
+def test_a_transient_exception_is_retried_and_the_retry_delivers_once(
+    invoke: Invoke, pinpoint_endpoint: Any, error_code: str
+) -> None:
+    # Given Pinpoint refuses the first two calls only
+    pinpoint_endpoint.inject_fault(error_code, count=2)
+    # When a code is requested
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    # Then the third attempt delivers: 202, exactly one SMS, no error metric
+    assert result.status == 202
+    assert len(pinpoint_endpoint.emulator.calls()) == 3
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+    assert result.telemetry.metric_values("OtpUpstreamError") == []
+
+
+@pytest.mark.parametrize(
+    "error_code", ["BadRequestException", "ForbiddenException", "PayloadTooLargeException"]
+)
+def test_a_definite_exception_is_not_retried(invoke: Invoke, pinpoint_endpoint: Any, error_code: str) -> None:
+    pinpoint_endpoint.inject_fault(error_code, count=1)
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE})
+    assert result.body["errorCode"] == error_code
+    assert len(pinpoint_endpoint.emulator.calls()) == 1
+
+
 def test_a_language_pinpoint_does_not_support_is_refused_before_pinpoint(
     invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:

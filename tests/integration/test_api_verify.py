@@ -135,3 +135,29 @@ def test_verify_maps_pinpoint_exceptions_like_send(invoke: Invoke) -> None:
     problem = assert_problem(result, 503)
     assert problem["errorCode"] == "InternalServerErrorException"
     assert verification_results(result) == []
+
+
+@pytest.mark.parametrize(
+    ("error_code", "http"),
+    [
+        ("BadRequestException", 400),
+        ("ForbiddenException", 500),
+        ("NotFoundException", 500),
+        ("MethodNotAllowedException", 500),
+        ("PayloadTooLargeException", 413),
+        ("TooManyRequestsException", 429),
+    ],
+)
+def test_verify_maps_every_injected_exception(
+    invoke: Invoke, pinpoint_endpoint: Any, error_code: str, http: int
+) -> None:
+    # Given a code, and Pinpoint refusing every verification with this exception
+    code = send_code(invoke, pinpoint_endpoint)
+    pinpoint_endpoint.inject_fault(error_code, operation="VerifyOTPMessage", count=10)
+    # When the user verifies
+    result = invoke("POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "verify-me", "code": code})
+    # Then the documented status, no verification metric, and no code in any output
+    problem = assert_problem(result, http)
+    assert problem["errorCode"] == error_code
+    assert verification_results(result) == []
+    assert_no_secrets(result, code, PHONE)

@@ -10,10 +10,10 @@ from otp.domain.reasons import RejectReason
 
 # Pinpoint accepts ReferenceId values of at most 48 characters.
 REFERENCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,48}$"
-# The Language values AWS documents for OTP messages (its own list spells Korean "kr-KR").
+# The Language values Pinpoint's developer guide lists for OTP messages (IETF BCP-47).
 LanguageTag = Literal[
     "de-DE", "en-GB", "en-US", "es-419", "es-ES", "fr-CA", "fr-FR",
-    "it-IT", "ja-JP", "kr-KR", "pt-BR", "zh-CN", "zh-TW",
+    "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
 ]  # fmt: skip
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(get_args(LanguageTag))
 CODE_PATTERN = r"^[0-9]{5,8}$"
