@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.handler_env import use_handler_env
 from tests.lambda_events import LambdaContext, rest_api_event
 from tests.telemetry import Telemetry, captured_output, parse_output
 
@@ -29,24 +30,9 @@ def handler_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
     """The deployment's environment, pointing at the sandbox; caches reset so each test starts cold."""
     from otp import wiring
 
-    env = {
-        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "PINPOINT_APPLICATION_ID": pinpoint_endpoint.application_id,
-        "OTP_BRAND_NAME": "Acme",
-        "OTP_ORIGINATION_IDENTITY": "+12065550199",
-        "OTP_ALLOWED_COUNTRIES": "US,CA,GB,IN",
-        "PINPOINT_READ_TIMEOUT": "1",
-        "POWERTOOLS_SERVICE_NAME": "otp",
-        "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    wiring.reset()
-    yield env
+    yield use_handler_env(
+        monkeypatch, pinpoint_endpoint, OTP_ALLOWED_COUNTRIES="US,CA,GB,IN", PINPOINT_READ_TIMEOUT="1"
+    )
     wiring.reset()
 
 

@@ -27,9 +27,8 @@ from local.cognito_custom_auth import (
     project_trigger_functions,
     trigger_arns,
 )
+from tests.handler_env import DUMMY_KEY, REGION, use_handler_env
 
-REGION = "us-east-1"
-DUMMY_KEY = "testing"
 _CODE = re.compile(r"\b(\d{6})\b")
 
 
@@ -38,21 +37,7 @@ def sandbox_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
     """The triggers' environment (as the sandbox sets it), pointing at this test's Pinpoint app."""
     from otp import wiring
 
-    env = {
-        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
-        "AWS_ACCESS_KEY_ID": DUMMY_KEY,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
-        "AWS_DEFAULT_REGION": REGION,
-        "PINPOINT_APPLICATION_ID": pinpoint_endpoint.application_id,
-        "OTP_BRAND_NAME": "Sandbox",
-        "OTP_ORIGINATION_IDENTITY": "+12065550199",
-        "OTP_ALLOWED_ATTEMPTS": "3",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("OTP_TABLE_NAME", raising=False)
-    wiring.reset()
+    use_handler_env(monkeypatch, pinpoint_endpoint, OTP_BRAND_NAME="Sandbox")
     yield pinpoint_endpoint
     wiring.reset()
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.handler_env import use_handler_env
 from tests.lambda_events import LambdaContext
 from tests.telemetry import Telemetry, captured_output, parse_output
 
@@ -97,27 +98,13 @@ def trigger_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
     """The triggers' deployment environment, pointing at the sandbox's Pinpoint; caches reset."""
     from otp import wiring
 
-    env = {
-        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "PINPOINT_APPLICATION_ID": pinpoint_endpoint.application_id,
-        "OTP_BRAND_NAME": "Acme",
-        "OTP_ORIGINATION_IDENTITY": "+12065550199",
-        "OTP_ALLOWED_COUNTRIES": "US,CA,GB",
-        "OTP_ALLOWED_ATTEMPTS": "3",
-        "PINPOINT_READ_TIMEOUT": "1",
-        "PINPOINT_MAX_ATTEMPTS": "1",
-        "POWERTOOLS_SERVICE_NAME": "otp",
-        "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    # Abuse-protection limits are exercised elsewhere; these tests send to the same numbers repeatedly.
-    monkeypatch.delenv("OTP_TABLE_NAME", raising=False)
-    wiring.reset()
+    use_handler_env(
+        monkeypatch,
+        pinpoint_endpoint,
+        OTP_ALLOWED_COUNTRIES="US,CA,GB",
+        PINPOINT_READ_TIMEOUT="1",
+        PINPOINT_MAX_ATTEMPTS="1",
+    )
     yield pinpoint_endpoint
     wiring.reset()
 

@@ -1,0 +1,41 @@
+"""The deployment environment of the Lambda functions, pointed at a test's sandbox Pinpoint endpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+REGION = "us-east-1"
+DUMMY_KEY = "testing"
+
+
+def use_handler_env(
+    monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any, **overrides: str
+) -> dict[str, str]:
+    """Set the functions' variables (protection off unless a test turns it on) and reset cached wiring.
+
+    Returns the variables set, so a test can derive others from them.
+    """
+    from otp import wiring
+
+    env = {
+        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
+        "AWS_ACCESS_KEY_ID": DUMMY_KEY,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
+        "AWS_DEFAULT_REGION": REGION,
+        "PINPOINT_APPLICATION_ID": pinpoint_endpoint.application_id,
+        "OTP_BRAND_NAME": "Acme",
+        "OTP_ORIGINATION_IDENTITY": "+12065550199",
+        "OTP_ALLOWED_ATTEMPTS": "3",
+        "POWERTOOLS_SERVICE_NAME": "otp",
+        "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        **overrides,
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    # Per-number limits are tested on their own; these tests send to the same numbers again and again.
+    monkeypatch.delenv("OTP_TABLE_NAME", raising=False)
+    wiring.reset()
+    return env
