@@ -52,7 +52,7 @@ class LoseFirstWriteAnswer:
 def slow_store() -> Iterator[tuple[str, LoseFirstWriteAnswer]]:
     middleware = LoseFirstWriteAnswer(
         atomic_dynamodb(DomainDispatcherApplication(create_backend_app)),
-        delay_seconds=float(_CLIENT_CONFIG.read_timeout) + 0.5,
+        delay_seconds=float(_CLIENT_CONFIG.read_timeout) + 0.5,  # type: ignore[attr-defined]  # set by Config()
     )
     server = make_server("127.0.0.1", 0, middleware, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
