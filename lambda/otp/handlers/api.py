@@ -38,6 +38,7 @@ from otp.domain.errors import (
 from otp.domain.phone import E164_PATTERN
 from otp.domain.reasons import RejectReason
 from otp.domain.rules import CODE_PATTERN, REFERENCE_ID_PATTERN, LanguageTag
+from otp.handlers import startup
 from otp.handlers.idempotency import (
     IDEMPOTENCY_KEY_DESCRIPTION,
     IDEMPOTENCY_KEY_HEADER,
@@ -317,3 +318,7 @@ def _unexpected(exc: Exception) -> Response[Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+# Init is over: what it built is frozen out of later collections (otp/handlers/startup.py).
+startup.done()

@@ -38,6 +38,7 @@ from otp.domain.challenge import (
     decide_next_step,
     session_reference,
 )
+from otp.handlers import startup
 from otp.observability import logger, tracer
 from otp.settings import Settings, get_settings
 from otp.wiring import otp_service
@@ -166,3 +167,7 @@ def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
     trigger.response.answer_correct = correct
     logger.info("sign-in answer checked", extra={"answerCorrect": correct})
     return trigger.raw_event
+
+
+# Init is over: what it built is frozen out of later collections (otp/handlers/startup.py).
+startup.done()

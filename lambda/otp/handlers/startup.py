@@ -1,0 +1,27 @@
+"""The cycle collector during a container's start-up: imported first by ``otp.handlers``.
+
+The entry points import boto3, pydantic and Powertools: some 300,000 objects, nearly all of which
+live as long as the container. With CPython's default thresholds the cycle collector runs ~130 times
+while they load, walking the growing heap again and again, a full collection among them. A high
+young-generation threshold until the entry point's module is ready, then ``gc.freeze()`` (which moves
+what init built out of every later collection), saves ~20 ms of a ~350 ms cold start and makes later
+full collections cheaper. Nothing is kept alive that would otherwise be freed: objects without
+cycles are freed by reference counting whatever the collector does, and init creates few cycles.
+"""
+
+from __future__ import annotations
+
+import gc
+
+_STARTUP_THRESHOLD = 50_000
+_defaults = gc.get_threshold()
+
+
+def begin() -> None:
+    gc.set_threshold(_STARTUP_THRESHOLD, *_defaults[1:])
+
+
+def done() -> None:
+    """Called at the end of an entry point module: freeze what init built, restore the defaults."""
+    gc.freeze()
+    gc.set_threshold(*_defaults)
