@@ -11,11 +11,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import nopyc
 from bench.endpoint import Endpoint, handler_environment
 from bench.stats import median
 
@@ -76,9 +78,16 @@ def run_child(args: Sequence[str], env: dict[str, str]) -> Run:
 class Mode:
     name: str
     protection: bool = False
+    without_pyc: bool = False  # the asset as Lambda runs it: bench/nopyc.py
 
 
-MODES = (Mode("handler"), Mode("baseline"), Mode("bare-call"), Mode("handler+protection", protection=True))
+MODES = (
+    Mode("handler"),
+    Mode("baseline"),
+    Mode("bare-call"),
+    Mode("handler+protection", protection=True),
+    Mode("handler-no-pyc", without_pyc=True),
+)
 
 
 def _args(mode: Mode, endpoint: Endpoint, numbers: Iterator[str]) -> Sequence[str]:
@@ -89,13 +98,22 @@ def _args(mode: Mode, endpoint: Endpoint, numbers: Iterator[str]) -> Sequence[st
     return ("baseline",)
 
 
+def _environment(mode: Mode, endpoint: Endpoint, asset_without_pyc: Path) -> dict[str, str]:
+    env = handler_environment(endpoint, protection=mode.protection)
+    if mode.without_pyc:
+        env.update(PYTHONPATH=str(asset_without_pyc), PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
 def measure(endpoint: Endpoint, numbers: Iterator[str], runs: int) -> dict[str, ColdSide]:
     """``runs`` cold starts of each mode, round-robin, after one discarded warm-up of each."""
-    envs = {mode.name: handler_environment(endpoint, protection=mode.protection) for mode in MODES}
-    for mode in MODES:
-        run_child(_args(mode, endpoint, numbers), envs[mode.name])
-    sides: dict[str, list[Run]] = {mode.name: [] for mode in MODES}
-    for _ in range(runs):
+    with tempfile.TemporaryDirectory(prefix="otp-asset-nopyc-") as temp:
+        asset = nopyc.build(Path(temp))
+        envs = {mode.name: _environment(mode, endpoint, asset) for mode in MODES}
         for mode in MODES:
-            sides[mode.name].append(run_child(_args(mode, endpoint, numbers), envs[mode.name]))
+            run_child(_args(mode, endpoint, numbers), envs[mode.name])
+        sides: dict[str, list[Run]] = {mode.name: [] for mode in MODES}
+        for _ in range(runs):
+            for mode in MODES:
+                sides[mode.name].append(run_child(_args(mode, endpoint, numbers), envs[mode.name]))
     return {name: ColdSide(name, found) for name, found in sides.items()}
