@@ -171,10 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     with running_sandbox() as sandbox:
         clients = [ApiClient(sandbox.api_url) for _ in range(args.clients)]
-        # The sandbox imports the handler, and moto its DynamoDB backend, on first use: seconds during
-        # which a burst of first requests sees DynamoDB answers arrive after the client's read timeout
-        # (tests/reliability/test_limit_store_faults.py shows what that does to the limits). A Lambda
-        # function initialises before it takes traffic; so does this test.
+        # The sandbox imports the handler, and moto its DynamoDB backend, on first use: a Lambda
+        # function initialises before it takes traffic, and so does this test, so that the latencies
+        # measured are those of a warm service.
         warm_up = clients[0].send(next(numbers))
         if warm_up.status != 202:
             print(f"load: the warm-up send answered {warm_up.status}", file=sys.stderr)

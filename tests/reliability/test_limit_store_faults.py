@@ -62,10 +62,6 @@ def slow_store() -> Iterator[tuple[str, LoseFirstWriteAnswer]]:
     thread.join(timeout=5)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a retried conditional write that had succeeded reads as a cooldown (see module doc)",
-)
 def test_a_lost_answer_to_a_successful_write_does_not_refuse_the_first_send(
     slow_store: tuple[str, LoseFirstWriteAnswer],
 ) -> None:

@@ -2,14 +2,16 @@
 
 Table layout (created by infra/protection.py, and by the sandbox in moto at start-up):
 - partition key ``pk`` (string), no sort key; TTL attribute ``expiration`` (epoch seconds).
-- ``send#<sha256>``, ``verify#<sha256>``: a limit history, ``events`` (list of epoch milliseconds)
-  and ``version`` (incremented by every write; the compare-and-set condition).
+- ``send#<sha256>``, ``verify#<sha256>``: a limit history, ``events`` (list of epoch milliseconds),
+  ``version`` (incremented by every write; the compare-and-set condition) and ``writer`` (a token
+  naming the write that produced this version).
 - ``idempotency#<hash>``: Powertools Idempotency records for POST /otp.
 The key prefixes are what the IAM policies of each function are scoped to (dynamodb:LeadingKeys).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -30,6 +32,7 @@ PARTITION_KEY = "pk"
 EXPIRY_ATTRIBUTE = "expiration"
 EVENTS_ATTRIBUTE = "events"
 VERSION_ATTRIBUTE = "version"
+WRITER_ATTRIBUTE = "writer"
 
 # DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
 # eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe
@@ -81,32 +84,58 @@ class DynamoDbLimitLedger:
         return EventHistory(key, events, int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0")))
 
     def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
-        puts = [self._conditional_put(update) for update in updates]
+        # botocore repeats a write whose answer was lost; the token lets a repeat that fails its
+        # condition recognise that the version it collided with is its own first attempt.
+        writer = uuid.uuid4().hex
+        puts = [self._conditional_put(update, writer) for update in updates]
         try:
             if len(puts) == 1:
                 self._client.put_item(**puts[0])
             else:
+                # A transaction's repeat carries the same ClientRequestToken, which DynamoDB
+                # deduplicates itself; the token check below covers the single put.
                 self._client.transact_write_items(TransactItems=[{"Put": put} for put in puts])
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             # ConditionalCheckFailed: a version moved. TransactionCanceled: a version moved or another
-            # transaction held one of the items. Either way nothing was written: decide again.
+            # transaction held one of the items. Either way this attempt wrote nothing: decide again,
+            # unless an earlier attempt of this same write is what moved the version.
             if code in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
                 if code == "TransactionCanceledException" and not _only_contention(exc):
                     raise _unavailable(exc) from exc
-                return False
+                return all(self._written_by(update, writer) for update in updates)
             raise _unavailable(exc) from exc
         except BotoCoreError as exc:
             raise _unavailable(exc) from exc
         return True
 
-    def _conditional_put(self, update: HistoryUpdate) -> PutTypeDef:
+    def _written_by(self, update: HistoryUpdate, writer: str) -> bool:
+        """True when the item holds exactly the version this write produced."""
+        try:
+            item = (
+                self._client.get_item(
+                    TableName=self._table,
+                    Key={PARTITION_KEY: {"S": update.key}},
+                    ConsistentRead=True,
+                    ProjectionExpression="#version, #writer",
+                    ExpressionAttributeNames={"#version": VERSION_ATTRIBUTE, "#writer": WRITER_ATTRIBUTE},
+                ).get("Item")
+                or {}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        return item.get(WRITER_ATTRIBUTE, {}).get("S") == writer and item.get(VERSION_ATTRIBUTE, {}).get(
+            "N"
+        ) == str(update.expected_version + 1)
+
+    def _conditional_put(self, update: HistoryUpdate, writer: str) -> PutTypeDef:
         put: PutTypeDef = {
             "TableName": self._table,
             "Item": {
                 PARTITION_KEY: {"S": update.key},
                 EVENTS_ATTRIBUTE: {"L": [{"N": str(event)} for event in update.events_ms]},
                 VERSION_ATTRIBUTE: {"N": str(update.expected_version + 1)},
+                WRITER_ATTRIBUTE: {"S": writer},
                 EXPIRY_ATTRIBUTE: {"N": str(update.expires_at)},
             },
         }
