@@ -9,16 +9,15 @@ in Lambda; showing them is not.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from bench.cold_child import params as bare_parameters
 from bench.endpoint import Endpoint, handler_environment
 from bench.stats import median, percentile
+from tests.lambda_events import LambdaContext, rest_api_event
 
 BLOCK = 50
 WARMUP = 100
@@ -38,51 +37,15 @@ class WarmSide:
         return percentile(self.seconds, 99)
 
 
-class _Context:
-    function_name = "otp-api"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:otp-api"
-    aws_request_id = "bench-warm"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 20_000
-
-
-def _event(number: str, request_id: str) -> dict[str, Any]:
-    headers = {"Content-Type": "application/json", "Host": "abc123.execute-api.us-east-1.amazonaws.com"}
-    return {
-        "resource": "/otp",
-        "path": "/otp",
-        "httpMethod": "POST",
-        "headers": headers,
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
-        "stageVariables": None,
-        "requestContext": {
-            "requestId": request_id,
-            "stage": "v1",
-            "resourcePath": "/otp",
-            "httpMethod": "POST",
-            "path": "/v1/otp",
-            "identity": {"sourceIp": "203.0.113.10"},
-        },
-        "body": json.dumps({"phoneNumber": number}),
-        "isBase64Encoded": False,
-    }
-
-
 def _handler_call(numbers: Iterator[str]) -> Callable[[], Callable[[], None]]:
     """Returns a preparer: each call builds one request's event, outside the timing (API Gateway's
     work, not the function's), and returns the timed call."""
     from otp.handlers.api import lambda_handler
 
-    context = _Context()
-    counter = iter(range(1_000_000))
+    context = LambdaContext(aws_request_id="bench-warm")
 
     def prepare() -> Callable[[], None]:
-        event = _event(next(numbers), f"bench-warm-{next(counter)}")
+        event = rest_api_event("POST", "/otp", {"phoneNumber": next(numbers)})
 
         def call() -> None:
             response = lambda_handler(event, context)
