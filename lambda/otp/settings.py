@@ -9,7 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -31,6 +31,11 @@ IDEMPOTENCY_TTL_RANGE = (60, 86400)
 _BLOCKED_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
 
 
+def _ranged(variable: str, bounds: tuple[int, int]) -> Any:
+    """The field of an integer variable that must lie within ``bounds`` (inclusive)."""
+    return Field(alias=variable, ge=bounds[0], le=bounds[1])
+
+
 class SettingsError(RuntimeError):
     """Raised at start-up when an environment variable is missing or invalid."""
 
@@ -49,15 +54,9 @@ class Settings(BaseModel):
     application_id: Annotated[str, Field(alias="PINPOINT_APPLICATION_ID", min_length=1)]
     brand_name: Annotated[str, Field(alias="OTP_BRAND_NAME", min_length=1, max_length=BRAND_NAME_MAX)]
     origination_identity: Annotated[str, Field(alias="OTP_ORIGINATION_IDENTITY", min_length=1)]
-    code_length: Annotated[
-        int, Field(alias="OTP_CODE_LENGTH", ge=CODE_LENGTH_RANGE[0], le=CODE_LENGTH_RANGE[1])
-    ] = 6
-    validity_minutes: Annotated[
-        int, Field(alias="OTP_VALIDITY_MINUTES", ge=VALIDITY_MINUTES_RANGE[0], le=VALIDITY_MINUTES_RANGE[1])
-    ] = 5
-    allowed_attempts: Annotated[
-        int, Field(alias="OTP_ALLOWED_ATTEMPTS", ge=ALLOWED_ATTEMPTS_RANGE[0], le=ALLOWED_ATTEMPTS_RANGE[1])
-    ] = 3
+    code_length: Annotated[int, _ranged("OTP_CODE_LENGTH", CODE_LENGTH_RANGE)] = 6
+    validity_minutes: Annotated[int, _ranged("OTP_VALIDITY_MINUTES", VALIDITY_MINUTES_RANGE)] = 5
+    allowed_attempts: Annotated[int, _ranged("OTP_ALLOWED_ATTEMPTS", ALLOWED_ATTEMPTS_RANGE)] = 3
     allowed_countries: Annotated[frozenset[str], Field(alias="OTP_ALLOWED_COUNTRIES", min_length=1)] = (
         frozenset({"US", "CA", "GB"})
     )
@@ -71,42 +70,21 @@ class Settings(BaseModel):
     # Abuse protection. Without a table the limits and Idempotency-Key cannot work: that is refused in
     # a deployed function (see _protection_required_in_lambda) and only allowed for local unit tests.
     table_name: Annotated[str | None, Field(alias="OTP_TABLE_NAME", min_length=3, max_length=255)] = None
-    send_cooldown_seconds: Annotated[
-        int, Field(alias="OTP_SEND_COOLDOWN_SECONDS", ge=SEND_COOLDOWN_RANGE[0], le=SEND_COOLDOWN_RANGE[1])
-    ] = 30
-    send_limit_per_hour: Annotated[
-        int,
-        Field(
-            alias="OTP_SEND_LIMIT_PER_HOUR", ge=SEND_LIMIT_PER_HOUR_RANGE[0], le=SEND_LIMIT_PER_HOUR_RANGE[1]
-        ),
-    ] = 5
-    send_limit_per_day: Annotated[
-        int,
-        Field(alias="OTP_SEND_LIMIT_PER_DAY", ge=SEND_LIMIT_PER_DAY_RANGE[0], le=SEND_LIMIT_PER_DAY_RANGE[1]),
-    ] = 10
+    send_cooldown_seconds: Annotated[int, _ranged("OTP_SEND_COOLDOWN_SECONDS", SEND_COOLDOWN_RANGE)] = 30
+    send_limit_per_hour: Annotated[int, _ranged("OTP_SEND_LIMIT_PER_HOUR", SEND_LIMIT_PER_HOUR_RANGE)] = 5
+    send_limit_per_day: Annotated[int, _ranged("OTP_SEND_LIMIT_PER_DAY", SEND_LIMIT_PER_DAY_RANGE)] = 10
     verify_limit_per_reference: Annotated[
-        int,
-        Field(
-            alias="OTP_VERIFY_LIMIT_PER_REFERENCE",
-            ge=VERIFY_LIMIT_PER_REFERENCE_RANGE[0],
-            le=VERIFY_LIMIT_PER_REFERENCE_RANGE[1],
-        ),
+        int, _ranged("OTP_VERIFY_LIMIT_PER_REFERENCE", VERIFY_LIMIT_PER_REFERENCE_RANGE)
     ] = 5
     verify_limit_per_number_per_hour: Annotated[
-        int,
-        Field(
-            alias="OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR",
-            ge=VERIFY_LIMIT_PER_NUMBER_RANGE[0],
-            le=VERIFY_LIMIT_PER_NUMBER_RANGE[1],
-        ),
+        int, _ranged("OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR", VERIFY_LIMIT_PER_NUMBER_RANGE)
     ] = 15
     allow_toll_free: Annotated[bool, Field(alias="OTP_ALLOW_TOLL_FREE")] = False
     allow_voip: Annotated[bool, Field(alias="OTP_ALLOW_VOIP")] = False
     blocked_prefixes: Annotated[tuple[str, ...], Field(alias="OTP_BLOCKED_PREFIXES")] = ()
-    idempotency_ttl_seconds: Annotated[
-        int,
-        Field(alias="OTP_IDEMPOTENCY_TTL_SECONDS", ge=IDEMPOTENCY_TTL_RANGE[0], le=IDEMPOTENCY_TTL_RANGE[1]),
-    ] = 3600
+    idempotency_ttl_seconds: Annotated[int, _ranged("OTP_IDEMPOTENCY_TTL_SECONDS", IDEMPOTENCY_TTL_RANGE)] = (
+        3600
+    )
     # Set by the Lambda runtime: its presence means "this is a deployed function".
     lambda_function_name: Annotated[str | None, Field(alias="AWS_LAMBDA_FUNCTION_NAME")] = None
 
