@@ -6,8 +6,7 @@ from typing import Any
 
 import pytest
 
-REGION = "us-east-1"
-DUMMY_KEY = "testing"
+from tests.sandbox_harness import DUMMY_KEY, REGION
 
 
 def use_handler_env(

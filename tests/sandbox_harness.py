@@ -83,16 +83,22 @@ def http_call(
     return HttpAnswer(status, answer_headers, parsed)
 
 
-def pinpoint_client(endpoint_url: str, *, region: str = REGION, **config: Any) -> Any:
-    """A stock boto3 Pinpoint client for the endpoint; ``config`` goes to botocore's Config."""
-    return boto3.client(
-        "pinpoint",
+def aws_client(service: str, endpoint_url: str, *, config: Config | None = None, region: str = REGION) -> Any:
+    """A stock boto3 client for a sandbox (or moto) endpoint: nothing special but the URL and fake keys."""
+    # The boto3 stubs type only literal service names; callers annotate the client they asked for.
+    return boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=endpoint_url,
         region_name=region,
         aws_access_key_id=DUMMY_KEY,
         aws_secret_access_key=DUMMY_KEY,
-        config=Config(**config),
+        config=config,
     )
+
+
+def pinpoint_client(endpoint_url: str, *, region: str = REGION, **config: Any) -> Any:
+    """A stock boto3 Pinpoint client for the endpoint; ``config`` goes to botocore's Config."""
+    return aws_client("pinpoint", endpoint_url, config=Config(**config), region=region)
 
 
 class _SandboxRoutes:

@@ -12,27 +12,20 @@ import secrets
 import uuid
 from typing import Any
 
-import boto3
 import pytest
+
+from tests.sandbox_harness import aws_client
 
 pytestmark = pytest.mark.slow
 
 PUBLIC_KEYS = {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "CODE_LENGTH", "USERNAME"}
 _CODE = re.compile(r"\b(\d{6})\b")
-REGION = "us-east-1"
-DUMMY_KEY = "testing"  # moto accepts any credentials; these keep real ones out of the tests
 
 
 @pytest.fixture(scope="module")
 def cognito(sandbox: Any) -> Any:
     """A stock client: nothing sandbox-specific but the endpoint URL."""
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=sandbox.aws_url,
-        region_name=REGION,
-        aws_access_key_id=DUMMY_KEY,
-        aws_secret_access_key=DUMMY_KEY,
-    )
+    return aws_client("cognito-idp", sandbox.aws_url)
 
 
 @pytest.fixture(scope="module")

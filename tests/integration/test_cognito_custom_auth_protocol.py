@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from local.cognito_custom_auth import (
@@ -27,7 +26,8 @@ from local.cognito_custom_auth import (
     project_trigger_functions,
     trigger_arns,
 )
-from tests.handler_env import DUMMY_KEY, REGION, use_handler_env
+from tests.handler_env import use_handler_env
+from tests.sandbox_harness import REGION, aws_client
 
 _CODE = re.compile(r"\b(\d{6})\b")
 
@@ -74,13 +74,7 @@ def emulation(sandbox_env: Any) -> Iterator[tuple[CognitoCustomAuth, Recorder]]:
 
 @pytest.fixture
 def cognito(sandbox_env: Any) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=sandbox_env.url,
-        region_name=REGION,
-        aws_access_key_id=DUMMY_KEY,
-        aws_secret_access_key=DUMMY_KEY,
-    )
+    return aws_client("cognito-idp", sandbox_env.url)
 
 
 @pytest.fixture

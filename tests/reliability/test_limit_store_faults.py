@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
@@ -24,6 +23,7 @@ from otp.adapters.store import _CLIENT_CONFIG, DynamoDbLimitLedger
 from otp.domain.errors import SendRefused
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter
 from otp.domain.models import PhoneNumber
+from tests.sandbox_harness import aws_client
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -67,14 +67,7 @@ def test_a_lost_answer_to_a_successful_write_does_not_refuse_the_first_send(
 ) -> None:
     # Given the deployed client configuration, and a store whose first write answer is lost
     url, middleware = slow_store
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=_CLIENT_CONFIG,
-    )
+    client = aws_client("dynamodb", url, config=_CLIENT_CONFIG)
     table = create_protection_table(client, f"otp-slow-{uuid.uuid4().hex[:8]}")
     guard = SendRateGuard(
         SlidingWindowLimiter(DynamoDbLimitLedger(client, table)), cooldown_seconds=30, per_hour=5, per_day=10

@@ -14,13 +14,12 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
 from tests.integration.conftest import ApiResult, Invoke
 from tests.reliability.leaks import Recorder
-from tests.sandbox_harness import HttpAnswer, RunningSandbox
+from tests.sandbox_harness import HttpAnswer, RunningSandbox, aws_client
 
 SCRIPTED = [*SCRIPTED_DELIVERIES, *SCRIPTED_API_ERRORS, SLOW_NUMBER]
 REFUSED = ["+33612345678", "+18005550100", "+19005550100", "+1206555010", "+12065550100x", "12065550100"]
@@ -125,13 +124,7 @@ def test_no_code_or_number_leaks_through_the_sandbox(reliability_sandbox: Runnin
     for number in SCRIPTED:
         call("/otp", {"phoneNumber": number})
     # and a passwordless sign-in through Cognito, whose username is the phone number itself
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=sandbox.aws_url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    cognito = aws_client("cognito-idp", sandbox.aws_url)
     health = sandbox.health().body
     pool, client = health["userPoolId"], health["userPoolClientId"]
     user = fresh_number()

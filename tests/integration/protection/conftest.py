@@ -7,18 +7,16 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-import boto3
 import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
 from local.protection_table import atomic_dynamodb, create_protection_table
 from otp.adapters.store import DynamoDbLimitLedger
+from tests.sandbox_harness import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-REGION = "us-east-1"
 
 
 class FakeClock:
@@ -49,13 +47,8 @@ def dynamodb_url() -> Iterator[str]:
 
 @pytest.fixture
 def dynamodb(dynamodb_url: str) -> DynamoDBClient:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_url,
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    client: DynamoDBClient = aws_client("dynamodb", dynamodb_url)
+    return client
 
 
 @pytest.fixture
