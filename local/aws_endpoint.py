@@ -5,6 +5,8 @@ unchanged. Each request is offered to a list of *overrides* in order; the first 
 and a request nobody claims goes to moto's server app, so Pinpoint applications, DynamoDB, Cognito
 user pools and the rest come from moto's in-memory backends in this same process.
 
+Every answer carries CORS headers and preflights are answered before any override (``local/cors.py``).
+
 Built-in overrides, in order:
 1. ``SandboxControl`` - ``/_sandbox/*`` (health, outbox, call log, clock) and LocalStack's
    ``/_aws/pinpoint/{applicationId}/{referenceId}``.
@@ -43,6 +45,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
+from local.cors import is_preflight, preflight, with_cors
 from local.http_json import json_response
 from local.moto_backends import moto_wsgi_app, pinpoint_application_exists
 from local.otp_emulator import OtpEmulator
@@ -101,6 +104,10 @@ class AwsEndpoint:
         return Response.from_app(self._fallback, environ)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        # Browsers call this endpoint as they call AWS: CORS on every answer (local/cors.py).
+        if is_preflight(environ):
+            return preflight(environ, start_response)
+        start_response = with_cors(start_response)
         body = _buffer_body(environ)
         request = Request(environ)
         for override in list(self.overrides):

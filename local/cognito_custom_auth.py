@@ -1,13 +1,27 @@
-"""Cognito's custom authentication flow (``CUSTOM_AUTH``) for the sandbox, running the real triggers.
+"""Cognito user pools on the sandbox: sign-in flows, sessions and tokens as Cognito serves them.
 
-moto serves user pools, clients and users, and accepts ``AuthFlow=CUSTOM_AUTH``, but never invokes
-Lambda triggers and returns no challenge. This endpoint override answers ``InitiateAuth`` /
-``RespondToAuthChallenge`` (and their ``Admin`` forms) for ``CUSTOM_AUTH`` the way Cognito does,
-reading pools, clients and users from moto's in-memory backend and calling the project's trigger
-handlers in-process with the events Cognito sends. Everything else, including every other auth flow,
-goes on to moto.
+moto holds the pools, app clients and users, but never invokes Lambda triggers, signs tokens with a
+key nobody can fetch, accepts any password over SRP, and ignores the app client's settings. This
+endpoint override answers Cognito's sign-in and token operations itself, reading moto's in-memory
+backend, and passes the rest on to moto:
 
-The protocol, as Cognito implements it:
+- ``InitiateAuth`` / ``AdminInitiateAuth``: the flow is checked against the app client's
+  ``ExplicitAuthFlows`` first (``local.cognito_flows``), then:
+  ``CUSTOM_AUTH`` runs the pool's real triggers (below); ``REFRESH_TOKEN_AUTH`` / ``REFRESH_TOKEN``
+  refresh; ``USER_PASSWORD_AUTH`` / ``ADMIN_USER_PASSWORD_AUTH`` check the password (a user in
+  ``FORCE_CHANGE_PASSWORD`` or with MFA gets moto's challenge); ``USER_SRP_AUTH`` and ``USER_AUTH`` are
+  not emulated (501) rather than accepting any password as moto would.
+- ``RespondToAuthChallenge`` (and ``Admin``): ``CUSTOM_CHALLENGE`` here; other challenges by moto.
+- ``GetTokensFromRefreshToken`` and ``RevokeToken``: here (``local.cognito_tokens``).
+- An unknown user is ``NotAuthorizedException`` "Incorrect username or password." on a client with
+  ``PreventUserExistenceErrors=ENABLED`` (custom auth runs the triggers with ``userNotFound: true``),
+  ``UserNotFoundException`` "User does not exist." otherwise.
+- Every operation taking an ``AccessToken`` refuses a revoked or expired sandbox token first
+  ("Access Token has been revoked" / "has expired"), then goes to moto.
+- ``GET /<userPoolId>/.well-known/jwks.json`` and ``.../openid-configuration``: the signing keys.
+- An operation nobody serves answers in Cognito's JSON error shape (``local.cognito_wire``).
+
+Custom auth, as Cognito implements it:
 - InitiateAuth: Define Auth Challenge with an empty session; if it asks for ``CUSTOM_CHALLENGE``,
   Create Auth Challenge; answer ``ChallengeName``, an opaque ``Session`` and the public challenge
   parameters plus ``USERNAME``.
@@ -16,75 +30,103 @@ The protocol, as Cognito implements it:
   (``AuthenticationResult``), ``NotAuthorizedException`` ("Incorrect username or password."), or the
   next challenge under a new Session. A Session answers once and expires after the client's
   ``AuthSessionValidity`` minutes (3 by default), measured on the sandbox clock.
-- An unknown user on a client with ``PreventUserExistenceErrors=ENABLED`` goes through the same
-  triggers with ``userNotFound: true``; without it, ``UserNotFoundException``.
 - A trigger that raises becomes ``UserLambdaValidationException`` ("<Trigger> failed with error ...").
 
-Not emulated: SRP before the custom challenge beyond reporting it to Define, device tracking,
-advanced security, the ``NEW_PASSWORD_REQUIRED`` step, and Lambda timeouts.
+Not emulated: SRP (password verification before or instead of the custom challenge), choice-based
+``USER_AUTH``, refresh-token rotation and refresh-token expiry, device tracking, threat protection and
+Lambda timeouts.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import re
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from botocore import xform_name
 from moto.cognitoidp.models import cognitoidp_backends
+from moto.cognitoidp.responses import CognitoIdpResponse
 from moto.cognitoidp.utils import check_secret_hash
 from werkzeug.wrappers import Request, Response
 
-from local.http_json import BodyError, json_object_body
+from local.cognito_flows import (
+    CUSTOM_AUTH,
+    PASSWORD_FLOWS,
+    REFRESH_FLOWS,
+    USER_AUTH,
+    USER_SRP_AUTH,
+    check_client_settings,
+    check_flow,
+    validate_flow_name,
+)
+from local.cognito_tokens import TokenIssuer
+from local.cognito_triggers import (
+    CREATE,
+    DEFINE,
+    SANDBOX_ACCOUNT,
+    TRIGGERS,
+    VERIFY,
+    TriggerCall,
+    TriggerHandler,
+    TriggerRunner,
+    project_trigger_functions,
+    trigger_arns,
+)
+from local.cognito_wire import (
+    CognitoError,
+    client_not_found,
+    cognito_response,
+    error_response,
+    is_json_answer,
+    known_operations,
+    missing_parameter,
+    not_authorized,
+    not_emulated,
+    operation_of,
+    user_not_found,
+)
+from local.http_json import BodyError, json_object_body, json_response
+from local.moto_backends import moto_wsgi_app
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
-TriggerHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+__all__ = [
+    "CREATE",
+    "CUSTOM_AUTH",
+    "CUSTOM_CHALLENGE",
+    "DEFINE",
+    "SANDBOX_ACCOUNT",
+    "TRIGGERS",
+    "VERIFY",
+    "CognitoCustomAuth",
+    "SignInPool",
+    "TriggerHandler",
+    "create_sign_in_pool",
+    "issuer_for",
+    "project_trigger_functions",
+    "session_minutes_for",
+    "trigger_arns",
+]
 
-_TARGET_PREFIX: Final = "AWSCognitoIdentityProviderService."
-_CONTENT_TYPE: Final = "application/x-amz-json-1.1"
-CUSTOM_AUTH: Final = "CUSTOM_AUTH"
 CUSTOM_CHALLENGE: Final = "CUSTOM_CHALLENGE"
-# The LambdaConfig keys of the three triggers, which are also the names Cognito uses in its errors.
-DEFINE: Final = "DefineAuthChallenge"
-CREATE: Final = "CreateAuthChallenge"
-VERIFY: Final = "VerifyAuthChallengeResponse"
-TRIGGERS: Final = (DEFINE, CREATE, VERIFY)
-_TRIGGER_SOURCES: Final = {trigger: f"{trigger}_Authentication" for trigger in TRIGGERS}
-# What Cognito reports for callers it cannot identify (any SDK other than its own JS/Android/iOS).
-_SDK_VERSION: Final = "aws-sdk-unknown-unknown"
-_INCORRECT: Final = "Incorrect username or password."
-SANDBOX_ACCOUNT: Final = "123456789012"  # moto's default account; the ARNs only name functions here
+_WELL_KNOWN: Final = re.compile(
+    r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/(?P<doc>jwks\.json|openid-configuration)$"
+)
 
 _log = logging.getLogger("local.cognito")
 
 
-class CognitoError(Exception):
-    """An error Cognito answers with HTTP 400 and ``{"__type", "message"}``: botocore's json protocol."""
-
-    def __init__(self, error_type: str, message: str) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.message = message
-
-
-def _not_authorized(message: str = _INCORRECT) -> CognitoError:
-    return CognitoError("NotAuthorizedException", message)
-
-
-def _invalid_parameter(message: str) -> CognitoError:
-    return CognitoError("InvalidParameterException", message)
-
-
 @dataclass
 class _SignIn:
-    """Server-side state of one sign-in; the client only ever holds the opaque session token."""
+    """Server-side state of one custom-auth sign-in; the client only ever holds the opaque session."""
 
     account: str
     region: str
@@ -98,20 +140,9 @@ class _SignIn:
     metadata: str | None = None
     expires_at: float = 0.0
 
-
-@dataclass
-class _LambdaContext:
-    """The parts of a Lambda context Powertools reads."""
-
-    function_name: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int = 256
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_group_name: str = ""
-    log_stream_name: str = "sandbox"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 5_000  # Cognito gives each trigger 5 seconds
+    @property
+    def call(self) -> TriggerCall:
+        return TriggerCall(self.region, self.user_pool_id, self.client_id, self.username)
 
 
 def _pools() -> Iterator[tuple[str, str, Any]]:
@@ -124,22 +155,39 @@ def _pools() -> Iterator[tuple[str, str, Any]]:
                 yield account, region, pool
 
 
+def find_pool(pool_id: str) -> Any | None:
+    return next((pool for _, _, pool in _pools() if pool.id == pool_id), None)
+
+
 def _find_client(client_id: str) -> tuple[str, str, Any, Any]:
     for account, region, pool in _pools():
         client = pool.clients.get(client_id)
         if client is not None:
             return account, region, pool, client
-    raise CognitoError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
+    raise client_not_found(client_id)
 
 
 def _user_attributes(user: Any) -> dict[str, str]:
     attributes = {str(a["Name"]): str(a["Value"]) for a in user.attributes}
-    attributes["cognito:user_status"] = str(getattr(user.status, "value", user.status))
+    attributes["cognito:user_status"] = _status(user)
     return attributes
 
 
+def _status(user: Any) -> str:
+    return str(getattr(user.status, "value", user.status))
+
+
+def issuer_for(request: Request, pool_id: str) -> str:
+    """The ``iss`` of tokens and the JWKS' home: the endpoint the client called, then the pool id."""
+    return f"{request.host_url.rstrip('/')}/{pool_id}"
+
+
+def _prevents_enumeration(client: Any) -> bool:
+    return bool(client.extended_config.get("PreventUserExistenceErrors") == "ENABLED")
+
+
 class CognitoCustomAuth:
-    """An endpoint override: ``CUSTOM_AUTH`` sign-ins, with triggers looked up by their Lambda ARN."""
+    """An endpoint override: Cognito's sign-in and token operations, with triggers found by Lambda ARN."""
 
     def __init__(
         self,
@@ -147,16 +195,19 @@ class CognitoCustomAuth:
         *,
         clock: Callable[[], float] = time.time,
         region: str = "us-east-1",
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
-        self._functions = dict(functions or {})
+        self._triggers = TriggerRunner(functions)
         self._clock = clock
+        self.tokens = TokenIssuer(wall_clock)
         self._sessions: dict[str, _SignIn] = {}
         self._lock = threading.Lock()
+        self._moto = moto_wsgi_app()
         # The ARNs the sandbox's own pool is wired to; use_project_triggers() puts the handlers behind them.
         self.trigger_arns = trigger_arns(region)
 
     def register(self, arn: str, handler: TriggerHandler) -> None:
-        self._functions[arn] = handler
+        self._triggers.register(arn, handler)
 
     def use_project_triggers(self) -> None:
         """Serve ``trigger_arns`` with the project's handlers. Call once the handlers' environment is set:
@@ -165,68 +216,193 @@ class CognitoCustomAuth:
             self.register(arn, handler)
 
     def __call__(self, request: Request) -> Response | None:
-        target = request.headers.get("X-Amz-Target", "")
-        if request.method != "POST" or not target.startswith(_TARGET_PREFIX):
+        if request.method == "GET":
+            match = _WELL_KNOWN.match(request.path)
+            return self._well_known(request, match["pool"], match["doc"]) if match else None
+        operation = operation_of(request)
+        if operation is None:
             return None
-        operation = target.removeprefix(_TARGET_PREFIX)
-        if operation not in {
-            "InitiateAuth",
-            "AdminInitiateAuth",
-            "RespondToAuthChallenge",
-            "AdminRespondToAuthChallenge",
-        }:
-            return None
+        try:
+            return self._dispatch(operation, request)
+        except CognitoError as error:
+            _log.info("%s refused: %s %s", operation, error.error_type, error.message)
+            return error_response(error)
+
+    def _dispatch(self, operation: str, request: Request) -> Response:
+        if operation not in known_operations():
+            raise CognitoError("UnknownOperationException", f"cognito-idp has no operation {operation}")
         try:
             body = json_object_body(request)
         except BodyError:
-            return None  # moto answers malformed requests as it answers any other
-        admin = operation.startswith("Admin")
-        if operation.endswith("InitiateAuth") and body.get("AuthFlow") != CUSTOM_AUTH:
-            return None
-        if operation.endswith("RespondToAuthChallenge") and body.get("ChallengeName") != CUSTOM_CHALLENGE:
-            return None
-        request_id = str(uuid.uuid4())
-        try:
-            if operation.endswith("InitiateAuth"):
-                answer = self._initiate(body, admin=admin)
-            else:
-                answer = self._respond(body, admin=admin)
-        except CognitoError as error:
-            _log.info("%s refused: %s %s", operation, error.error_type, error.message)
-            return _response(400, {"__type": error.error_type, "message": error.message}, request_id, error)
-        return _response(200, answer, request_id)
+            return self._moto_answer(operation, request)  # moto words malformed requests as it always has
+        own: dict[str, Callable[[], dict[str, Any] | Response]] = {
+            "InitiateAuth": lambda: self._initiate(operation, body, request, admin=False),
+            "AdminInitiateAuth": lambda: self._initiate(operation, body, request, admin=True),
+            "RespondToAuthChallenge": lambda: self._respond(body, request, admin=False),
+            "AdminRespondToAuthChallenge": lambda: self._respond(body, request, admin=True),
+            "GetTokensFromRefreshToken": lambda: self._get_tokens_from_refresh_token(body, request),
+            "RevokeToken": lambda: self._revoke_token(body),
+        }
+        handler = own.get(operation)
+        if handler is not None:
+            answer = handler()
+            return answer if isinstance(answer, Response) else cognito_response(answer)
+        if operation in ("CreateUserPoolClient", "UpdateUserPoolClient"):
+            check_client_settings(body)
+        access_token = body.get("AccessToken")
+        if isinstance(access_token, str):
+            problem = self.tokens.access_token_problem(access_token)
+            if problem is not None:
+                raise problem
+        return self._moto_answer(operation, request)
 
-    # --- the two operations ---------------------------------------------------------------------
+    def _moto_answer(self, operation: str, request: Request) -> Response:
+        """moto's answer, or Cognito's error shape where moto has no answer or fails with HTML."""
+        if not hasattr(CognitoIdpResponse, xform_name(operation)):
+            raise not_emulated(operation)
+        environ = request.environ
+        environ["wsgi.input"] = io.BytesIO(request.get_data(cache=True))
+        response = Response.from_app(self._moto, environ)
+        if response.status_code >= 500 and not is_json_answer(response):
+            _log.error("moto failed on cognito-idp %s: %s", operation, response.get_data(as_text=True)[:2000])
+            raise CognitoError(
+                "InternalErrorException",
+                f"the sandbox failed to answer cognito-idp {operation}; see its console",
+                status=500,
+            )
+        return response
 
-    def _initiate(self, body: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
+    def _well_known(self, request: Request, pool_id: str, document: str) -> Response:
+        if find_pool(pool_id) is None:
+            return json_response(404, {"message": f"User pool {pool_id} does not exist."})
+        if document == "jwks.json":
+            return json_response(200, self.tokens.jwks())
+        issuer = issuer_for(request, pool_id)
+        return json_response(
+            200,
+            {
+                "issuer": issuer,
+                "jwks_uri": f"{issuer}/.well-known/jwks.json",
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "subject_types_supported": ["public"],
+            },
+        )
+
+    # --- InitiateAuth -----------------------------------------------------------------------------
+
+    def _initiate(
+        self, operation: str, body: Mapping[str, Any], request: Request, *, admin: bool
+    ) -> dict[str, Any] | Response:
+        flow = str(body.get("AuthFlow") or "")
+        validate_flow_name(flow)
         client_id = str(body.get("ClientId") or "")
         account, region, pool, client = _find_client(client_id)
         if admin and body.get("UserPoolId") != pool.id:
-            raise CognitoError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
-        flows = client.extended_config.get("ExplicitAuthFlows")
-        if flows and not {"ALLOW_CUSTOM_AUTH", "CUSTOM_AUTH_FLOW_ONLY"} & set(flows):
-            raise _invalid_parameter("Auth flow not enabled for this client")
-        self._trigger_arns(pool)
+            raise client_not_found(client_id)
+        if flow == USER_AUTH:
+            raise not_emulated(operation, "the USER_AUTH flow (choice-based sign-in)")
+        check_flow(client, flow, admin=admin)
+        parameters = body.get("AuthParameters") or {}
+        if flow in REFRESH_FLOWS:
+            return self._refresh(pool, client, parameters, request)
+        if flow == USER_SRP_AUTH:
+            raise not_emulated(
+                operation, "the USER_SRP_AUTH flow (moto would accept any password); use CUSTOM_AUTH"
+            )
+        if flow in PASSWORD_FLOWS:
+            return self._password(pool, client, parameters, request)
+        assert flow == CUSTOM_AUTH
+        return self._custom_initiate(account, region, pool, client, body, request, admin=admin)
+
+    def _refresh(
+        self, pool: Any, client: Any, parameters: Mapping[str, Any], request: Request
+    ) -> dict[str, Any]:
+        token = str(parameters.get("REFRESH_TOKEN") or "")
+        if not token:
+            raise missing_parameter("REFRESH_TOKEN")
+        if client.generate_secret:
+            owner = str(parameters.get("USERNAME") or self.tokens.refresh_username(token) or "")
+            _check_secret_hash(client, owner, parameters.get("SECRET_HASH"))
+        tokens = self.tokens.refresh(pool, client, token, issuer_for(request, pool.id))
+        return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
+
+    def _password(
+        self, pool: Any, client: Any, parameters: Mapping[str, Any], request: Request
+    ) -> dict[str, Any] | Response:
+        typed = str(parameters.get("USERNAME") or "")
+        if not typed:
+            raise missing_parameter("USERNAME")
+        password = parameters.get("PASSWORD")
+        if not password:
+            raise missing_parameter("PASSWORD")
+        _check_secret_hash(client, typed, parameters.get("SECRET_HASH"))
+        user = pool._get_user(typed)
+        if user is None:
+            raise not_authorized() if _prevents_enumeration(client) else user_not_found()
+        if user.password != password:
+            raise not_authorized()
+        if not user.enabled:
+            raise not_authorized("User is disabled.")
+        if _status(user) == "UNCONFIRMED":
+            raise CognitoError("UserNotConfirmedException", "User is not confirmed.")
+        if _status(user) != "CONFIRMED" or user.sms_mfa_enabled or user.software_token_mfa_enabled:
+            # NEW_PASSWORD_REQUIRED and the MFA challenges are moto's; its tokens are replaced later.
+            return self._with_sandbox_tokens(self._moto_answer("InitiateAuth", request), request)
+        tokens = self.tokens.sign_in(pool, client, user, issuer_for(request, pool.id))
+        return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
+
+    def _with_sandbox_tokens(self, response: Response, request: Request) -> Response:
+        """moto's successful sign-in answer with its tokens replaced by the sandbox's signed ones."""
+        if response.status_code != 200:
+            return response
+        answer = json.loads(response.get_data(as_text=True) or "{}")
+        result = answer.get("AuthenticationResult")
+        if not result:
+            return response
+        for _, _, pool in _pools():
+            owner = pool.access_tokens.pop(result.get("AccessToken"), None)
+            if owner is not None:
+                pool.id_tokens.pop(result.get("IdToken"), None)
+                pool.refresh_tokens.pop(result.get("RefreshToken"), None)
+                client_id, username = owner
+                answer["AuthenticationResult"] = self.tokens.sign_in(
+                    pool, pool.clients[client_id], pool._get_user(username), issuer_for(request, pool.id)
+                )
+                return cognito_response(answer)
+        return response
+
+    def _custom_initiate(
+        self,
+        account: str,
+        region: str,
+        pool: Any,
+        client: Any,
+        body: Mapping[str, Any],
+        request: Request,
+        *,
+        admin: bool,
+    ) -> dict[str, Any]:
+        self._triggers.arns_of(pool)
         parameters = body.get("AuthParameters") or {}
         typed = str(parameters.get("USERNAME") or "")
         if not typed:
-            raise _invalid_parameter("Missing required parameter USERNAME")
+            raise missing_parameter("USERNAME")
         _check_secret_hash(client, typed, parameters.get("SECRET_HASH"))
 
-        prevent_enumeration = client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+        prevent_enumeration = _prevents_enumeration(client)
         user = pool._get_user(typed)
         if user is None and not prevent_enumeration:
-            raise CognitoError("UserNotFoundException", "User does not exist.")
+            raise user_not_found()
         if user is not None:
             if not user.enabled:
-                raise _not_authorized("User is disabled.")
-            if getattr(user.status, "value", user.status) == "UNCONFIRMED":
+                raise not_authorized("User is disabled.")
+            if _status(user) == "UNCONFIRMED":
                 raise CognitoError("UserNotConfirmedException", "User is not confirmed.")
         sign_in = _SignIn(
             account=account,
             region=region,
             user_pool_id=pool.id,
-            client_id=client_id,
+            client_id=client.id,
             username=user.username if user is not None else typed,
             typed_username=typed,
             user_not_found=(user is None) if prevent_enumeration else None,
@@ -238,39 +414,46 @@ class CognitoCustomAuth:
             )
         # Cognito passes ClientMetadata to Define/Create only from AdminInitiateAuth, not InitiateAuth.
         metadata = dict(body.get("ClientMetadata") or {}) if admin else None
-        return self._next_step(pool, client, sign_in, metadata)
+        return self._next_step(pool, client, sign_in, metadata, request)
 
-    def _respond(self, body: Mapping[str, Any], *, admin: bool) -> dict[str, Any]:
+    # --- RespondToAuthChallenge -------------------------------------------------------------------
+
+    def _respond(
+        self, body: Mapping[str, Any], request: Request, *, admin: bool
+    ) -> dict[str, Any] | Response:
         client_id = str(body.get("ClientId") or "")
         _, _, pool, client = _find_client(client_id)
         if admin and body.get("UserPoolId") != pool.id:
-            raise CognitoError("ResourceNotFoundException", f"User pool client {client_id} does not exist.")
+            raise client_not_found(client_id)
+        if body.get("ChallengeName") != CUSTOM_CHALLENGE:
+            operation = "AdminRespondToAuthChallenge" if admin else "RespondToAuthChallenge"
+            return self._with_sandbox_tokens(self._moto_answer(operation, request), request)
         responses = body.get("ChallengeResponses") or {}
         typed = str(responses.get("USERNAME") or "")
         if not typed:
-            raise _invalid_parameter("Missing required parameter USERNAME")
+            raise missing_parameter("USERNAME")
         if "ANSWER" not in responses:
-            raise _invalid_parameter("Missing required parameter ANSWER")
+            raise missing_parameter("ANSWER")
         sign_in = self._take_session(str(body.get("Session") or ""))
         if sign_in.client_id != client_id or typed not in {sign_in.username, sign_in.typed_username}:
-            raise _not_authorized("Invalid session for the user.")
+            raise not_authorized("Invalid session for the user.")
         _check_secret_hash(client, typed, responses.get("SECRET_HASH"))
 
         user = None if sign_in.user_not_found else pool._get_user(sign_in.username)
         if user is None and not sign_in.user_not_found:
-            raise _not_authorized()  # deleted mid-sign-in
+            raise not_authorized()  # deleted mid-sign-in
         attributes = _user_attributes(user) if user is not None else {}
         metadata = dict(body.get("ClientMetadata") or {})
-        request: dict[str, Any] = {
+        verify_request: dict[str, Any] = {
             "userAttributes": attributes,
             "privateChallengeParameters": dict(sign_in.private_parameters),
             "challengeAnswer": str(responses["ANSWER"]),
         }
         if metadata:
-            request["clientMetadata"] = metadata
+            verify_request["clientMetadata"] = metadata
         if sign_in.user_not_found is not None:
-            request["userNotFound"] = sign_in.user_not_found
-        verified = self._invoke(pool, client_id, sign_in, VERIFY, request)
+            verify_request["userNotFound"] = sign_in.user_not_found
+        verified = self._triggers.invoke(pool, sign_in.call, VERIFY, verify_request)
         correct = (verified.get("response") or {}).get("answerCorrect") is True
         sign_in.rounds.append(
             {
@@ -279,31 +462,37 @@ class CognitoCustomAuth:
                 "challengeMetadata": sign_in.metadata,
             }
         )
-        return self._next_step(pool, client, sign_in, metadata)
+        return self._next_step(pool, client, sign_in, metadata, request)
 
     def _next_step(
-        self, pool: Any, client: Any, sign_in: _SignIn, metadata: dict[str, str] | None
+        self,
+        pool: Any,
+        client: Any,
+        sign_in: _SignIn,
+        metadata: dict[str, str] | None,
+        request: Request,
     ) -> dict[str, Any]:
         """Define, then tokens, failure, or Create and a new session."""
         user = None if sign_in.user_not_found else pool._get_user(sign_in.username)
         attributes = _user_attributes(user) if user is not None else {}
-        request: dict[str, Any] = {"userAttributes": attributes, "session": [dict(r) for r in sign_in.rounds]}
+        trigger_request: dict[str, Any] = {
+            "userAttributes": attributes,
+            "session": [dict(r) for r in sign_in.rounds],
+        }
         if metadata:
-            request["clientMetadata"] = metadata
+            trigger_request["clientMetadata"] = metadata
         if sign_in.user_not_found is not None:
-            request["userNotFound"] = sign_in.user_not_found
-        defined = self._invoke(pool, client.id, sign_in, DEFINE, request).get("response") or {}
+            trigger_request["userNotFound"] = sign_in.user_not_found
+        defined = self._triggers.invoke(pool, sign_in.call, DEFINE, trigger_request).get("response") or {}
 
         if defined.get("failAuthentication") is True:
-            raise _not_authorized()
+            raise not_authorized()
         if defined.get("issueTokens") is True:
             if user is None:
-                raise _not_authorized()  # Cognito cannot issue tokens for a user that does not exist
+                raise not_authorized()  # Cognito cannot issue tokens for a user that does not exist
             _log.info("CUSTOM_AUTH sign-in succeeded for %s in %s", sign_in.username, pool.id)
-            return {
-                "ChallengeParameters": {},
-                "AuthenticationResult": _tokens(pool, client.id, user.username),
-            }
+            tokens = self.tokens.sign_in(pool, client, user, issuer_for(request, pool.id))
+            return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
         if defined.get("challengeName") != CUSTOM_CHALLENGE:
             raise CognitoError(
                 "InvalidLambdaResponseException",
@@ -311,8 +500,8 @@ class CognitoCustomAuth:
                 f"{defined.get('challengeName')!r}",
             )
 
-        create_request = {**request, "challengeName": CUSTOM_CHALLENGE}
-        created = self._invoke(pool, client.id, sign_in, CREATE, create_request).get("response") or {}
+        create_request = {**trigger_request, "challengeName": CUSTOM_CHALLENGE}
+        created = self._triggers.invoke(pool, sign_in.call, CREATE, create_request).get("response") or {}
         public = created.get("publicChallengeParameters") or {}
         private = created.get("privateChallengeParameters") or {}
         if not isinstance(public, dict) or not isinstance(private, dict):
@@ -331,50 +520,45 @@ class CognitoCustomAuth:
             },
         }
 
-    # --- triggers ------------------------------------------------------------------------------
+    # --- refresh and revocation -------------------------------------------------------------------
 
-    def _trigger_arns(self, pool: Any) -> dict[str, str]:
-        config = pool.extended_config.get("LambdaConfig") or {}
-        arns = {trigger: config.get(trigger) for trigger in TRIGGERS}
-        if not all(arns.values()):
-            raise _invalid_parameter("Custom auth lambda trigger is not configured for the user pool.")
-        return {trigger: str(arn) for trigger, arn in arns.items()}
-
-    def _invoke(
-        self, pool: Any, client_id: str, sign_in: _SignIn, trigger: str, request: dict[str, Any]
-    ) -> dict[str, Any]:
-        arn = self._trigger_arns(pool)[trigger]
-        handler = self._functions.get(arn)
-        if handler is None:
-            raise CognitoError(
-                "UnexpectedLambdaException",
-                f"the sandbox has no function {arn}; use the user pool the sandbox created (see "
-                "/_sandbox/health) or create one with local.cognito_custom_auth.create_sign_in_pool",
-            )
-        event: dict[str, Any] = {
-            "version": "1",
-            "region": sign_in.region,
-            "userPoolId": sign_in.user_pool_id,
-            "userName": sign_in.username,
-            "callerContext": {"awsSdkVersion": _SDK_VERSION, "clientId": client_id},
-            "triggerSource": _TRIGGER_SOURCES[trigger],
-            "request": request,
-            "response": {},
+    def _get_tokens_from_refresh_token(self, body: Mapping[str, Any], request: Request) -> dict[str, Any]:
+        client_id = str(body.get("ClientId") or "")
+        _, _, pool, client = _find_client(client_id)
+        _check_client_secret(client, body.get("ClientSecret"))
+        rotation = client.extended_config.get("RefreshTokenRotation") or {}
+        if rotation.get("Feature") == "ENABLED":
+            raise not_emulated("GetTokensFromRefreshToken", "refresh-token rotation")
+        token = str(body.get("RefreshToken") or "")
+        if not token:
+            raise missing_parameter("RefreshToken")
+        return {
+            "AuthenticationResult": self.tokens.refresh(pool, client, token, issuer_for(request, pool.id))
         }
-        context = _LambdaContext(function_name=arn.rsplit(":", 1)[-1], invoked_function_arn=arn)
-        try:
-            # The handler gets its own copy, as a Lambda would get its own deserialised event.
-            result = handler(json.loads(json.dumps(event)), context)
-        except Exception as exc:
-            _log.exception("%s trigger raised", trigger)
-            raise CognitoError(
-                "UserLambdaValidationException", f"{trigger} failed with error {exc}."
-            ) from None
-        if not isinstance(result, dict):
-            raise CognitoError("InvalidLambdaResponseException", "Unrecognizable lambda output")
-        return result
 
-    # --- sessions ------------------------------------------------------------------------------
+    def _revoke_token(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """RevokeToken. AWS documents the error names for its refusals but not their wording: the
+        messages below are the sandbox's own."""
+        client_id = str(body.get("ClientId") or "")
+        try:
+            _, _, pool, client = _find_client(client_id)
+        except CognitoError:
+            raise CognitoError("UnauthorizedException", f"no app client {client_id}") from None
+        _check_client_secret(client, body.get("ClientSecret"))
+        if client.extended_config.get("EnableTokenRevocation") is False:
+            raise CognitoError(
+                "UnsupportedOperationException", "token revocation is not enabled for this app client"
+            )
+        token = str(body.get("Token") or "")
+        if self.tokens.token_use(token) is not None:
+            raise CognitoError("UnsupportedTokenTypeException", "only a refresh token can be revoked")
+        login = self.tokens.find(token)
+        if login is None or login.pool is not pool or login.client_id != client.id:
+            raise CognitoError("UnauthorizedException", "the token is not a refresh token of this app client")
+        self.tokens.revoke(login)
+        return {}
+
+    # --- sessions ---------------------------------------------------------------------------------
 
     def _store_session(self, sign_in: _SignIn) -> str:
         token = secrets.token_urlsafe(96)
@@ -390,9 +574,9 @@ class CognitoCustomAuth:
         with self._lock:
             sign_in = self._sessions.pop(token, None)
         if sign_in is None:
-            raise _not_authorized("Invalid session for the user.")
+            raise not_authorized("Invalid session for the user.")
         if sign_in.expires_at <= self._clock():
-            raise _not_authorized("Invalid session for the user, session is expired.")
+            raise not_authorized("Invalid session for the user, session is expired.")
         return sign_in
 
 
@@ -400,31 +584,18 @@ def _check_secret_hash(client: Any, username: str, secret_hash: object) -> None:
     if not client.generate_secret:
         return
     if not secret_hash:
-        raise _not_authorized(f"Client {client.id} is configured for secret but secret was not received")
+        raise not_authorized(f"Client {client.id} is configured for secret but secret was not received")
     if not check_secret_hash(client.secret, client.id, username, str(secret_hash)):
-        raise _not_authorized(f"Unable to verify secret hash for client {client.id}")
+        raise not_authorized(f"Unable to verify secret hash for client {client.id}")
 
 
-def _tokens(pool: Any, client_id: str, username: str) -> dict[str, Any]:
-    """moto's own tokens for the pool, so GetUser, refresh and sign-out work on them through moto."""
-    refresh_token, _ = pool.create_refresh_token(client_id, username)
-    access_token, id_token, expires_in = pool.create_tokens_from_refresh_token(refresh_token)
-    return {
-        "AccessToken": access_token,
-        "ExpiresIn": expires_in,
-        "TokenType": "Bearer",
-        "RefreshToken": refresh_token,
-        "IdToken": id_token,
-    }
-
-
-def _response(
-    status: int, body: Mapping[str, Any], request_id: str, error: CognitoError | None = None
-) -> Response:
-    headers = {"x-amzn-RequestId": request_id}
-    if error is not None:
-        headers["x-amzn-ErrorType"] = f"{error.error_type}:"
-    return Response(json.dumps(body), status=status, headers=headers, content_type=_CONTENT_TYPE)
+def _check_client_secret(client: Any, secret: object) -> None:
+    if not client.generate_secret:
+        return
+    if not secret:
+        raise not_authorized(f"Client {client.id} is configured for secret but secret was not received")
+    if not secrets.compare_digest(str(secret), str(client.secret)):
+        raise not_authorized(f"Unable to verify secret hash for client {client.id}")
 
 
 # --- the sandbox's own pool --------------------------------------------------------------------
@@ -434,31 +605,6 @@ def _response(
 class SignInPool:
     user_pool_id: str
     client_id: str
-
-
-def trigger_arns(region: str, account: str = SANDBOX_ACCOUNT, prefix: str = "otp-sandbox") -> dict[str, str]:
-    """Lambda ARNs for the three triggers; the sandbox answers for these, and only these, functions."""
-    names = {
-        DEFINE: "define-auth-challenge",
-        CREATE: "create-auth-challenge",
-        VERIFY: "verify-auth-challenge",
-    }
-    return {
-        trigger: f"arn:aws:lambda:{region}:{account}:function:{prefix}-{name}"
-        for trigger, name in names.items()
-    }
-
-
-def project_trigger_functions(arns: Mapping[str, str]) -> dict[str, TriggerHandler]:
-    """ARN -> the project's real handler. Imported here, late: the handlers read settings at import."""
-    from otp.handlers import cognito
-
-    handlers: dict[str, TriggerHandler] = {
-        DEFINE: cognito.define_auth_challenge,
-        CREATE: cognito.create_auth_challenge,
-        VERIFY: cognito.verify_auth_challenge,
-    }
-    return {arns[trigger]: handler for trigger, handler in handlers.items()}
 
 
 def session_minutes_for(environ: Mapping[str, str]) -> int:

@@ -229,18 +229,19 @@ def test_a_session_answered_after_it_expired_is_refused(sandbox, cognito, pool):
     assert failed.value.response["Error"]["Message"] == "Invalid session for the user, session is expired."
 
 
-def test_other_auth_flows_pass_through_to_moto(sandbox, cognito, pool):
+def test_password_flows_are_refused_as_the_deployed_client_refuses_them(sandbox, cognito, pool):
     # Given a user with a verified phone number
     phone = fresh_number()
     create_user(cognito, pool, phone)
 
-    # When a client uses a password flow instead of CUSTOM_AUTH, with a wrong password
-    with pytest.raises(cognito.exceptions.NotAuthorizedException):
+    # When a client tries a password flow instead of CUSTOM_AUTH
+    with pytest.raises(cognito.exceptions.InvalidParameterException) as raised:
         cognito.initiate_auth(
             ClientId=pool["clientId"],
             AuthFlow="USER_PASSWORD_AUTH",
             AuthParameters={"USERNAME": phone, "PASSWORD": "not-the-password"},
         )
 
-    # Then moto's Cognito answered it: no custom challenge ran, so nobody was texted
+    # Then the app client (custom auth and refresh only) refuses it, and nobody is texted
+    assert raised.value.response["Error"]["Message"] == "USER_PASSWORD_AUTH flow not enabled for this client"
     assert sandbox.outbox(destination=phone) == []

@@ -191,7 +191,9 @@ def test_triggers_receive_the_events_cognito_sends(sandbox_env, emulation, cogni
 def test_an_unknown_user_is_an_error_only_without_prevent_user_existence_errors(cognito, pool, emulation):
     # Given an app client with the API's default (LEGACY) user-existence errors
     legacy = cognito.create_user_pool_client(
-        UserPoolId=pool["userPoolId"], ClientName="legacy", ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH"]
+        UserPoolId=pool["userPoolId"],
+        ClientName="legacy",
+        ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
     )["UserPoolClient"]["ClientId"]
 
     # When an unknown number signs in through it, and through the sandbox's client
@@ -209,7 +211,7 @@ def test_an_unknown_user_is_an_error_only_without_prevent_user_existence_errors(
     ("setup", "code", "message"),
     [
         ("no_username", "InvalidParameterException", "Missing required parameter USERNAME"),
-        ("flow_not_allowed", "InvalidParameterException", "Auth flow not enabled for this client"),
+        ("flow_not_allowed", "InvalidParameterException", "CUSTOM_AUTH is not enabled for the client."),
         (
             "no_triggers",
             "InvalidParameterException",
@@ -225,7 +227,9 @@ def test_initiate_auth_refuses_as_cognito_does(cognito, pool, setup, code, messa
     phone, client_id = fresh_number(), pool["clientId"]
     if setup == "flow_not_allowed":
         client_id = cognito.create_user_pool_client(
-            UserPoolId=pool["userPoolId"], ClientName="srp", ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"]
+            UserPoolId=pool["userPoolId"],
+            ClientName="srp",
+            ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         )["UserPoolClient"]["ClientId"]
     elif setup == "no_triggers":
         bare = cognito.create_user_pool(PoolName="no-triggers")["UserPool"]["Id"]
@@ -277,7 +281,7 @@ def test_a_client_with_a_secret_needs_the_secret_hash(sandbox_env, cognito, pool
         UserPoolId=pool["userPoolId"],
         ClientName="confidential",
         GenerateSecret=True,
-        ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH"],
+        ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]
     phone = fresh_number()
