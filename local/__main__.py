@@ -47,6 +47,7 @@ Sandbox ready (Ctrl-C to stop)
   Pinpoint app  {application_id}
   User pool     {pool.user_pool_id if pool else "-"}  app client {pool.user_pool_client_id if pool else "-"}
                 (CUSTOM_AUTH sign-in by SMS code: see the README's Cognito section)
+  Sign-in page  {sandbox.sign_in_page_url}   (create a user, sign in with the code from the outbox)
   Outbox        {aws}/_sandbox/messages
 
 Try it:

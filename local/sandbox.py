@@ -32,6 +32,7 @@ from local.clock import SandboxClock
 from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table
+from local.sign_in_page import APP_PATH, SignInPage
 from local.sandbox_control import ReadyInfo
 from local.test_numbers import DEFAULT_SLOW_SECONDS
 
@@ -143,6 +144,8 @@ class Sandbox:
         # Cognito CUSTOM_AUTH sign-ins, on the sandbox clock so tests can expire sessions without sleeping.
         self.cognito = CognitoCustomAuth(clock=self.emulator.clock.now, region=REGION)
         self.aws_endpoint.add_override(self.cognito)
+        # The web sign-in page and its users route, before the sandbox's own /_sandbox/* routes.
+        self.aws_endpoint.add_override(SignInPage(self.aws_endpoint.status, region=REGION), first=True)
         # The per-number limits rely on DynamoDB's atomic conditional writes, which moto lacks.
         self.aws_endpoint.add_override(AtomicDynamoDb(self.aws_endpoint.forward_to_moto))
         self.api = ApiGatewayProxy()
@@ -160,6 +163,10 @@ class Sandbox:
     @property
     def aws_url(self) -> str:
         return f"http://{self.options.host}:{self._aws_server.port}"
+
+    @property
+    def sign_in_page_url(self) -> str:
+        return f"{self.aws_url}{APP_PATH}/"
 
     @property
     def api_url(self) -> str:
@@ -213,6 +220,7 @@ class Sandbox:
             "awsEndpoint": self.aws_url,
             "apiEndpoint": self.api_url,
             "apiBaseUrl": f"{self.api_url}/{STAGE}",
+            "signInPageUrl": self.sign_in_page_url,
             "awsPort": self._aws_server.port,
             "apiPort": self._api_server.port,
             "applicationId": info.application_id,
