@@ -32,8 +32,8 @@ from local.clock import SandboxClock
 from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table
-from local.sign_in_page import APP_PATH, SignInPage
 from local.sandbox_control import ReadyInfo
+from local.sign_in_page import APP_PATH, SignInPage
 from local.test_numbers import DEFAULT_SLOW_SECONDS
 
 if TYPE_CHECKING:

@@ -99,7 +99,9 @@ class SignInPage:
         except BodyError as exc:
             return json_response(400, {"message": str(exc)})
         if not isinstance(phone, str) or not _E164.fullmatch(phone):
-            return json_response(400, {"message": 'expected {"phoneNumber": "+<country code><number>"} (E.164)'})
+            return json_response(
+                400, {"message": 'expected {"phoneNumber": "+<country code><number>"} (E.164)'}
+            )
         cognito = self._cognito(request)
         pool_id = ready.user_pool_id
         existing = cognito.list_users(UserPoolId=pool_id, Filter=f'phone_number = "{phone}"')["Users"]
