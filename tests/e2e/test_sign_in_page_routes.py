@@ -31,6 +31,8 @@ def test_the_page_is_served_at_the_url_the_ready_file_names(sandbox: Any) -> Non
     assert script.headers["Content-Type"].startswith("text/javascript")
     assert redirect.status == 200  # urllib followed the redirect to the page
     assert "Sign in with your phone" in redirect.body
+    # And the banner a developer sees after `make run` prints it
+    assert f"Sign-in page  {url}" in sandbox.console()
 
 
 @pytest.mark.parametrize("path", ["..%2Fcognito.js", "%2E%2E/README.md", ".hidden.js", "nope.js", "app.py"])

@@ -217,6 +217,39 @@ def test_a_client_that_allows_passwords_checks_them(cognito, pool):
         )
 
 
+def test_a_new_password_challenge_still_ends_with_the_sandboxs_signed_tokens(endpoint, cognito, pool):
+    # Given a user created with a temporary password (FORCE_CHANGE_PASSWORD)
+    phone = fresh_number()
+    cognito.admin_create_user(
+        UserPoolId=pool["userPoolId"],
+        Username=phone,
+        TemporaryPassword="Temp-Pass-1!",
+        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
+        MessageAction="SUPPRESS",
+    )
+
+    # When they sign in with it and answer the NEW_PASSWORD_REQUIRED challenge
+    challenge = cognito.initiate_auth(
+        ClientId=pool["passwordClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": phone, "PASSWORD": "Temp-Pass-1!"},
+    )
+    result = cognito.respond_to_auth_challenge(
+        ClientId=pool["passwordClientId"],
+        ChallengeName="NEW_PASSWORD_REQUIRED",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": phone, "NEW_PASSWORD": f"Aa1!{secrets.token_urlsafe(16)}"},
+    )["AuthenticationResult"]
+
+    # Then the tokens are the sandbox's, verifiable and refreshable like any other
+    assert challenge["ChallengeName"] == "NEW_PASSWORD_REQUIRED"
+    claims = verify(result["IdToken"], endpoint, pool["userPoolId"], audience=pool["passwordClientId"])
+    assert claims["phone_number"] == phone
+    assert cognito.get_tokens_from_refresh_token(
+        ClientId=pool["passwordClientId"], RefreshToken=result["RefreshToken"]
+    )["AuthenticationResult"]["AccessToken"]
+
+
 def test_unknown_users_follow_the_clients_existence_error_setting_on_password_flows(cognito, pool):
     # Given the same password-allowing client with prevent-user-existence-errors on, and one without
     legacy = cognito.create_user_pool_client(
