@@ -22,6 +22,9 @@ async function loadConfig() {
   const clientId = params.get("clientId");
   if (clientId) {
     const userPoolId = params.get("userPoolId") || null;
+    if (userPoolId && !/^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$/.test(userPoolId)) {
+      throw new Error(`not a user pool id: ${userPoolId}`);
+    }
     const region = params.get("region") || (userPoolId ? userPoolId.split("_")[0] : "");
     return {
       sandbox: false,
