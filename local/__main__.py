@@ -44,6 +44,7 @@ def banner(sandbox: Sandbox, application_id: str) -> str:
 Sandbox ready (Ctrl-C to stop)
   AWS endpoint  {aws}   boto3: endpoint_url= or AWS_ENDPOINT_URL; CLI: aws --endpoint-url {aws}
   HTTP API      {api}/v1
+  Engine        {pool.engine if pool else "pinpoint"} (OTP_ENGINE=pinpoint|endusermessaging before make run)
   Pinpoint app  {application_id}
   User pool     {pool.user_pool_id if pool else "-"}  app client {pool.user_pool_client_id if pool else "-"}
                 (CUSTOM_AUTH sign-in by SMS code: see the README's Cognito section)

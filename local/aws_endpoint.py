@@ -12,6 +12,8 @@ Built-in overrides, in order:
    ``/_aws/pinpoint/{applicationId}/{referenceId}``.
 2. ``PinpointOtpApi`` - Pinpoint's ``POST /v1/apps/{id}/otp`` and ``/verify-otp``, which moto lacks;
    the application must exist in moto's Pinpoint backend (create it with ``create_app``).
+3. ``NotifyCodeApi`` - End User Messaging's ``POST /v1/notify-code-verifications/send`` and
+   ``/validate`` (the ``endusermessaging`` service), on the same phone, clock and faults.
 
 Extension point - adding an operation moto lacks or gets wrong (e.g. Cognito ``InitiateAuth`` /
 ``RespondToAuthChallenge`` for ``CUSTOM_AUTH`` in ``local/cognito_custom_auth.py``):
@@ -48,6 +50,8 @@ from werkzeug.wsgi import get_input_stream
 from local.cors import is_preflight, preflight, with_cors
 from local.http_json import json_response
 from local.moto_backends import moto_wsgi_app, pinpoint_application_exists
+from local.notify_code_emulator import NotifyCodeEmulator
+from local.notify_code_wire import NotifyCodeApi
 from local.otp_emulator import OtpEmulator
 from local.pinpoint_otp_wire import PinpointOtpApi
 from local.sandbox_control import SandboxControl, SandboxStatus
@@ -82,11 +86,13 @@ class AwsEndpoint:
         fallback: WSGIApplication | None = None,
     ) -> None:
         self.emulator = emulator
+        self.notify_codes = NotifyCodeEmulator(emulator)
         self.status = status or SandboxStatus()
         self._fallback: WSGIApplication = fallback or moto_wsgi_app()
         self.overrides: list[Override] = [
             SandboxControl(emulator, self.status),
             PinpointOtpApi(emulator, pinpoint_application_exists),
+            NotifyCodeApi(self.notify_codes),
             *overrides,
         ]
 

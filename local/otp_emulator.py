@@ -98,20 +98,26 @@ class VerifyParameters:
 
 @dataclass(frozen=True)
 class SentSms:
-    """One SMS the sandbox "delivered": what the phone would show, and where it came from."""
+    """One message the sandbox "delivered" (an SMS, a voice call or a WhatsApp message): what the phone
+    would show or say, and where it came from. End User Messaging's have no application id."""
 
     application_id: str
     reference_id: str
     destination: str
     origination: str
-    body: str
+    body: str  # the text shown, or spoken on a call
     code: str  # also in the body; separate so tests need not parse a localised text
     language: str
     message_id: str
     sent_at: float
+    channel: str = "SMS"
+    engine: str = "pinpoint"
+    voice_id: str | None = None
 
     def to_json(self) -> dict[str, str]:
-        return {
+        document = {
+            "channel": self.channel,
+            "engine": self.engine,
             "destination": self.destination,
             "origination": self.origination,
             "body": self.body,
@@ -122,6 +128,11 @@ class SentSms:
             "messageId": self.message_id,
             "time": iso_utc(self.sent_at),
         }
+        if not self.application_id:
+            del document["applicationId"]
+        if self.voice_id:
+            document["voiceId"] = self.voice_id
+        return document
 
 
 @dataclass(frozen=True)
@@ -323,7 +334,7 @@ class OtpEmulator:
             self._on_delivery(delivered)
         if params.destination == SLOW_NUMBER:
             # The SMS is already in the outbox: a client that gives up still "received" it.
-            self._sleep(self.slow_seconds)
+            self.hold_slow_answer()
         result = {
             "DeliveryStatus": "SUCCESSFUL",
             "MessageId": issued.message_id,
@@ -358,6 +369,23 @@ class OtpEmulator:
             raise PinpointError(
                 fault.error_type, fault.http_status, f"{fault.error_type} (injected by the sandbox)"
             )
+
+    # -- the sandbox's phone and call log, shared with the other engine's emulator ---------------
+
+    def deliver(self, message: SentSms) -> None:
+        """Put a message in the outbox (and on the console) as the phone received it."""
+        with self._lock:
+            self._state.outbox.append(message)
+        if self._on_delivery is not None:
+            self._on_delivery(message)
+
+    def hold_slow_answer(self) -> None:
+        """What the slow test number costs a caller: ``slow_seconds`` before the answer."""
+        self._sleep(self.slow_seconds)
+
+    def log_call(self, call: ApiCall) -> None:
+        with self._lock:
+            self._state.calls.append(call)
 
     # -- what the sandbox shows developers -------------------------------------------------------
 
@@ -451,8 +479,7 @@ class OtpEmulator:
             destination=destination if isinstance(destination, str) else None,
             received_at=self.clock.now(),
         )
-        with self._lock:
-            self._state.calls.append(call)
+        self.log_call(call)
 
     @staticmethod
     def _message_response(

@@ -30,6 +30,7 @@ from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
 from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
 from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
+from local.notify_code_emulator import SANDBOX_CONFIGURATION_SET
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table
 from local.sandbox_control import ReadyInfo
@@ -44,6 +45,13 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 DEFAULT_TABLE_NAME = "otp-sandbox"
 # Defaults for the handler's own settings; a value the user exported wins.
 OTP_DEFAULTS = {"OTP_BRAND_NAME": "Sandbox", "OTP_ORIGINATION_IDENTITY": "+12065550199"}
+# With OTP_ENGINE=endusermessaging: the sandbox's configuration set, and WhatsApp's two required values
+# when OTP_CHANNELS enables it (a WhatsApp phone number id's shape; the sandbox accepts any).
+END_USER_MESSAGING_DEFAULTS = {"OTP_CONFIGURATION_SET": SANDBOX_CONFIGURATION_SET}
+WHATSAPP_DEFAULTS = {
+    "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
+    "OTP_WHATSAPP_ORIGINATION_IDENTITY": "phone-number-id-0123456789abcdef0123456789abcdef",
+}
 
 _log = logging.getLogger("local.sandbox")
 
@@ -90,11 +98,21 @@ def point_environment_at(aws_url: str, environ: MutableMapping[str, str]) -> Non
     )
     for name, value in OTP_DEFAULTS.items():
         environ.setdefault(name, value)
+    if environ.get("OTP_ENGINE") == "endusermessaging":
+        for name, value in END_USER_MESSAGING_DEFAULTS.items():
+            environ.setdefault(name, value)
+        if "WHATSAPP" in environ.get("OTP_CHANNELS", "").upper():
+            for name, value in WHATSAPP_DEFAULTS.items():
+                environ.setdefault(name, value)
+
+
+_CONSOLE_LABELS = {"SMS": "SMS", "VOICE": "Voice call", "WHATSAPP": "WhatsApp message"}
 
 
 def print_delivery(sms: SentSms) -> None:
     """The sandbox console is one of the three places a code may appear (with the outbox and /_aws)."""
-    print(f"[sandbox] SMS to {sms.destination} (reference {sms.reference_id}): {sms.body}", flush=True)
+    label = _CONSOLE_LABELS.get(sms.channel, sms.channel)
+    print(f"[sandbox] {label} to {sms.destination} (reference {sms.reference_id}): {sms.body}", flush=True)
 
 
 def serve_in_background(server: BaseWSGIServer, name: str) -> threading.Thread:
@@ -213,6 +231,7 @@ class Sandbox:
             application_id=application["ApplicationResponse"]["Id"],
             user_pool_id=sign_in.user_pool_id,
             user_pool_client_id=sign_in.client_id,
+            engine=self._environ.get("OTP_ENGINE", "pinpoint"),
         )
 
     def _write_ready_file(self, path: Path, info: ReadyInfo) -> None:
@@ -226,6 +245,7 @@ class Sandbox:
             "applicationId": info.application_id,
             "userPoolId": info.user_pool_id,
             "userPoolClientId": info.user_pool_client_id,
+            "engine": info.engine,
             "pid": os.getpid(),
         }
         # Written whole, then renamed: a reader polling for the file never sees half of it.

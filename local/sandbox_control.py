@@ -3,9 +3,10 @@
 These are the only places besides the sandbox console where an OTP code can be read.
 
 - ``GET /_sandbox/health`` - 503 ``{"status": "starting"}`` until ready, then 200 with
-  ``{"status", "applicationId", "userPoolId", "userPoolClientId"}``.
-- ``GET /_sandbox/messages[?destination=...&referenceId=...]`` - ``{"messages": [...]}``, the SMS
-  delivered, oldest first; ``DELETE`` empties the outbox.
+  ``{"status", "applicationId", "userPoolId", "userPoolClientId", "engine"}``.
+- ``GET /_sandbox/messages[?destination=...&referenceId=...&channel=...]`` - ``{"messages": [...]}``,
+  the messages delivered by either engine (SMS, voice calls, WhatsApp), oldest first; ``DELETE`` empties
+  the outbox.
 - ``GET /_sandbox/calls`` - ``{"calls": [...]}``, every OTP API call received (no codes), so a test
   can count what a client really sent, retries included; ``DELETE`` empties it.
 - ``GET /_sandbox/clock``, ``POST /_sandbox/clock {"advanceSeconds": n}`` - ``{"offsetSeconds", "now"}``.
@@ -34,6 +35,7 @@ class ReadyInfo:
     application_id: str
     user_pool_id: str | None = None
     user_pool_client_id: str | None = None
+    engine: str = "pinpoint"  # OTP_ENGINE: which engine the handlers send through
 
 
 class SandboxStatus:
@@ -95,6 +97,7 @@ class SandboxControl:
                 "applicationId": info.application_id,
                 "userPoolId": info.user_pool_id,
                 "userPoolClientId": info.user_pool_client_id,
+                "engine": info.engine,
             },
         )
 
@@ -107,11 +110,13 @@ class SandboxControl:
         # Note for curl users: "+" in a query string means a space, so send the number as %2B1206....
         destination = request.args.get("destination")
         reference_id = request.args.get("referenceId")
+        channel = request.args.get("channel")
         messages = [
             sms.to_json()
             for sms in self._emulator.outbox()
             if (destination is None or sms.destination == destination)
             and (reference_id is None or sms.reference_id == reference_id)
+            and (channel is None or sms.channel == channel)
         ]
         return json_response(200, {"messages": messages})
 

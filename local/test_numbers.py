@@ -49,3 +49,33 @@ SCRIPTED_API_ERRORS: Final[dict[str, ScriptedApiError]] = {
 # than a sensible client read timeout: this is how a timed-out send that did reach the phone looks.
 SLOW_NUMBER: Final = "+12065550198"
 DEFAULT_SLOW_SECONDS: Final = 30.0
+
+
+@dataclass(frozen=True)
+class ScriptedNotifyOutcome:
+    """What End User Messaging answers for a test number.
+
+    It has no delivery status in its answer: it accepts the code (200) and reports the delivery later as
+    events of the configuration set. So the numbers that script a Pinpoint delivery status are accepted
+    here and nothing reaches the phone (the outbox stays empty), except an opted-out number, which the
+    SMS and Voice v2 API refuses with ConflictException, and the numbers that script an API error.
+    """
+
+    error_type: str | None  # answer this error instead of accepting
+    message: str
+    delivery_event: str | None = None  # the event AWS would report for an accepted, undelivered code
+
+
+SCRIPTED_NOTIFY_OUTCOMES: Final[dict[str, ScriptedNotifyOutcome]] = {
+    "+12065550101": ScriptedNotifyOutcome(None, "accepted; the carrier throttled it", "TEXT_CARRIER_BLOCKED"),
+    "+12065550102": ScriptedNotifyOutcome(
+        None, "accepted; temporarily unreachable", "TEXT_CARRIER_UNREACHABLE"
+    ),
+    "+12065550103": ScriptedNotifyOutcome(None, "accepted; the destination is invalid", "TEXT_INVALID"),
+    "+12065550104": ScriptedNotifyOutcome(None, "accepted; the outcome is unknown", "TEXT_UNKNOWN"),
+    "+12065550105": ScriptedNotifyOutcome("ConflictException", "The destination phone number opted out"),
+    "+12065550106": ScriptedNotifyOutcome(None, "accepted; a duplicate of a message in flight", "TEXT_SPAM"),
+    "+12065550107": ScriptedNotifyOutcome(None, "accepted; not delivered in time", "TEXT_TTL_EXPIRED"),
+    "+12065550129": ScriptedNotifyOutcome("ThrottlingException", "Rate exceeded"),
+    "+12065550150": ScriptedNotifyOutcome("InternalServerException", "Internal server error"),
+}

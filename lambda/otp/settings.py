@@ -18,13 +18,18 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from typing import Any
 
+from otp import engine_rules as engines
+from otp.domain.models import Channel
 from otp.domain.rules import SUPPORTED_LANGUAGES
 
-# Pinpoint's documented limits for SendOTPMessage.
+# Pinpoint's documented limits for SendOTPMessage (End User Messaging's are in otp/engine_rules.py).
 BRAND_NAME_MAX = 20
-CODE_LENGTH_RANGE = (5, 8)
-VALIDITY_MINUTES_RANGE = (5, 60)
-ALLOWED_ATTEMPTS_RANGE = (1, 5)
+CODE_LENGTH_RANGE = engines.CODE_LENGTH[engines.PINPOINT]
+VALIDITY_MINUTES_RANGE = engines.VALIDITY_MINUTES[engines.PINPOINT]
+ALLOWED_ATTEMPTS_RANGE = engines.ALLOWED_ATTEMPTS[engines.PINPOINT]
+# What a variable accepts before the engine's own range is checked (_cross_checks).
+_ANY_ENGINE_CODE_LENGTH = (min(r[0] for r in engines.CODE_LENGTH.values()), 8)
+_ANY_ENGINE_VALIDITY = (min(r[0] for r in engines.VALIDITY_MINUTES.values()), 60)
 # Abuse-protection limits (documented in the README's protection section, mirrored by infra/config.py).
 SEND_COOLDOWN_RANGE = (0, 3600)
 SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
@@ -51,9 +56,12 @@ class _Invalid(ValueError):
 class Settings:
     """What the functions need to know about their deployment; see docs/architecture.md."""
 
-    application_id: str
     brand_name: str
     origination_identity: str
+    # The Pinpoint application. With End User Messaging alone there is none, and the deployment id
+    # (OTP_DEPLOYMENT_ID) stands in for it where a private, stable id of the deployment is needed
+    # (handlers/cognito.py keys its decoy numbers with it).
+    application_id: str = ""
     code_length: int = 6
     validity_minutes: int = 5
     allowed_attempts: int = 3
@@ -79,6 +87,26 @@ class Settings:
     idempotency_ttl_seconds: int = 3600
     # Set by the Lambda runtime: its presence means "this is a deployed function".
     lambda_function_name: str | None = None
+
+    # The messaging engine (otp/engine_rules.py; wiring.py builds its adapter) and what it sends.
+    engine: str = engines.PINPOINT
+    # While set, codes the previous engine sent before a switch still verify (otp/domain/gateway_fallback.py).
+    previous_engine: str | None = None
+    channels: frozenset[Channel] = field(default_factory=lambda: frozenset({Channel.SMS}))
+    message_template: str = engines.DEFAULT_MESSAGE_TEMPLATE
+    voice_template: str = engines.DEFAULT_VOICE_TEMPLATE
+    voice_language: str | None = None  # None: ``language``
+    voice_id: str | None = None  # None: the engine's default voice for the language
+    voice_origination_identity: str | None = None  # None: ``origination_identity``
+    whatsapp_template_name: str | None = None
+    whatsapp_origination_identity: str | None = None
+    configuration_set: str | None = None  # End User Messaging configuration set (delivery events)
+    deployment_id: str | None = None
+
+    @property
+    def engines_in_use(self) -> frozenset[str]:
+        """The engine that sends, and the one that still verifies codes sent before a switch."""
+        return frozenset({self.engine} | ({self.previous_engine} if self.previous_engine else set()))
 
     @property
     def protection_enabled(self) -> bool:
@@ -153,6 +181,42 @@ def _bool(raw: str) -> bool:
     return value == "true"
 
 
+def _one_of(values: tuple[str, ...]) -> Parser:
+    def parse(raw: str) -> str:
+        if raw not in values:
+            raise _Invalid(f"must be one of {', '.join(values)}")
+        return raw
+
+    return parse
+
+
+def _channels(raw: str) -> frozenset[Channel]:
+    names = _csv(raw)
+    bad = [name for name in names if name not in engines.CHANNELS]
+    if bad or not names:
+        got = f"; got {', '.join(bad)}" if bad else ""
+        raise _Invalid(f"must be a comma-separated subset of {','.join(engines.CHANNELS)}{got}")
+    return frozenset(Channel(name) for name in names)
+
+
+def _pattern(pattern: re.Pattern[str], allowed: str) -> Parser:
+    def parse(raw: str) -> str:
+        if not pattern.fullmatch(raw):
+            raise _Invalid(f"must be {allowed}")
+        return raw
+
+    return parse
+
+
+def _template(raw: str) -> str:
+    if engines.CODE_PLACEHOLDER not in raw or len(raw) > engines.INLINE_TEMPLATE_MAX_CHARS:
+        raise _Invalid(
+            f"must contain {engines.CODE_PLACEHOLDER} and be at most {engines.INLINE_TEMPLATE_MAX_CHARS} "
+            "characters"
+        )
+    return raw
+
+
 def _prefixes(raw: str) -> tuple[str, ...]:
     prefixes = _csv(raw)
     bad = [prefix for prefix in prefixes if not _BLOCKED_PREFIX.fullmatch(prefix)]
@@ -170,11 +234,13 @@ class _Variable:
 
 
 _VARIABLES: tuple[_Variable, ...] = (
-    _Variable("PINPOINT_APPLICATION_ID", "application_id", _text(1), required=True),
+    # Required with the pinpoint engine (_cross_checks).
+    _Variable("PINPOINT_APPLICATION_ID", "application_id", _text(1)),
     _Variable("OTP_BRAND_NAME", "brand_name", _text(1, BRAND_NAME_MAX), required=True),
     _Variable("OTP_ORIGINATION_IDENTITY", "origination_identity", _text(1), required=True),
-    _Variable("OTP_CODE_LENGTH", "code_length", _int_in(*CODE_LENGTH_RANGE)),
-    _Variable("OTP_VALIDITY_MINUTES", "validity_minutes", _int_in(*VALIDITY_MINUTES_RANGE)),
+    # Each engine has its own range within these (_cross_checks).
+    _Variable("OTP_CODE_LENGTH", "code_length", _int_in(*_ANY_ENGINE_CODE_LENGTH)),
+    _Variable("OTP_VALIDITY_MINUTES", "validity_minutes", _int_in(*_ANY_ENGINE_VALIDITY)),
     _Variable("OTP_ALLOWED_ATTEMPTS", "allowed_attempts", _int_in(*ALLOWED_ATTEMPTS_RANGE)),
     _Variable("OTP_ALLOWED_COUNTRIES", "allowed_countries", _countries),
     _Variable("OTP_LANGUAGE", "language", _language),
@@ -202,13 +268,93 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_BLOCKED_PREFIXES", "blocked_prefixes", _prefixes),
     _Variable("OTP_IDEMPOTENCY_TTL_SECONDS", "idempotency_ttl_seconds", _int_in(*IDEMPOTENCY_TTL_RANGE)),
     _Variable("AWS_LAMBDA_FUNCTION_NAME", "lambda_function_name", _optional(_text(1))),
+    _Variable("OTP_ENGINE", "engine", _one_of(engines.ENGINES)),
+    _Variable("OTP_PREVIOUS_ENGINE", "previous_engine", _optional(_one_of(engines.ENGINES))),
+    _Variable("OTP_CHANNELS", "channels", _channels),
+    _Variable("OTP_MESSAGE_TEMPLATE", "message_template", _template),
+    _Variable("OTP_VOICE_TEMPLATE", "voice_template", _template),
+    _Variable(
+        "OTP_VOICE_LANGUAGE",
+        "voice_language",
+        _optional(_pattern(engines.LANGUAGE_CODE_PATTERN, "a BCP 47 language tag such as en-US")),
+    ),
+    _Variable(
+        "OTP_VOICE_ID",
+        "voice_id",
+        _optional(_pattern(engines.VOICE_ID_PATTERN, "an Amazon Polly voice id such as Joanna")),
+    ),
+    _Variable(
+        "OTP_VOICE_ORIGINATION_IDENTITY",
+        "voice_origination_identity",
+        _optional(_pattern(engines.ORIGINATION_IDENTITY_PATTERN, "1-256 of A-Z a-z 0-9 _ : / + -")),
+    ),
+    _Variable(
+        "OTP_WHATSAPP_TEMPLATE_NAME",
+        "whatsapp_template_name",
+        _optional(
+            _pattern(engines.WHATSAPP_TEMPLATE_NAME_PATTERN, "1-512 lowercase letters, digits or underscores")
+        ),
+    ),
+    _Variable(
+        "OTP_WHATSAPP_ORIGINATION_IDENTITY",
+        "whatsapp_origination_identity",
+        _optional(_pattern(engines.ORIGINATION_IDENTITY_PATTERN, "1-256 of A-Z a-z 0-9 _ : / + -")),
+    ),
+    _Variable(
+        "OTP_CONFIGURATION_SET",
+        "configuration_set",
+        _optional(_pattern(engines.CONFIGURATION_SET_NAME_PATTERN, "1-64 of A-Z a-z 0-9 _ -")),
+    ),
+    _Variable("OTP_DEPLOYMENT_ID", "deployment_id", _optional(_text(1, 2048))),
 )
 assert {v.attribute for v in _VARIABLES} == {f.name for f in fields(Settings)}, "a field without a variable"
 
 
+def _engine_checks(settings: Settings) -> list[str]:
+    """The engine's own ranges and channels, and what its enabled channels need."""
+    engine = settings.engine
+    problems = []
+    named = f"with OTP_ENGINE={engine}"
+    for variable, value, ranges in (
+        ("OTP_CODE_LENGTH", settings.code_length, engines.CODE_LENGTH),
+        ("OTP_VALIDITY_MINUTES", settings.validity_minutes, engines.VALIDITY_MINUTES),
+    ):
+        low, high = ranges[engine]
+        if not low <= value <= high:
+            problems.append(f"{variable}: must be an integer from {low} to {high} {named} (got {value})")
+    offered = engines.ENGINE_CHANNELS[engine]
+    extra = sorted(c.value for c in settings.channels if c.value not in offered)
+    if extra:
+        problems.append(
+            f"OTP_CHANNELS: {', '.join(extra)} not offered {named} (it offers {', '.join(offered)})"
+        )
+    if settings.previous_engine == engine:
+        problems.append(f"OTP_PREVIOUS_ENGINE: must differ from OTP_ENGINE ({engine})")
+    if engine != engines.END_USER_MESSAGING or problems:
+        return problems
+    if Channel.SMS in settings.channels:
+        problem = engines.sms_template_problem(
+            settings.message_template, brand=settings.brand_name, code_length=settings.code_length
+        )
+        if problem:
+            problems.append(f"OTP_MESSAGE_TEMPLATE: {problem} (with OTP_BRAND_NAME and OTP_CODE_LENGTH)")
+    if Channel.VOICE in settings.channels:
+        problem = engines.voice_template_problem(settings.voice_template, brand=settings.brand_name)
+        if problem:
+            problems.append(f"OTP_VOICE_TEMPLATE: {problem}")
+    if Channel.WHATSAPP in settings.channels:
+        for variable, required in (
+            ("OTP_WHATSAPP_TEMPLATE_NAME", settings.whatsapp_template_name),
+            ("OTP_WHATSAPP_ORIGINATION_IDENTITY", settings.whatsapp_origination_identity),
+        ):
+            if required is None:
+                problems.append(f"{variable}: is required when OTP_CHANNELS includes WHATSAPP")
+    return problems
+
+
 def _cross_checks(settings: Settings) -> list[str]:
     """Rules between variables; each message names every variable involved (never the environment)."""
-    problems = []
+    problems = _engine_checks(settings)
     if settings.send_limit_per_day < settings.send_limit_per_hour:
         problems.append(
             f"OTP_SEND_LIMIT_PER_DAY ({settings.send_limit_per_day}) must be at least "
@@ -241,10 +387,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             # Values are deployment configuration, not secrets; the text is bounded all the same.
             problems.append(f"{variable.name}: {exc} (got {raw[:80]!r})")
     if not problems:
+        problems = _identity_checks(values)
+    if not problems:
         problems = _cross_checks(Settings(**values))
     if problems:
         raise SettingsError("invalid configuration: " + "; ".join(problems))
     return Settings(**values)
+
+
+def _identity_checks(values: dict[str, Any]) -> list[str]:
+    """The Pinpoint application where Pinpoint is used; otherwise the deployment id stands in for it."""
+    used = {values.get("engine", engines.PINPOINT), values.get("previous_engine")}
+    if engines.PINPOINT in used:
+        if not values.get("application_id"):
+            return [
+                "PINPOINT_APPLICATION_ID: is required while OTP_ENGINE or OTP_PREVIOUS_ENGINE is pinpoint"
+            ]
+    elif not values.get("application_id"):
+        if not values.get("deployment_id"):
+            return [
+                "OTP_DEPLOYMENT_ID: is required without PINPOINT_APPLICATION_ID (a private, stable id of the "
+                "deployment keys the Cognito decoy numbers)"
+            ]
+        values["application_id"] = values["deployment_id"]
+    return []
 
 
 @lru_cache(maxsize=1)

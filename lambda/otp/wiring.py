@@ -8,11 +8,18 @@ from functools import lru_cache
 
 from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
+from otp import engine_rules
+from otp.adapters.end_user_messaging import (
+    EndUserMessagingGateway,
+    EndUserMessagingOptions,
+    end_user_messaging_client,
+)
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client, idempotency_store
+from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
-from otp.domain.ports import SendGuard, VerifyGuard
+from otp.domain.ports import OtpGateway, SendGuard, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
 from otp.observability import PowertoolsObserver, logger
@@ -32,7 +39,49 @@ def policy_from(settings: Settings) -> OtpPolicy:
         language=settings.language,
         entity_id=settings.entity_id,
         template_id=settings.template_id,
+        channels=settings.channels,
     )
+
+
+def _pinpoint_gateway(settings: Settings) -> OtpGateway:
+    return PinpointOtpGateway(
+        pinpoint_client(settings.connect_timeout, settings.read_timeout),
+        settings.application_id,
+        max_attempts=settings.max_attempts,
+    )
+
+
+def _end_user_messaging_gateway(settings: Settings) -> OtpGateway:
+    options = EndUserMessagingOptions(
+        message_template=settings.message_template,
+        voice_template=settings.voice_template,
+        voice_language=settings.voice_language or settings.language,
+        voice_id=settings.voice_id,
+        voice_origination_identity=settings.voice_origination_identity,
+        whatsapp_template_name=settings.whatsapp_template_name,
+        whatsapp_origination_identity=settings.whatsapp_origination_identity,
+        configuration_set=settings.configuration_set,
+    )
+    return EndUserMessagingGateway(
+        end_user_messaging_client(settings.connect_timeout, settings.read_timeout),
+        options,
+        max_attempts=settings.max_attempts,
+    )
+
+
+# The one place that knows which adapter serves which engine (settings validate the name).
+ENGINE_GATEWAYS: dict[str, Callable[[Settings], OtpGateway]] = {
+    engine_rules.PINPOINT: _pinpoint_gateway,
+    engine_rules.END_USER_MESSAGING: _end_user_messaging_gateway,
+}
+
+
+def gateway_for(settings: Settings) -> OtpGateway:
+    """The configured engine's gateway; while a previous engine is set, it still verifies its own codes."""
+    gateway = ENGINE_GATEWAYS[settings.engine](settings)
+    if settings.previous_engine is None:
+        return gateway
+    return FallbackVerifyGateway(gateway, ENGINE_GATEWAYS[settings.previous_engine](settings))
 
 
 @lru_cache(maxsize=1)
@@ -43,14 +92,9 @@ def otp_observer() -> PowertoolsObserver:
 @lru_cache(maxsize=1)
 def otp_service() -> OtpService:
     settings = get_settings()
-    gateway = PinpointOtpGateway(
-        pinpoint_client(settings.connect_timeout, settings.read_timeout),
-        settings.application_id,
-        max_attempts=settings.max_attempts,
-    )
     limiter = limiter_for(settings)
     return OtpService(
-        gateway=gateway,
+        gateway=gateway_for(settings),
         policy=policy_from(settings),
         allowed_countries=settings.allowed_countries,
         observer=otp_observer(),
@@ -111,6 +155,7 @@ def reset() -> None:
     """Forget cached settings, clients and services (tests and the sandbox change the environment)."""
     otp_service.cache_clear()
     pinpoint_client.cache_clear()
+    end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()
     dynamodb_client.cache_clear()
     get_settings.cache_clear()

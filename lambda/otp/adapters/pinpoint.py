@@ -23,7 +23,7 @@ from botocore.exceptions import (
 )
 
 from otp.domain.errors import UpstreamError
-from otp.domain.models import DeliveryReport, SendOtpRequest
+from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_pinpoint import PinpointClient
@@ -50,10 +50,13 @@ def pinpoint_client(connect_timeout: float, read_timeout: float) -> PinpointClie
 
 
 def _request_parameters(request: SendOtpRequest) -> SendOTPMessageRequestParametersTypeDef:
+    if request.channel is not Channel.SMS:
+        # Settings only enable SMS with this engine; reaching here is a wiring bug, not a user error.
+        raise ValueError(f"Pinpoint OTP sends SMS only, not {request.channel.value}")
     params: SendOTPMessageRequestParametersTypeDef = {
         "AllowedAttempts": request.allowed_attempts,
         "BrandName": request.brand_name,
-        "Channel": request.channel,
+        "Channel": request.channel.value,
         "CodeLength": request.code_length,
         "DestinationIdentity": request.destination,
         "Language": request.language,

@@ -55,14 +55,19 @@ PROTECTION_STORE_UNAVAILABLE = "ProtectionStoreUnavailable"
 
 
 class UpstreamError(OtpError):
-    """Pinpoint answered with an exception, or could not be reached in time.
+    """The messaging engine answered with an exception, or could not be reached in time.
 
-    ``code`` is the Pinpoint exception name (``TooManyRequestsException``...) or ``Timeout`` /
-    ``ConnectionError``. ``maybe_sent`` is true when the request may have reached Pinpoint.
+    ``code`` is the engine's exception name (``TooManyRequestsException``, ``ThrottlingException``...)
+    or ``Timeout`` / ``ConnectionError``. ``maybe_sent`` is true when the request may have reached the
+    engine and sent a code. ``operation`` names the engine's API call, for the logs (None: the caller's
+    default, Pinpoint's operation names).
     """
 
-    def __init__(self, code: str, message: str, *, maybe_sent: bool = False) -> None:
+    def __init__(
+        self, code: str, message: str, *, maybe_sent: bool = False, operation: str | None = None
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
         self.maybe_sent = maybe_sent
+        self.operation = operation

@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class Channel(StrEnum):
+    """How a code reaches the user. Which ones a deployment offers depends on its engine and config."""
+
+    SMS = "SMS"
+    VOICE = "VOICE"  # a phone call that speaks the code
+    WHATSAPP = "WHATSAPP"
+
+
 class DeliveryStatus(StrEnum):
     """Pinpoint's delivery statuses for one destination of SendOTPMessage."""
 
@@ -55,11 +63,16 @@ class OtpPolicy:
     language: str
     entity_id: str | None = None
     template_id: str | None = None
+    # The channels this deployment offers (its engine's, narrowed by configuration); SMS is the default.
+    channels: frozenset[Channel] = frozenset({Channel.SMS})
 
 
 @dataclass(frozen=True, slots=True)
 class SendOtpRequest:
-    """Every field of Pinpoint's SendOTPMessageRequestParameters that applies to an SMS OTP."""
+    """What a gateway needs to send one code: the policy's values, this request's destination and channel.
+
+    Pinpoint's SendOTPMessageRequestParameters map one to one; other engines take what applies to them.
+    """
 
     destination: str
     reference_id: str
@@ -71,7 +84,7 @@ class SendOtpRequest:
     language: str
     entity_id: str | None
     template_id: str | None
-    channel: str = "SMS"
+    channel: Channel = Channel.SMS
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +110,7 @@ class SendOutcome:
     reference_id: str
     report: DeliveryReport
     expires_at: datetime
+    channel: Channel = Channel.SMS
 
     @property
     def status(self) -> DeliveryStatus:

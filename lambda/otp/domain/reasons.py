@@ -12,6 +12,7 @@ class RejectReason(StrEnum):
     INVALID_REFERENCE_ID = "INVALID_REFERENCE_ID"
     INVALID_CODE_FORMAT = "INVALID_CODE_FORMAT"
     INVALID_LANGUAGE = "INVALID_LANGUAGE"
+    CHANNEL_NOT_OFFERED = "CHANNEL_NOT_OFFERED"  # a channel the engine or the deployment does not offer
     # Abuse protection (otp/domain/screening.py, otp/domain/limits.py, the Idempotency-Key header).
     SEND_COOLDOWN = "SEND_COOLDOWN"
     SEND_LIMIT_HOURLY = "SEND_LIMIT_HOURLY"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from typing import Literal, get_args
 
 from otp.domain.errors import InvalidRequest
+from otp.domain.models import Channel
 from otp.domain.reasons import RejectReason
 
 # Pinpoint accepts ReferenceId values of at most 48 characters.
@@ -16,6 +18,8 @@ LanguageTag = Literal[
     "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
 ]  # fmt: skip
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(get_args(LanguageTag))
+# The request schema's code pattern (Pinpoint's 5-8 digits; End User Messaging also allows 4, which
+# check_code accepts when the deployment's length is 4, but this schema does not yet).
 CODE_PATTERN = r"^[0-9]{5,8}$"
 
 _REFERENCE_ID = re.compile(REFERENCE_ID_PATTERN)
@@ -39,6 +43,22 @@ def check_language(language: str) -> str:
             reason=RejectReason.INVALID_LANGUAGE,
         )
     return language
+
+
+def check_channel(channel: str, offered: Collection[Channel]) -> Channel:
+    """A channel this deployment offers; anything else is refused before any send or limit is counted."""
+    names = ", ".join(sorted(c.value for c in offered))
+    try:
+        chosen = Channel(channel)
+    except ValueError:
+        chosen = None
+    if chosen is None or chosen not in offered:
+        raise InvalidRequest(
+            f"channel must be one this deployment offers: {names}",
+            field="channel",
+            reason=RejectReason.CHANNEL_NOT_OFFERED,
+        )
+    return chosen
 
 
 def check_code(code: str, length: int) -> str:

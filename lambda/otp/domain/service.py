@@ -7,10 +7,10 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
-from otp.domain.models import DeliveryStatus, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome
+from otp.domain.models import Channel, DeliveryStatus, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome
 from otp.domain.phone import parse_phone_number
 from otp.domain.ports import OtpGateway, OtpObserver, SendGuard, VerifyGuard
-from otp.domain.rules import check_code, check_language, check_reference_id
+from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
 
 
 def new_reference_id() -> str:
@@ -57,13 +57,23 @@ class OtpService:
             raise
 
     def send(
-        self, phone_number: str, *, reference_id: str | None = None, language: str | None = None
+        self,
+        phone_number: str,
+        *,
+        reference_id: str | None = None,
+        language: str | None = None,
+        channel: str | None = None,
     ) -> SendOutcome:
-        """Send a code. Returns on SUCCESSFUL; raises DeliveryFailed for any other delivery status."""
+        """Send a code. Returns on SUCCESSFUL; raises DeliveryFailed for any other delivery status.
+
+        ``channel`` defaults to SMS; one the deployment does not offer is an InvalidRequest (field
+        ``channel``) raised before any guard runs, so it uses none of the number's quota.
+        """
         destination = self.parse_destination(phone_number)
         try:
             reference = check_reference_id(reference_id) if reference_id is not None else None
             language = check_language(language) if language is not None else self._policy.language
+            chosen = check_channel(channel, self._policy.channels) if channel is not None else Channel.SMS
         except InvalidRequest as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise
@@ -90,18 +100,21 @@ class OtpService:
             language=language,
             entity_id=self._policy.entity_id,
             template_id=self._policy.template_id,
+            channel=chosen,
         )
         sent_at = self._clock()
         try:
             report = self._gateway.send(request)
         except UpstreamError as exc:
-            self._observer.upstream_error(exc.code, "SendOTPMessage", maybe_sent=exc.maybe_sent)
+            operation = exc.operation or "SendOTPMessage"
+            self._observer.upstream_error(exc.code, operation, maybe_sent=exc.maybe_sent)
             raise
         outcome = SendOutcome(
             destination=destination,
             reference_id=reference,
             report=report,
             expires_at=sent_at + timedelta(minutes=self._policy.validity_minutes),
+            channel=chosen,
         )
         self._observer.delivery(outcome)
         if outcome.status is not DeliveryStatus.SUCCESSFUL:
@@ -109,7 +122,7 @@ class OtpService:
         return outcome
 
     def verify(self, phone_number: str, *, reference_id: str, code: str) -> bool:
-        """True only when Pinpoint confirms the code for this reference and number."""
+        """True only when the engine confirms the code for this reference and number."""
         destination = self.parse_destination(phone_number)
         try:
             check_reference_id(reference_id)
@@ -129,7 +142,8 @@ class OtpService:
         try:
             valid = self._gateway.verify(destination=destination.e164, reference_id=reference_id, code=code)
         except UpstreamError as exc:
-            self._observer.upstream_error(exc.code, "VerifyOTPMessage", maybe_sent=exc.maybe_sent)
+            operation = exc.operation or "VerifyOTPMessage"
+            self._observer.upstream_error(exc.code, operation, maybe_sent=exc.maybe_sent)
             raise
         self._observer.verification(destination, reference_id, valid=valid)
         return valid

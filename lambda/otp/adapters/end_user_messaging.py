@@ -1,0 +1,258 @@
+"""AWS End User Messaging code verification: SendNotifyCodeVerification / ValidateNotifyCodeVerification.
+
+AWS generates, sends and checks the code, as Pinpoint OTP did; this adapter passes every parameter per
+request (there is no CloudFormation resource for a notify code configuration): the code policy from the
+deployment, the channel's own parameters, the configuration set that turns deliveries into events, and
+the reference id that binds a send to its validation.
+
+The service model comes with the asset (``service_models/``, trimmed to these two operations) and is
+loaded ahead of botocore's own data: the Lambda runtime's botocore may predate the service, and the same
+model is then used locally, in tests and deployed. Regenerate it with ``python -m tests.botocore_models``.
+
+Retries, as in the Pinpoint adapter, only when the failure proves nothing was sent. From the service
+model: ``ThrottlingException`` (429) "the request was denied because it exceeded the allowed request
+rate", so it was refused before any work; a connection that never opened sent nothing either. Not
+retried: ``InternalServerException`` (500) "occurred during the processing of the request", so a code
+may already be on its way; a read timeout likewise. botocore's own retries are off, because they would
+retry both.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TypeVar
+
+import boto3
+import botocore.session
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from otp import engine_rules
+from otp.domain.errors import UpstreamError
+from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_endusermessaging import EndUserMessagingClient
+    from mypy_boto3_endusermessaging.literals import NotifyChannelType
+    from mypy_boto3_endusermessaging.type_defs import (
+        ChannelParametersTypeDef,
+        SendNotifyCodeVerificationInputTypeDef,
+        TextParametersTypeDef,
+        VoiceParametersTypeDef,
+    )
+
+T = TypeVar("T")
+
+SERVICE_MODELS_DIR: Final = Path(__file__).resolve().with_name("service_models")
+SEND: Final = "SendNotifyCodeVerification"
+VALIDATE: Final = "ValidateNotifyCodeVerification"
+# The API's channel names.
+CHANNEL_NAMES: Final[Mapping[Channel, NotifyChannelType]] = {
+    Channel.SMS: "TEXT",
+    Channel.VOICE: "VOICE",
+    Channel.WHATSAPP: "WHATSAPP",
+}
+# Only these prove the request was refused before anything was done.
+_RETRYABLE_CODES: Final = frozenset({"ThrottlingException"})
+_BACKOFF_BASE_SECONDS: Final = 0.1
+_BACKOFF_CAP_SECONDS: Final = 1.0
+# The context key under which the caller's own reference id reaches the delivery events.
+CONTEXT_REFERENCE_ID: Final = "referenceId"
+
+
+@lru_cache(maxsize=4)
+def end_user_messaging_client(connect_timeout: float, read_timeout: float) -> EndUserMessagingClient:
+    """One client per container and timeout pair, built from the shipped service model."""
+    session = botocore.session.get_session()
+    session.get_component("data_loader").search_paths.insert(0, str(SERVICE_MODELS_DIR))
+    config = Config(
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        retries={"mode": "standard", "total_max_attempts": 1},
+        tcp_keepalive=True,
+    )
+    return boto3.session.Session(botocore_session=session).client("endusermessaging", config=config)
+
+
+def end_user_messaging_reference(reference_id: str) -> str:
+    """The reference in the API's alphabet, ``[A-Za-z0-9_-]`` (ours also allows ``.`` and ``:``).
+
+    ``_`` is the escape character, so the mapping is one-to-one: ``_`` becomes ``__``, ``.`` ``_d`` and
+    ``:`` ``_c``. Two different references never share a code; a reference of 48 characters takes at
+    most 96 of the API's 256.
+    """
+    return reference_id.replace("_", "__").replace(".", "_d").replace(":", "_c")
+
+
+@dataclass(frozen=True, slots=True)
+class EndUserMessagingOptions:
+    """What the deployment sends on each channel (otp.settings; the code policy is in the request)."""
+
+    message_template: str = engine_rules.DEFAULT_MESSAGE_TEMPLATE
+    voice_template: str = engine_rules.DEFAULT_VOICE_TEMPLATE
+    voice_language: str = "en-US"
+    voice_id: str | None = None
+    voice_origination_identity: str | None = None  # None: the request's origination identity
+    whatsapp_template_name: str | None = None
+    whatsapp_origination_identity: str | None = None
+    configuration_set: str | None = None
+
+
+def _channel_parameters(
+    request: SendOtpRequest, options: EndUserMessagingOptions
+) -> ChannelParametersTypeDef:
+    brand = request.brand_name
+    if request.channel is Channel.VOICE:
+        voice: VoiceParametersTypeDef = {
+            "inlineTemplateBody": options.voice_template.replace(engine_rules.BRAND_PLACEHOLDER, brand),
+            "languageCode": options.voice_language,
+            "voiceMessageBodyTextType": "TEXT",
+        }
+        if options.voice_id:
+            voice["voiceId"] = options.voice_id
+        return {"voice": voice}
+    if request.channel is Channel.WHATSAPP:
+        if not options.whatsapp_template_name:
+            raise ValueError("WhatsApp needs a template name (OTP_WHATSAPP_TEMPLATE_NAME)")
+        # The approved template's language: the one the request asks for (the user's).
+        template = options.whatsapp_template_name
+        return {"whatsApp": {"whatsAppTemplateName": template, "languageCode": request.language}}
+    text: TextParametersTypeDef = {
+        "inlineTemplateBody": options.message_template.replace(engine_rules.BRAND_PLACEHOLDER, brand)
+    }
+    # India's DLT registration, under the keys the SMS and Voice v2 API defines for it.
+    country = {
+        key: value
+        for key, value in (("IN_ENTITY_ID", request.entity_id), ("IN_TEMPLATE_ID", request.template_id))
+        if value
+    }
+    if country:
+        text["destinationCountryParameters"] = country
+    return {"text": text}
+
+
+def _origination(request: SendOtpRequest, options: EndUserMessagingOptions) -> str:
+    if request.channel is Channel.VOICE and options.voice_origination_identity:
+        return options.voice_origination_identity
+    if request.channel is Channel.WHATSAPP:
+        if not options.whatsapp_origination_identity:
+            raise ValueError("WhatsApp needs an origination identity (OTP_WHATSAPP_ORIGINATION_IDENTITY)")
+        return options.whatsapp_origination_identity
+    return request.origination_identity
+
+
+def send_parameters(
+    request: SendOtpRequest, options: EndUserMessagingOptions
+) -> SendNotifyCodeVerificationInputTypeDef:
+    """The whole SendNotifyCodeVerification request for one code."""
+    params: SendNotifyCodeVerificationInputTypeDef = {
+        "channel": CHANNEL_NAMES[request.channel],
+        "destinationIdentity": request.destination,
+        "originationIdentity": _origination(request, options),
+        "overrideCodeConfigurationParameters": {
+            # Digits: what a phone keypad types, what Pinpoint sent, what CODE_LENGTH tells Cognito clients.
+            "codeType": "NUMERIC",
+            "codeLength": request.code_length,
+            "validityPeriodMinutes": request.validity_minutes,
+            "maxAttempts": request.allowed_attempts,
+        },
+        "overrideChannelParameters": _channel_parameters(request, options),
+        "referenceId": end_user_messaging_reference(request.reference_id),
+        "context": {CONTEXT_REFERENCE_ID: request.reference_id},
+    }
+    if options.configuration_set:
+        params["configurationSetName"] = options.configuration_set
+    return params
+
+
+class EndUserMessagingGateway:
+    """Implements the domain's OtpGateway with boto3 ``endusermessaging``."""
+
+    def __init__(
+        self,
+        client: EndUserMessagingClient,
+        options: EndUserMessagingOptions,
+        *,
+        max_attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._options = options
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+
+    def send(self, request: SendOtpRequest) -> DeliveryReport:
+        params = send_parameters(request, self._options)
+        response = self._call(SEND, lambda: self._client.send_notify_code_verification(**params))
+        # The API answers only once it accepted the code; delivery is reported later, as events of the
+        # configuration set. Accepted is this engine's SUCCESSFUL.
+        return DeliveryReport(
+            raw_status="SUCCESSFUL",
+            message_id=response.get("messageId"),
+            status_code=response.get("ResponseMetadata", {}).get("HTTPStatusCode"),
+            status_message=f"verificationId {response.get('verificationId')}",
+            request_id=response.get("ResponseMetadata", {}).get("RequestId"),
+        )
+
+    def verify(self, *, destination: str, reference_id: str, code: str) -> bool:
+        response = self._call(
+            VALIDATE,
+            lambda: self._client.validate_notify_code_verification(
+                destinationIdentity=destination,
+                referenceId=end_user_messaging_reference(reference_id),
+                code=code,
+            ),
+        )
+        return response.get("status") == "VALID"
+
+    def _call(self, operation_name: str, operation: Callable[[], T]) -> T:
+        """Run the call, retrying only failures that prove nothing was done; map the rest."""
+        attempt = 1
+        while True:
+            try:
+                return operation()
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code = error.get("Code") or "UnknownError"
+                retryable = code in _RETRYABLE_CODES
+                # A send the service had started may have gone out: anything but a refusal (4xx).
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                maybe_sent = operation_name == SEND and status >= 500
+                failure = UpstreamError(
+                    code, error.get("Message") or "", maybe_sent=maybe_sent, operation=operation_name
+                )
+            except ReadTimeoutError:
+                raise UpstreamError(
+                    "Timeout",
+                    "no answer within the read timeout",
+                    maybe_sent=operation_name == SEND,
+                    operation=operation_name,
+                ) from None
+            except ConnectionClosedError:
+                raise UpstreamError(
+                    "ConnectionError",
+                    "connection closed mid-request",
+                    maybe_sent=operation_name == SEND,
+                    operation=operation_name,
+                ) from None
+            except (ConnectTimeoutError, EndpointConnectionError):
+                retryable = True
+                failure = UpstreamError(
+                    "ConnectionError", "could not connect to the endpoint", operation=operation_name
+                )
+            if not retryable or attempt >= self._max_attempts:
+                raise failure
+            # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
+            self._sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
+            attempt += 1
