@@ -15,15 +15,41 @@ To add a key (e.g. the abuse-protection limits): add a field to :class:`OtpConfi
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any, Final, Literal
 
 import phonenumbers
 
 from infra.api_contract import language_tags
+
+ENGINE_RULES_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "engine_rules.py"
+
+
+@cache
+def engine_rules() -> ModuleType:
+    """``lambda/otp/engine_rules.py``, the functions' own rules per engine (dependency-free, loaded by path
+    because ``lambda`` is a Python keyword): synthesis accepts exactly what the functions accept."""
+    spec = importlib.util.spec_from_file_location("_otp_engine_rules", ENGINE_RULES_FILE)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load the engine rules from {ENGINE_RULES_FILE}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_RULES: Final = engine_rules()
+PINPOINT: Final[str] = _RULES.PINPOINT
+END_USER_MESSAGING: Final[str] = _RULES.END_USER_MESSAGING
+ENGINES: Final[tuple[str, ...]] = _RULES.ENGINES
+CHANNELS: Final[tuple[str, ...]] = _RULES.CHANNELS
+ENGINE_CHANNELS: Final[dict[str, tuple[str, ...]]] = _RULES.ENGINE_CHANNELS
 
 CONTEXT_KEY: Final = "otp"
 
@@ -98,6 +124,26 @@ class OtpConfig:
     waf_rate_limit: int = 1000
     refusal_alarm_threshold: int = 50
     new_country_alarm_min_sends: int = 10
+    # The messaging engine (README "Engines") and what the new one sends; otp/engine_rules.py has the rules.
+    engine: str = PINPOINT
+    previous_engine: str | None = None
+    channels: tuple[str, ...] = ("SMS",)
+    message_template: str = _RULES.DEFAULT_MESSAGE_TEMPLATE
+    voice_template: str = _RULES.DEFAULT_VOICE_TEMPLATE
+    voice_language: str | None = None
+    voice_id: str | None = None
+    voice_origination_identity: str | None = None
+    whatsapp_template_name: str | None = None
+    whatsapp_origination_identity: str | None = None
+
+    @property
+    def engines_in_use(self) -> tuple[str, ...]:
+        """The engine that sends, then the one that still verifies codes sent before a switch."""
+        return (self.engine,) if self.previous_engine is None else (self.engine, self.previous_engine)
+
+    @property
+    def uses_end_user_messaging(self) -> bool:
+        return self.engine == END_USER_MESSAGING
 
     @property
     def uses_example_origination(self) -> bool:
@@ -251,6 +297,40 @@ def _prefixes(value: object) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _one_of(values: tuple[str, ...]) -> Callable[[object], str]:
+    def parse(value: object) -> str:
+        if not isinstance(value, str) or value not in values:
+            raise _Invalid("one of " + ", ".join(f'"{v}"' for v in values))
+        return value
+
+    return parse
+
+
+def _channels(value: object) -> tuple[str, ...]:
+    allowed = f'a non-empty list of {", ".join(CHANNELS)}, e.g. ["SMS", "VOICE"]'
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        items = (
+            json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",") if p.strip()]
+        )
+    if not isinstance(items, list | tuple) or not items:
+        raise _Invalid(allowed)
+    channels: list[str] = []
+    for item in items:
+        if not isinstance(item, str) or item.upper() not in CHANNELS:
+            raise _Invalid(f"{allowed}; {item!r} is not one")
+        if item.upper() not in channels:
+            channels.append(item.upper())
+    return tuple(channels)
+
+
+def _template(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise _Invalid(f"a text containing {_RULES.CODE_PLACEHOLDER}")
+    return value
+
+
 @dataclass(frozen=True)
 class _Key:
     name: str  # the context key (camelCase)
@@ -290,6 +370,49 @@ _KEYS: Final = (
     _Key("wafRateLimit", "waf_rate_limit", _int_in(10, 2_000_000_000)),
     _Key("refusalAlarmThreshold", "refusal_alarm_threshold", _int_in(1, 1_000_000)),
     _Key("newCountryAlarmMinSends", "new_country_alarm_min_sends", _int_in(1, 1_000_000)),
+    # The engine and what End User Messaging sends (README "Engines"). codeLength and validityMinutes
+    # take the engine's range (_engine_parsers).
+    _Key("engine", "engine", _one_of(ENGINES)),
+    _Key("previousEngine", "previous_engine", _optional(_one_of(ENGINES))),
+    _Key("channels", "channels", _channels),
+    _Key("messageTemplate", "message_template", _template),
+    _Key("voiceTemplate", "voice_template", _template),
+    _Key(
+        "voiceLanguage",
+        "voice_language",
+        _optional(_text(_RULES.LANGUAGE_CODE_PATTERN, "a BCP 47 language tag such as en-US or es-419")),
+    ),
+    _Key(
+        "voiceId",
+        "voice_id",
+        _optional(_text(_RULES.VOICE_ID_PATTERN, "an Amazon Polly voice id such as Joanna")),
+    ),
+    _Key(
+        "voiceOriginationIdentity",
+        "voice_origination_identity",
+        _optional(
+            _text(
+                _RULES.ORIGINATION_IDENTITY_PATTERN, "a voice-capable phone number, its id, a pool or an ARN"
+            )
+        ),
+    ),
+    _Key(
+        "whatsAppTemplateName",
+        "whatsapp_template_name",
+        _optional(
+            _text(_RULES.WHATSAPP_TEMPLATE_NAME_PATTERN, "1-512 lowercase letters, digits or underscores")
+        ),
+    ),
+    _Key(
+        "whatsAppOriginationIdentity",
+        "whatsapp_origination_identity",
+        _optional(
+            _text(
+                _RULES.ORIGINATION_IDENTITY_PATTERN,
+                "1-256 of A-Z a-z 0-9 _ : / + - (a WhatsApp phone number id)",
+            )
+        ),
+    ),
 )
 KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
 
@@ -320,10 +443,32 @@ def _merge_sources(context: Mapping[str, Any]) -> tuple[dict[str, object], list[
     return merged, problems
 
 
+def _engine_parsers(engine: str) -> dict[str, Callable[[object], Any]]:
+    """The parsers whose range depends on the engine (the message names it)."""
+
+    def ranged(bounds: tuple[int, int]) -> Callable[[object], int]:
+        parse = _int_in(*bounds)
+
+        def parse_for_engine(value: object) -> int:
+            try:
+                return parse(value)
+            except _Invalid as exc:
+                raise _Invalid(f"{exc} with {CONTEXT_KEY}.engine={engine}") from None
+
+        return parse_for_engine
+
+    return {
+        "codeLength": ranged(_RULES.CODE_LENGTH[engine]),
+        "validityMinutes": ranged(_RULES.VALIDITY_MINUTES[engine]),
+    }
+
+
 def load_config(context: Mapping[str, Any]) -> OtpConfig:
     """Build the configuration from CDK context, or raise :class:`ConfigError` listing every problem."""
     raw, problems = _merge_sources(context)
     values: dict[str, Any] = {}
+    engine = raw.get("engine", PINPOINT)
+    parsers = _engine_parsers(engine if engine in ENGINES else PINPOINT)
     for key in _KEYS:
         if key.name not in raw or raw[key.name] is None:
             if key.required:
@@ -331,7 +476,7 @@ def load_config(context: Mapping[str, Any]) -> OtpConfig:
             continue
         value = raw[key.name]
         try:
-            values[key.attribute] = key.parse(value)
+            values[key.attribute] = parsers.get(key.name, key.parse)(value)
         except (_Invalid, json.JSONDecodeError) as exc:
             problems.append(f"{CONTEXT_KEY}.{key.name} = {_show(value)} is invalid: must be {exc}")
     for name in sorted(set(raw) - set(KNOWN_KEYS)):
@@ -339,6 +484,8 @@ def load_config(context: Mapping[str, Any]) -> OtpConfig:
             f"{CONTEXT_KEY}.{name} = {_show(raw[name])} is not a known key (known: {', '.join(KNOWN_KEYS)})"
         )
     problems.extend(_cross_checks(values))
+    if not problems:
+        problems = _engine_checks(OtpConfig(**values), raw)
     if problems:
         raise ConfigError(problems)
     return OtpConfig(**values)
@@ -355,3 +502,84 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
             f"{CONTEXT_KEY}.sendLimitPerHour ({per_hour})"
         ]
     return []
+
+
+#: Keys that only End User Messaging reads; setting one to anything but its default with Pinpoint is a
+#: mistake worth stopping for (Pinpoint's text, voice and channels are fixed).
+_END_USER_MESSAGING_KEYS: Final = (
+    "previousEngine", "messageTemplate", "voiceTemplate", "voiceLanguage", "voiceId",
+    "voiceOriginationIdentity", "whatsAppTemplateName", "whatsAppOriginationIdentity",
+)  # fmt: skip
+# What can place a voice call: a phone number or its id, a pool, or an End User Messaging ARN.
+_VOICE_CAPABLE = re.compile(
+    r"^(\+[1-9][0-9]{6,14}|(phone|pool)-[0-9A-Za-z]{8,64}|arn:aws[a-z-]*:sms-voice:.+)$"
+)
+
+
+def _engine_checks(config: OtpConfig, raw: Mapping[str, object]) -> list[str]:
+    """What the engine offers and what its enabled channels need; each message names the keys."""
+    key = CONTEXT_KEY
+    engine = config.engine
+    problems: list[str] = []
+    offered = ENGINE_CHANNELS[engine]
+    extra = [c for c in config.channels if c not in offered]
+    if extra:
+        problems.append(
+            f"{key}.channels = {_show(list(config.channels))} is invalid: {key}.engine={engine} offers "
+            f"{', '.join(offered)} only"
+        )
+    if engine == PINPOINT:
+        defaults = OtpConfig(brand_name="-", origination_identity="-")
+        for name in _END_USER_MESSAGING_KEYS:
+            attribute = next(k.attribute for k in _KEYS if k.name == name)
+            if (
+                name in raw
+                and raw[name] is not None
+                and getattr(config, attribute) != getattr(defaults, attribute)
+            ):
+                problems.append(
+                    f"{key}.{name} = {_show(raw[name])} is invalid: only "
+                    f"{key}.engine={END_USER_MESSAGING} uses it (Pinpoint's SMS text is fixed)"
+                )
+        return problems
+    if config.previous_engine == engine:
+        problems.append(f"{key}.previousEngine = {_show(engine)} is invalid: must differ from {key}.engine")
+    if config.previous_engine is not None:
+        low, high = _RULES.CODE_LENGTH[config.previous_engine]
+        if not low <= config.code_length <= high:
+            problems.append(
+                f"{key}.codeLength = {config.code_length} is invalid: {key}.previousEngine="
+                f"{config.previous_engine} still verifies codes of {low}-{high} digits; keep the length "
+                "the codes in flight have until the switch is over"
+            )
+    if not _RULES.ORIGINATION_IDENTITY_PATTERN.match(config.origination_identity):
+        problems.append(
+            f"{key}.originationIdentity = {_show(config.origination_identity)} is invalid: "
+            f"{key}.engine={engine} accepts 1-256 of A-Z a-z 0-9 _ : / + -"
+        )
+    if "SMS" in config.channels:
+        problem = _RULES.sms_template_problem(
+            config.message_template, brand=config.brand_name, code_length=config.code_length
+        )
+        if problem:
+            problems.append(f"{key}.messageTemplate = {_show(config.message_template)} is invalid: {problem}")
+    if "VOICE" in config.channels:
+        problem = _RULES.voice_template_problem(config.voice_template, brand=config.brand_name)
+        if problem:
+            problems.append(f"{key}.voiceTemplate = {_show(config.voice_template)} is invalid: {problem}")
+        if config.voice_origination_identity is None and not _VOICE_CAPABLE.match(
+            config.origination_identity
+        ):
+            problems.append(
+                f"{key}.originationIdentity = {_show(config.origination_identity)} cannot place VOICE calls "
+                f"(a sender ID or short code): set {key}.voiceOriginationIdentity to a voice-capable phone "
+                "number or pool"
+            )
+    if "WHATSAPP" in config.channels:
+        for name, value in (
+            ("whatsAppTemplateName", config.whatsapp_template_name),
+            ("whatsAppOriginationIdentity", config.whatsapp_origination_identity),
+        ):
+            if value is None:
+                problems.append(f"{key}.{name} is required when {key}.channels includes WHATSAPP")
+    return problems

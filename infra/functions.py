@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.bundling import LocalPipBundling, bundling_options
-from infra.config import OtpConfig
+from infra.config import END_USER_MESSAGING, PINPOINT, OtpConfig
 from infra.metric_contract import load_metric_contract
 
 ASSET_DIR: Final = Path(__file__).resolve().parent.parent / "lambda"
@@ -30,6 +30,12 @@ MEMORY_MB: Final = 256
 
 SEND_OTP: Final = "mobiletargeting:SendOTPMessage"
 VERIFY_OTP: Final = "mobiletargeting:VerifyOTPMessage"
+# AWS End User Messaging (service prefix end-user-messaging, Service Authorization Reference): Send lists
+# one optional resource type, notify-code-configuration, which these requests do not use; Validate lists
+# none. A request without a resource is authorized against "*", so "*" is what both need; the condition
+# keeps it to this stack's region.
+SEND_NOTIFY_CODE: Final = "end-user-messaging:SendNotifyCodeVerification"
+VALIDATE_NOTIFY_CODE: Final = "end-user-messaging:ValidateNotifyCodeVerification"
 
 
 @dataclass(frozen=True)
@@ -74,41 +80,67 @@ class _Spec:
     id: str
     handler: str
     description: str
-    actions: tuple[str, ...]
+    sends: bool
+    verifies: bool
     budget: PinpointBudget
+
+    @property
+    def calls_engine(self) -> bool:
+        return self.sends or self.verifies
 
 
 API: Final = _Spec(
-    "Api", "otp.handlers.api.lambda_handler", "POST /otp and /otp/verify", (SEND_OTP, VERIFY_OTP), API_BUDGET
+    "Api", "otp.handlers.api.lambda_handler", "POST /otp and /otp/verify", True, True, API_BUDGET
 )
 DEFINE: Final = _Spec(
     "DefineAuthChallenge",
     "otp.handlers.cognito.define_auth_challenge",
     "Cognito Define Auth Challenge trigger",
-    (),
+    False,
+    False,
     TRIGGER_BUDGET,
 )
 CREATE: Final = _Spec(
     "CreateAuthChallenge",
     "otp.handlers.cognito.create_auth_challenge",
     "Cognito Create Auth Challenge trigger: sends the code",
-    (SEND_OTP,),
+    True,
+    False,
     TRIGGER_BUDGET,
 )
 VERIFY: Final = _Spec(
     "VerifyAuthChallenge",
     "otp.handlers.cognito.verify_auth_challenge",
     "Cognito Verify Auth Challenge trigger: checks the code",
-    (VERIFY_OTP,),
+    False,
+    True,
     TRIGGER_BUDGET,
 )
 
 
-def otp_environment(config: OtpConfig, application_id: str) -> dict[str, str]:
+def engine_actions(config: OtpConfig, *, sends: bool, verifies: bool) -> dict[str, tuple[str, ...]]:
+    """Engine -> the IAM actions a function needs: the engine's send and/or verify, and only the verify
+    of a previous engine (which sends nothing any more)."""
+    actions = {
+        PINPOINT: ((SEND_OTP,) if sends else ()) + ((VERIFY_OTP,) if verifies else ()),
+        END_USER_MESSAGING: ((SEND_NOTIFY_CODE,) if sends else ())
+        + ((VALIDATE_NOTIFY_CODE,) if verifies else ()),
+    }
+    needed = {config.engine: actions[config.engine]}
+    if config.previous_engine is not None and verifies:
+        needed[config.previous_engine] = (
+            (VERIFY_OTP,) if config.previous_engine == PINPOINT else (VALIDATE_NOTIFY_CODE,)
+        )
+    return {engine: granted for engine, granted in needed.items() if granted}
+
+
+def otp_environment(
+    config: OtpConfig, application_id: str | None, configuration_set: str | None = None
+) -> dict[str, str]:
     """The variables ``otp.settings`` reads (docs/architecture.md), from the validated config."""
     metrics = load_metric_contract()
     env = {
-        "PINPOINT_APPLICATION_ID": application_id,
+        **({"PINPOINT_APPLICATION_ID": application_id} if application_id is not None else {}),
         "OTP_BRAND_NAME": config.brand_name,
         "OTP_ORIGINATION_IDENTITY": config.origination_identity,
         "OTP_CODE_LENGTH": str(config.code_length),
@@ -124,6 +156,38 @@ def otp_environment(config: OtpConfig, application_id: str) -> dict[str, str]:
         env["OTP_ENTITY_ID"] = config.entity_id
     if config.template_id:
         env["OTP_TEMPLATE_ID"] = config.template_id
+    if config.engine != PINPOINT or config.previous_engine is not None:
+        env.update(_engine_environment(config, configuration_set, has_application=application_id is not None))
+    return env
+
+
+def _engine_environment(
+    config: OtpConfig, configuration_set: str | None, *, has_application: bool
+) -> dict[str, str]:
+    """The engine's variables; only set away from the default engine, so its functions stay unchanged."""
+    env = {"OTP_ENGINE": config.engine, "OTP_CHANNELS": ",".join(config.channels)}
+    optional = {
+        "OTP_PREVIOUS_ENGINE": config.previous_engine,
+        "OTP_CONFIGURATION_SET": configuration_set,
+        # Without a Pinpoint application, the stack id stands in as a private, stable deployment id.
+        "OTP_DEPLOYMENT_ID": None if has_application else Aws.STACK_ID,
+    }
+    if config.engine == END_USER_MESSAGING:
+        if "SMS" in config.channels:
+            optional["OTP_MESSAGE_TEMPLATE"] = config.message_template
+        if "VOICE" in config.channels:
+            optional.update(
+                {
+                    "OTP_VOICE_TEMPLATE": config.voice_template,
+                    "OTP_VOICE_LANGUAGE": config.voice_language or config.language,
+                    "OTP_VOICE_ID": config.voice_id,
+                    "OTP_VOICE_ORIGINATION_IDENTITY": config.voice_origination_identity,
+                }
+            )
+        if "WHATSAPP" in config.channels:
+            optional["OTP_WHATSAPP_TEMPLATE_NAME"] = config.whatsapp_template_name
+            optional["OTP_WHATSAPP_ORIGINATION_IDENTITY"] = config.whatsapp_origination_identity
+    env.update({name: value for name, value in optional.items() if value is not None})
     return env
 
 
@@ -136,8 +200,9 @@ class OtpFunctions(Construct):
         construct_id: str,
         *,
         config: OtpConfig,
-        application_id: str,
-        application_arn: str,
+        application_id: str | None,
+        application_arn: str | None,
+        configuration_set: str | None = None,
         code: lambda_.Code | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -151,7 +216,7 @@ class OtpFunctions(Construct):
                 RUNTIME,
             ),
         )
-        self.environment = otp_environment(config, application_id)
+        self.environment = otp_environment(config, application_id, configuration_set)
         self.api = self._function(API)
         self.define_auth_challenge = self._function(DEFINE)
         self.create_auth_challenge = self._function(CREATE)
@@ -163,7 +228,7 @@ class OtpFunctions(Construct):
 
     @property
     def pinpoint_callers(self) -> tuple[lambda_.Function, ...]:
-        """The functions that call Pinpoint (they get the Pinpoint timeout variables)."""
+        """The functions that call the messaging engine (they get its client's timeout variables)."""
         return (self.api, self.create_auth_challenge, self.verify_auth_challenge)
 
     def add_environment(self, key: str, value: str) -> None:
@@ -176,7 +241,24 @@ class OtpFunctions(Construct):
         # guide gives apps/<id>/otp and apps/<id>/verify-otp. Both exact ARNs are granted, so the policy
         # works whichever the service evaluates, without a wildcard and without reaching another app.
         suffix = "otp" if action == SEND_OTP else "verify-otp"
+        if self._application_arn is None:
+            raise ValueError("a Pinpoint action needs the Pinpoint application")
         return [self._application_arn, f"{self._application_arn}/{suffix}"]
+
+    def _grant_engine_actions(self, role: iam.Role, spec: _Spec) -> None:
+        granted = engine_actions(self._config, sends=spec.sends, verifies=spec.verifies)
+        for action in granted.get(PINPOINT, ()):
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[action], resources=self._pinpoint_resources(action))
+            )
+        if END_USER_MESSAGING in granted:
+            role.add_to_principal_policy(
+                iam.PolicyStatement(
+                    actions=list(granted[END_USER_MESSAGING]),
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:RequestedRegion": Aws.REGION}},
+                )
+            )
 
     def _function(self, spec: _Spec) -> lambda_.Function:
         scope = Construct(self, spec.id)
@@ -195,21 +277,24 @@ class OtpFunctions(Construct):
         )
         # Instead of the AWSLambdaBasicExecutionRole managed policy (logs:* on every group): this group only.
         log_group.grant_write(role)
-        for action in spec.actions:
-            role.add_to_principal_policy(
-                iam.PolicyStatement(actions=[action], resources=self._pinpoint_resources(action))
+        self._grant_engine_actions(role, spec)
+        reason = (
+            "Only the statement CDK adds for active X-Ray tracing: xray:PutTraceSegments and "
+            "xray:PutTelemetryRecords support no resource-level permissions, so Resource must be *. "
+            "Every other statement names this function's log group, this Pinpoint application or "
+            "the protection table (scoped to key prefixes)."
+        )
+        if END_USER_MESSAGING in engine_actions(self._config, sends=spec.sends, verifies=spec.verifies):
+            reason += (
+                " And End User Messaging's SendNotifyCodeVerification / ValidateNotifyCodeVerification: "
+                "the requests name no resource (no notify code configuration), so they are authorized "
+                "against *; the statement is limited to this stack's region."
             )
         Validations.of(role).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-                reason="Only the statement CDK adds for active X-Ray tracing: xray:PutTraceSegments and "
-                "xray:PutTelemetryRecords support no resource-level permissions, so Resource must be *. "
-                "Every other statement names this function's log group, this Pinpoint application or "
-                "the protection table (scoped to key prefixes).",
-            )
+            Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=reason)
         )
         environment = dict(self.environment)
-        if spec.actions:
+        if spec.calls_engine:
             environment.update(spec.budget.environment())
         function = lambda_.Function(
             scope,

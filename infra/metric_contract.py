@@ -36,6 +36,18 @@ class MetricContract:
     #: Sends by destination country (the protection construct's new-country alarms).
     otp_sent_by_country: str = "OtpSentByCountry"
     dim_country: str = "Country"
+    #: The deployment-fault codes of each engine (``otp.engine_rules`` names the engines).
+    deployment_fault_codes_by_engine: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def deployment_faults_for(self, engines: tuple[str, ...]) -> tuple[str, ...]:
+        """The fault codes of the engines a deployment uses, in a stable order (first engine first)."""
+        by_engine = dict(self.deployment_fault_codes_by_engine)
+        codes: list[str] = []
+        for engine in engines:
+            codes += [
+                code for code in by_engine.get(engine, self.deployment_fault_codes) if code not in codes
+            ]
+        return tuple(codes)
 
 
 def _str(module: object, name: str, default: str | None = None) -> str:
@@ -82,4 +94,17 @@ def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
         ),
         otp_sent_by_country=_str(module, "OTP_SENT_BY_COUNTRY"),
         dim_country=_str(module, "DIM_COUNTRY"),
+        deployment_fault_codes_by_engine=_codes_by_engine(module),
     )
+
+
+def _codes_by_engine(module: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = getattr(module, "DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE", {})
+    if not isinstance(value, dict) or not all(
+        isinstance(engine, str) and isinstance(codes, tuple) and all(isinstance(c, str) for c in codes)
+        for engine, codes in value.items()
+    ):
+        raise RuntimeError(
+            f"{METRIC_NAMES_FILE}: DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE must map str to tuples"
+        )
+    return tuple((engine, tuple(codes)) for engine, codes in value.items())

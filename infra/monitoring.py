@@ -26,6 +26,13 @@ from infra.functions import OtpFunctions
 from infra.metric_contract import MetricContract, load_metric_contract
 
 PERIOD: Final = Duration.minutes(5)
+#: How alarms and graphs name each engine (otp.engine), and what its deployment faults usually mean.
+ENGINE_LABELS: Final = {"pinpoint": "Pinpoint", "endusermessaging": "End User Messaging"}
+FAULT_MEANINGS: Final = {
+    "Pinpoint": "the application id, the IAM role, the origination identity or the request is wrong.",
+    "End User Messaging": "the IAM role, the configuration set, the origination identity or the request "
+    "is wrong, or an account quota (such as the monthly spend limit) is reached.",
+}
 #: Statuses that mean the SMS did not go out for a reason on the sending side. OPT_OUT and DUPLICATE are
 #: the recipient's or the caller's doing and do not count as failures.
 FAILED_DELIVERY_STATUSES: Final = (
@@ -56,6 +63,9 @@ class OtpMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self._names = load_metric_contract()
+        # Which engine the alarms and graphs speak of, and the fault codes of every engine in use.
+        self._engine_label = ENGINE_LABELS.get(config.engine, config.engine)
+        self._fault_codes = self._names.deployment_faults_for(config.engines_in_use)
         unknown = set(FAILED_DELIVERY_STATUSES) - set(self._names.delivery_statuses)
         if unknown:
             raise ValueError(
@@ -191,7 +201,7 @@ class OtpMonitoring(Construct):
 
         faults = {
             f"e{i}": self.service_metric(n.otp_upstream_error, n.dim_error_code, code)
-            for i, code in enumerate(n.deployment_fault_codes)
+            for i, code in enumerate(self._fault_codes)
         }
         self._add_alarm(
             "OtpDeploymentFault",
@@ -202,8 +212,8 @@ class OtpMonitoring(Construct):
                 period=PERIOD,
             ),
             threshold=1,
-            description=f"Pinpoint answered {'/'.join(n.deployment_fault_codes)} ({n.otp_upstream_error}): "
-            "the application id, the IAM role, the origination identity or the request is wrong.",
+            description=f"{self._engine_label} answered {'/'.join(self._fault_codes)} "
+            f"({n.otp_upstream_error}): {FAULT_MEANINGS.get(self._engine_label, FAULT_MEANINGS['Pinpoint'])}",
         )
         # Metrics Insights query: every ErrorCode, including timeouts and throttling.
         upstream = cw.MathExpression(
@@ -212,15 +222,15 @@ class OtpMonitoring(Construct):
                 f"{n.dim_service}) WHERE {n.dim_service} = '{n.service}'"
             ),
             using_metrics={},
-            label="Pinpoint errors",
+            label=f"{self._engine_label} errors",
             period=PERIOD,
         )
         self._add_alarm(
             "OtpUpstreamErrors",
             metric=upstream,
             threshold=UPSTREAM_ERRORS_THRESHOLD,
-            description=f"{UPSTREAM_ERRORS_THRESHOLD}+ failed Pinpoint calls ({n.otp_upstream_error}, any "
-            "ErrorCode) in 5 minutes.",
+            description=f"{UPSTREAM_ERRORS_THRESHOLD}+ failed {self._engine_label} calls "
+            f"({n.otp_upstream_error}, any ErrorCode) in 5 minutes.",
         )
 
     def _api_alarms(self, api: OtpApi) -> None:
@@ -308,7 +318,7 @@ class OtpMonitoring(Construct):
                 width=12,
             ),
             cw.GraphWidget(
-                title=f"Pinpoint errors by code ({n.otp_upstream_error})",
+                title=f"{self._engine_label} errors by code ({n.otp_upstream_error})",
                 left=[self._search(n.otp_upstream_error, n.dim_error_code, "")],
                 stacked=True,
                 width=12,

@@ -9,7 +9,8 @@ from constructs import Construct
 
 from infra.api import OtpApi
 from infra.auth import OtpAuth
-from infra.config import OtpConfig
+from infra.config import PINPOINT, OtpConfig
+from infra.end_user_messaging import EndUserMessaging
 from infra.functions import OtpFunctions
 from infra.messaging import Messaging
 from infra.monitoring import OtpMonitoring
@@ -26,19 +27,35 @@ class OtpStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        self.messaging = Messaging(self, "Messaging", config=config, app_name=f"{self.stack_name}-otp")
+        # The Pinpoint application exists while Pinpoint sends, or still verifies the codes it sent
+        # before a switch; End User Messaging's resources while it is the engine.
+        self.messaging = (
+            Messaging(self, "Messaging", config=config, app_name=f"{self.stack_name}-otp")
+            if PINPOINT in config.engines_in_use
+            else None
+        )
+        self.end_user_messaging = (
+            EndUserMessaging(self, "EndUserMessaging", config=config)
+            if config.uses_end_user_messaging
+            else None
+        )
         self.functions = OtpFunctions(
             self,
             "Functions",
             config=config,
-            application_id=self.messaging.application_id,
-            application_arn=self.messaging.application_arn,
+            application_id=self.messaging.application_id if self.messaging else None,
+            application_arn=self.messaging.application_arn if self.messaging else None,
+            configuration_set=(
+                self.end_user_messaging.configuration_set.ref if self.end_user_messaging else None
+            ),
         )
         self.api = OtpApi(self, "Api", config=config, handler=self.functions.api)
         self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
         self.monitoring = OtpMonitoring(
             self, "Monitoring", config=config, functions=self.functions, api=self.api
         )
+        if self.end_user_messaging is not None:
+            self.end_user_messaging.add_monitoring(self.monitoring)
         self.protection = OtpProtection(
             self,
             "Protection",
@@ -55,12 +72,26 @@ class OtpStack(Stack):
         CfnOutput(
             self, "UserPoolClientId", value=self.auth.client_id, description="CUSTOM_AUTH app client id"
         )
-        CfnOutput(
-            self,
-            "PinpointApplicationId",
-            value=self.messaging.application_id,
-            description="Pinpoint (End User Messaging) application id",
-        )
+        if self.messaging is not None:
+            CfnOutput(
+                self,
+                "PinpointApplicationId",
+                value=self.messaging.application_id,
+                description="Pinpoint (End User Messaging) application id",
+            )
+        if self.end_user_messaging is not None:
+            CfnOutput(
+                self,
+                "ConfigurationSetName",
+                value=self.end_user_messaging.configuration_set.ref,
+                description="End User Messaging configuration set every code is sent with (delivery events)",
+            )
+            CfnOutput(
+                self,
+                "ProtectConfigurationId",
+                value=self.end_user_messaging.protect_configuration.attr_protect_configuration_id,
+                description="End User Messaging protect configuration (country rules) of that set",
+            )
         CfnOutput(
             self,
             "ProtectionTableName",

@@ -203,6 +203,7 @@ class SendRequest:
     voice_id: str | None
     configuration_set: str | None
     context: dict[str, str]
+    country_parameters: dict[str, str] = field(default_factory=dict)
 
 
 def _template(parameters: Mapping[str, object], path: str) -> str | None:
@@ -238,7 +239,7 @@ def parse_send(raw: Mapping[str, object], configuration_sets: Iterable[str]) -> 
     text, voice = _object(overrides, "text", where), _object(overrides, "voice", where)
     notify, whatsapp = _object(overrides, "notify", where), _object(overrides, "whatsApp", where)
     text_template = _template(text, f"{where}/text")
-    _string_map(
+    country_parameters = _string_map(
         text, "destinationCountryParameters", f"{where}/text",
         keys=_COUNTRY_PARAMETER, values=_COUNTRY_PARAMETER, entries=(1, 10),
     )  # fmt: skip
@@ -298,6 +299,7 @@ def parse_send(raw: Mapping[str, object], configuration_sets: Iterable[str]) -> 
         voice_id=chosen_voice,
         configuration_set=configuration_set,
         context=context,
+        country_parameters=country_parameters,
     )
 
 

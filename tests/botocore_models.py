@@ -61,7 +61,8 @@ def trimmed_model(service: str) -> dict[str, Any]:
 
 def endpoint_rules(service: str) -> dict[str, Any]:
     version, _ = SHIPPED[service]
-    rules: dict[str, Any] = botocore.loaders.Loader().load_service_model(service, "endpoint-rule-set-1", version)
+    loader = botocore.loaders.Loader()
+    rules: dict[str, Any] = loader.load_service_model(service, "endpoint-rule-set-1", version)
     return rules
 
 

@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox_harness import DUMMY_KEY, REGION
+from tests.sandbox_harness import DUMMY_KEY, ENGINE_ENV, PINPOINT, REGION
 
 
 def use_handler_env(
-    monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any, **overrides: str
+    monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any, *, engine: str = PINPOINT, **overrides: str
 ) -> dict[str, str]:
     """Set the functions' variables (protection off unless a test turns it on) and reset cached wiring.
 
+    ``engine`` picks the messaging engine (``tests.sandbox_harness.ENGINE_ENV``); the endpoint speaks both.
     Returns the variables set, so a test can derive others from them.
     """
     from otp import wiring
@@ -30,11 +31,15 @@ def use_handler_env(
         "POWERTOOLS_SERVICE_NAME": "otp",
         "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        **ENGINE_ENV[engine],
         **overrides,
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     # Per-number limits are tested on their own; these tests send to the same numbers again and again.
     monkeypatch.delenv("OTP_TABLE_NAME", raising=False)
+    # Nothing of another engine's configuration may leak in from the developer's shell.
+    for name in {n for e in ENGINE_ENV.values() for n in e} - set(env):
+        monkeypatch.delenv(name, raising=False)
     wiring.reset()
     return env

@@ -37,6 +37,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
+from local.notify_code_emulator import NotifyCodeEmulator
 from local.otp_emulator import OtpEmulator
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,20 @@ SANDBOX_TEST_ENV = {
     "OTP_VALIDITY_MINUTES": "5",
     "OTP_CODE_LENGTH": "6",
     "SANDBOX_SLOW_SECONDS": str(TEST_SLOW_SECONDS),
+}
+PINPOINT = "pinpoint"
+END_USER_MESSAGING = "endusermessaging"
+#: What a sandbox (or a handler) needs to run on each engine, on top of SANDBOX_TEST_ENV. The suites that
+#: must behave the same on both engines parametrize over these keys (``running_sandbox(ENGINE_ENV[e])``).
+ENGINE_ENV: dict[str, dict[str, str]] = {
+    PINPOINT: {},
+    END_USER_MESSAGING: {
+        "OTP_ENGINE": END_USER_MESSAGING,
+        "OTP_CHANNELS": "SMS,VOICE,WHATSAPP",
+        "OTP_CONFIGURATION_SET": "otp-sandbox",
+        "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
+        "OTP_WHATSAPP_ORIGINATION_IDENTITY": "phone-number-id-0123456789abcdef0123456789abcdef",
+    },
 }
 
 
@@ -99,6 +114,11 @@ def aws_client(service: str, endpoint_url: str, *, config: Config | None = None,
 def pinpoint_client(endpoint_url: str, *, region: str = REGION, **config: Any) -> Any:
     """A stock boto3 Pinpoint client for the endpoint; ``config`` goes to botocore's Config."""
     return aws_client("pinpoint", endpoint_url, config=Config(**config), region=region)
+
+
+def end_user_messaging_client(endpoint_url: str, *, region: str = REGION, **config: Any) -> Any:
+    """A stock boto3 ``endusermessaging`` client for the endpoint; ``config`` goes to botocore's Config."""
+    return aws_client("endusermessaging", endpoint_url, config=Config(**config), region=region)
 
 
 class _SandboxRoutes:
@@ -161,6 +181,9 @@ class _SandboxRoutes:
 
     def pinpoint(self, **config: Any) -> Any:
         return pinpoint_client(self.aws_url, **config)
+
+    def end_user_messaging(self, **config: Any) -> Any:
+        return end_user_messaging_client(self.aws_url, **config)
 
 
 @dataclass
@@ -285,6 +308,11 @@ class PinpointEndpoint(_SandboxRoutes):
     def clock(self) -> SandboxClock:
         return self.emulator.clock
 
+    @property
+    def notify_codes(self) -> NotifyCodeEmulator:
+        """The endpoint's End User Messaging emulator (same phone, clock and faults as Pinpoint's)."""
+        return self.endpoint.notify_codes
+
 
 @dataclass
 class PinpointEndpointServer:
@@ -304,6 +332,7 @@ class PinpointEndpointServer:
         self.emulator.clear_calls()
         self.emulator.faults.clear()
         self.emulator.slow_seconds = TEST_SLOW_SECONDS
+        self.endpoint.notify_codes.configuration_sets = {"otp-sandbox"}
         created = pinpoint_client(self.url).create_app(CreateApplicationRequest={"Name": "otp-tests"})
         return PinpointEndpoint(
             aws_url=self.url,

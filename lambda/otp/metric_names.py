@@ -32,3 +32,21 @@ DELIVERY_STATUSES = (
     "TIMEOUT",
 )
 VERIFICATION_RESULTS = ("VALID", "INVALID")
+
+# OtpUpstreamError codes that mean the deployment itself is wrong (the request it builds, its resources,
+# its IAM role) or needs an operator (an account quota): logged as errors and alarmed (OtpDeploymentFault)
+# for the engines a deployment uses.
+DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE = {
+    "pinpoint": (
+        "BadRequestException",
+        "NotFoundException",
+        "ForbiddenException",
+        "MethodNotAllowedException",
+    ),
+    "endusermessaging": (
+        "ValidationException",
+        "AccessDeniedException",
+        "ResourceNotFoundException",
+        "ServiceQuotaExceededException",
+    ),
+}

@@ -51,6 +51,9 @@ def tracing_disabled() -> bool:
 
 
 logger = Logger(service=names.SERVICE)
+_DEPLOYMENT_FAULTS = frozenset(
+    c for codes in names.DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE.values() for c in codes
+)
 tracer: HandlerTracer = TracingOff() if tracing_disabled() else Tracer(service=names.SERVICE)
 
 
@@ -76,6 +79,7 @@ class PowertoolsObserver:
         fields = {
             "phoneNumber": outcome.destination.masked,
             "country": outcome.destination.region,
+            "channel": outcome.channel.value,
             "referenceId": outcome.reference_id,
             "deliveryStatus": status.value,
             "statusCode": report.status_code,
@@ -108,12 +112,7 @@ class PowertoolsObserver:
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
         _count(names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code)
         # A BadRequest means this service built a wrong request: that is our bug, so it is an error.
-        log = (
-            logger.error
-            if code
-            in {"BadRequestException", "NotFoundException", "ForbiddenException", "MethodNotAllowedException"}
-            else logger.warning
-        )
+        log = logger.error if code in _DEPLOYMENT_FAULTS else logger.warning
         log(
             "pinpoint call failed", extra={"errorCode": code, "operation": operation, "maybeSent": maybe_sent}
         )

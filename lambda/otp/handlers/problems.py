@@ -64,6 +64,19 @@ UPSTREAM_PROBLEMS: dict[str, ProblemKind] = {
     "Timeout": ProblemKind(504, "upstream-timeout", "Messaging service timed out", 30),
     # The abuse-protection table (DynamoDB) could not be used: nothing is sent without it (fail closed).
     PROTECTION_STORE_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
+    # AWS End User Messaging (endusermessaging): the exceptions its model lists for the two operations.
+    # Validation: this service built a request the API refuses (a bug or a bad template or identity).
+    "ValidationException": ProblemKind(400, "upstream-bad-request", "Request rejected by End User Messaging"),
+    "AccessDeniedException": _MISCONFIGURED,
+    # A configuration set, origination identity or code configuration the account does not hold.
+    "ResourceNotFoundException": _MISCONFIGURED,
+    # The destination's or sender's state refuses the send (the SMS and Voice v2 API answers an opted-out
+    # number this way); trying again will not help.
+    "ConflictException": ProblemKind(409, "destination-conflict", "Destination cannot receive this message"),
+    # An account quota (e.g. the monthly spend limit): nothing is sent until it is raised.
+    "ServiceQuotaExceededException": ProblemKind(503, "quota-exceeded", "Messaging quota exceeded"),
+    "ThrottlingException": ProblemKind(429, "too-many-requests", "Too many requests", 5),
+    "InternalServerException": ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10),
 }
 UPSTREAM_FALLBACK = ProblemKind(502, "upstream-error", "Unexpected messaging service error")
 
