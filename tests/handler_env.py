@@ -8,6 +8,16 @@ import pytest
 
 from tests.sandbox_harness import DUMMY_KEY, ENGINE_ENV, PINPOINT, REGION
 
+_ENGINE_VARIABLES = {name for engine in ENGINE_ENV.values() for name in engine} | {
+    "OTP_PREVIOUS_ENGINE",
+    "OTP_MESSAGE_TEMPLATE",
+    "OTP_VOICE_TEMPLATE",
+    "OTP_VOICE_LANGUAGE",
+    "OTP_VOICE_ID",
+    "OTP_VOICE_ORIGINATION_IDENTITY",
+    "OTP_DEPLOYMENT_ID",
+}
+
 
 def use_handler_env(
     monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any, *, engine: str = PINPOINT, **overrides: str
@@ -38,8 +48,8 @@ def use_handler_env(
         monkeypatch.setenv(name, value)
     # Per-number limits are tested on their own; these tests send to the same numbers again and again.
     monkeypatch.delenv("OTP_TABLE_NAME", raising=False)
-    # Nothing of another engine's configuration may leak in from the developer's shell.
-    for name in {n for e in ENGINE_ENV.values() for n in e} - set(env):
+    # Nothing of another engine's configuration may leak in from the shell or an earlier call.
+    for name in _ENGINE_VARIABLES - set(env):
         monkeypatch.delenv(name, raising=False)
     wiring.reset()
     return env

@@ -376,3 +376,11 @@ def test_calls_are_logged_with_the_callers_reference_never_the_code(eum, pinpoin
     ]
     assert code not in str(calls)
     assert last_message(pinpoint_endpoint)["referenceId"] == "a_b"
+
+
+def test_the_outbox_filters_by_channel(eum, pinpoint_endpoint):
+    send(eum)
+    send(eum, channel="VOICE", overrideChannelParameters={"voice": {"inlineTemplateBody": "Code {{code}}"}})
+    answer = http_call("GET", f"{pinpoint_endpoint.url}/_sandbox/messages?channel=VOICE")
+    assert [m["channel"] for m in answer.body["messages"]] == ["VOICE"]
+    assert len(http_call("GET", f"{pinpoint_endpoint.url}/_sandbox/messages").body["messages"]) == 2
