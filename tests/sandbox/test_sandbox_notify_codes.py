@@ -55,8 +55,7 @@ def validate(eum: Any, code: str, *, reference_id: str | None = "ref-1", destina
 def error_of(call: Any) -> dict[str, Any]:
     with pytest.raises(ClientError) as caught:
         call()
-    response: dict[str, Any] = caught.value.response
-    return response
+    return dict(caught.value.response)
 
 
 def last_message(endpoint: PinpointEndpoint) -> dict[str, Any]:
