@@ -41,6 +41,9 @@ DEFAULT_MESSAGE_TEMPLATE: Final = "This is your One Time Password: {{code}} from
 #: Spoken twice: a listener who missed the digits the first time does not need a second call.
 DEFAULT_VOICE_TEMPLATE: Final = "Your {{brand}} verification code is {{code}}. Again, your code is {{code}}."
 INLINE_TEMPLATE_MAX_CHARS: Final = 6000
+#: The spoken text travels in a Lambda environment variable, and all of a function's variables share
+#: 4 KB: a longer call than this is no OTP call anyway (the API itself would take 6000).
+VOICE_TEMPLATE_MAX_CHARS: Final = 1000
 #: One SMS part: 160 GSM-7 septets (a longer text is split and billed per part; UCS-2 allows only 70).
 SMS_PART_SEPTETS: Final = 160
 
@@ -104,8 +107,11 @@ def sms_template_problem(template: str, *, brand: str, code_length: int) -> str 
 def voice_template_problem(template: str, *, brand: str) -> str | None:
     """Why ``template`` cannot be the spoken text, or None."""
     problem = _template_problem(template)
-    if problem is None and len(template.replace(BRAND_PLACEHOLDER, brand)) > INLINE_TEMPLATE_MAX_CHARS:
-        problem = f"must be at most {INLINE_TEMPLATE_MAX_CHARS} characters with the brand in place"
+    if problem is None and len(template.replace(BRAND_PLACEHOLDER, brand)) > VOICE_TEMPLATE_MAX_CHARS:
+        problem = (
+            f"must be at most {VOICE_TEMPLATE_MAX_CHARS} characters with the brand in place (it travels in "
+            "the functions' environment, which Lambda limits to 4 KB)"
+        )
     return problem
 
 

@@ -62,6 +62,8 @@ def test_the_outbox_lists_newest_last_filters_and_clears(
     assert [m["referenceId"] for m in pinpoint_endpoint.outbox(destination=PHONE)] == ["a", "c"]
     assert [m["referenceId"] for m in pinpoint_endpoint.outbox(reference_id="b")] == ["b"]
     assert set(everything[0]) == {
+        "channel",
+        "engine",
         "destination",
         "origination",
         "body",
@@ -73,6 +75,7 @@ def test_the_outbox_lists_newest_last_filters_and_clears(
         "time",
     }
     assert everything[0]["code"] in everything[0]["body"]
+    assert (everything[0]["channel"], everything[0]["engine"]) == ("SMS", "pinpoint")
     # and DELETE empties it
     pinpoint_endpoint.clear_outbox()
     assert pinpoint_endpoint.outbox() == []
@@ -159,6 +162,7 @@ def test_health_is_503_until_ready_then_reports_the_resources() -> None:
         "applicationId": "app-1",
         "userPoolId": "us-east-1_abc",
         "userPoolClientId": None,
+        "engine": "pinpoint",
     }
 
 

@@ -80,6 +80,15 @@ def test_a_voice_template_needs_the_placeholder_and_no_gsm7():
     assert "{{code}}" in (rules.voice_template_problem("Your code", brand="Acme") or "")
 
 
+def test_a_voice_template_fits_the_functions_environment():
+    fits = "{{code}}" + "x" * (1000 - 8)
+    assert rules.voice_template_problem(fits, brand="Acme") is None
+    assert "4 KB" in (rules.voice_template_problem(fits + "x", brand="Acme") or "")
+    # the brand counts where it goes: 4 + 1 + 8 + 987 characters
+    assert rules.voice_template_problem("{{brand}} {{code}}" + "x" * 987, brand="Acme") is None
+    assert rules.voice_template_problem("{{brand}} {{code}}" + "x" * 988, brand="Acme") is not None
+
+
 def test_the_functions_refuse_a_template_synthesis_would_refuse():
     # Given a deployed function whose template no longer fits once the brand is in place
     with pytest.raises(SettingsError) as caught:
