@@ -98,6 +98,28 @@ def test_the_cognito_verify_trigger_accepts_a_pinpoint_code_after_the_switch(dep
     assert challenges.check_answer(private, sms.code) is True
 
 
+def test_a_failing_engine_fails_the_verification_instead_of_answering_not_valid(deploy, pinpoint_endpoint):
+    from otp.domain.errors import UpstreamError
+
+    deploy(PINPOINT).send(PHONE, reference_id="in-flight")
+    [sms] = pinpoint_endpoint.emulator.outbox()
+    after = deploy(END_USER_MESSAGING, OTP_PREVIOUS_ENGINE=PINPOINT)
+    # The new engine fails: the previous one is not asked
+    pinpoint_endpoint.inject_fault("InternalServerException", operation="ValidateNotifyCodeVerification")
+    pinpoint_endpoint.emulator.clear_calls()
+    with pytest.raises(UpstreamError) as caught:
+        after.verify(PHONE, reference_id="in-flight", code=sms.code)
+    assert caught.value.code == "InternalServerException"
+    assert _operations(pinpoint_endpoint) == ["ValidateNotifyCodeVerification"]
+    # The previous engine fails after the new one said "not valid": its error, not False
+    pinpoint_endpoint.inject_fault("ForbiddenException", operation="VerifyOTPMessage")
+    with pytest.raises(UpstreamError) as caught:
+        after.verify(PHONE, reference_id="in-flight", code=sms.code)
+    assert caught.value.code == "ForbiddenException"
+    # and once both answer, the in-flight code still verifies
+    assert after.verify(PHONE, reference_id="in-flight", code=sms.code) is True
+
+
 class _Recorded:
     """A stand-in engine that answers as told and records what it was asked."""
 
