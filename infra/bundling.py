@@ -3,7 +3,9 @@
 CDK calls :meth:`LocalPipBundling.try_bundle` before it would start a container. It pip-installs the
 runtime requirements as *Lambda's* platform wheels (manylinux2014 for the function's architecture, for
 the runtime's Python version, binary wheels only), removes what the Lambda runtime already provides,
-and copies the code packages. The result is the same on any build host, including macOS and x86_64.
+copies the code packages, writes the trimmed botocore data the adapters' clients load
+(:mod:`infra.botocore_data`) and compiles every module to bytecode for the runtime's Python
+(:mod:`infra.bytecode`). The result is the same on any build host, including macOS and x86_64.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from typing import Any, Final
 import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+
+from infra import botocore_data, bytecode
 
 #: Distributions the Lambda Python runtime ships (the AWS SDK and its dependency closure). They are
 #: removed from the bundle even when a requirement pulls them in (aws-xray-sdk depends on botocore):
@@ -76,6 +80,7 @@ class LocalPipBundling:
         architecture: lambda_.Architecture,
         requirements: str = "requirements.txt",
         runtime_provided: frozenset[str] = RUNTIME_PROVIDED,
+        compile_bytecode: bool = True,
     ) -> None:
         self.source_dir = source_dir
         self.packages = tuple(packages)
@@ -83,6 +88,7 @@ class LocalPipBundling:
         self.platform = _platform_tag(architecture)
         self.python_version = _python_version(runtime)
         self.runtime_provided = frozenset(_normalize(n) for n in runtime_provided)
+        self.compile_bytecode = compile_bytecode
 
     def pip_arguments(self, output_dir: str) -> list[str]:
         return [
@@ -90,7 +96,7 @@ class LocalPipBundling:
             "--quiet",
             "--disable-pip-version-check",
             "--no-warn-conflicts",  # pip compares against the *build* environment, which is irrelevant
-            "--no-compile",  # .pyc files would be compiled by the build host's Python, not the runtime's
+            "--no-compile",  # the build host's Python would compile; infra.bytecode uses the runtime's
             "--platform",
             self.platform,
             "--implementation",
@@ -109,11 +115,14 @@ class LocalPipBundling:
         bundles or raises), but it is part of the asset hash, so a change here rebuilds the asset."""
         args = " ".join(self.pip_arguments("/asset-output")).replace(str(self.source_dir), "/asset-input")
         excluded = " ".join(sorted(self.runtime_provided))
+        built = f"botocore data: {botocore_data.fingerprint()}"
+        if self.compile_bytecode:
+            built += f"; bytecode: {bytecode.fingerprint()}"
         return [
             "bash",
             "-c",
             f"pip {args} && (cd /asset-input && cp -r {' '.join(self.packages)} /asset-output/)"
-            f" # runtime-provided, removed: {excluded}",
+            f" # runtime-provided, removed: {excluded}; {built}",
         ]
 
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
@@ -130,9 +139,14 @@ class LocalPipBundling:
         shutil.rmtree(out / "bin", ignore_errors=True)  # console scripts are useless in a Lambda asset
         for package in self.packages:
             shutil.copytree(self.source_dir / package, out / package, ignore=_IGNORED, dirs_exist_ok=True)
+        botocore_data.write_data(out / botocore_data.BUNDLE_PATH)
+        compiled = ""
+        if self.compile_bytecode:
+            tree = bytecode.compile_tree(out, python_version=self.python_version)
+            compiled = f", {tree.files} modules compiled to {tree.cache_tag} bytecode"
         print(
             f"Bundled {', '.join(self.packages)} + {self.requirements} for {self.platform} / Python "
-            f"{self.python_version} without Docker",
+            f"{self.python_version} without Docker{compiled}",
             file=sys.stderr,
         )
         return True

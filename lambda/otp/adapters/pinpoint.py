@@ -10,9 +10,8 @@ import random
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -22,6 +21,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from otp.adapters import aws_sdk
 from otp.domain.errors import UpstreamError
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
@@ -46,7 +46,7 @@ def pinpoint_client(connect_timeout: float, read_timeout: float) -> PinpointClie
         retries={"mode": "standard", "total_max_attempts": 1},
         tcp_keepalive=True,
     )
-    return boto3.client("pinpoint", config=config)
+    return cast("PinpointClient", aws_sdk.client("pinpoint", config))
 
 
 def _request_parameters(request: SendOtpRequest) -> SendOTPMessageRequestParametersTypeDef:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-import boto3
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from otp.adapters import aws_sdk
 from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError
 from otp.domain.ports import EventHistory, HistoryUpdate
 
@@ -48,7 +48,7 @@ _CLIENT_CONFIG = Config(
 @lru_cache(maxsize=1)
 def dynamodb_client() -> DynamoDBClient:
     """One client per container."""
-    return boto3.client("dynamodb", config=_CLIENT_CONFIG)
+    return cast("DynamoDBClient", aws_sdk.client("dynamodb", _CLIENT_CONFIG))
 
 
 def _unavailable(exc: Exception) -> UpstreamError:

@@ -1,0 +1,20 @@
+"""Every AWS operation the functions call, by botocore service name.
+
+The Lambda bundle ships botocore data holding only these operations (infra/botocore_data.py writes it at
+build time; otp.adapters.aws_sdk loads it): a call to an operation missing here would fail on Lambda
+while passing locally, so an adapter that calls a new operation adds it here, and a new service adds a
+row. Dependency-free on purpose: the CDK app loads this file by path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
+    # otp.adapters.pinpoint
+    "pinpoint": ("SendOTPMessage", "VerifyOTPMessage"),
+    # otp.adapters.store: the per-number limits (GetItem, PutItem, TransactWriteItems) and Powertools
+    # Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem).
+    "dynamodb": ("DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),
+}
