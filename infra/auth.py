@@ -45,9 +45,9 @@ class OtpAuth(Construct):
             ),
             feature_plan=cognito.FeaturePlan.LITE,
             lambda_triggers=cognito.UserPoolTriggers(
-                define_auth_challenge=functions.define_auth_challenge,
-                create_auth_challenge=functions.create_auth_challenge,
-                verify_auth_challenge_response=functions.verify_auth_challenge,
+                define_auth_challenge=functions.invoked(functions.define_auth_challenge),
+                create_auth_challenge=functions.invoked(functions.create_auth_challenge),
+                verify_auth_challenge_response=functions.invoked(functions.verify_auth_challenge),
             ),
             removal_policy=RemovalPolicy.RETAIN,  # the users are data: `cdk destroy` keeps the pool
         )

@@ -135,6 +135,8 @@ class OtpConfig:
     voice_origination_identity: str | None = None
     whatsapp_template_name: str | None = None
     whatsapp_origination_identity: str | None = None
+    # Lambda SnapStart on all four functions, each invoked through an alias (infra/functions.py).
+    snap_start: bool = False
 
     @property
     def engines_in_use(self) -> tuple[str, ...]:
@@ -413,6 +415,7 @@ _KEYS: Final = (
             )
         ),
     ),
+    _Key("snapStart", "snap_start", _bool),
 )
 KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
 

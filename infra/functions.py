@@ -3,6 +3,11 @@
 All share one asset (``lambda/``, bundled without Docker by :mod:`infra.bundling`), one runtime and one
 architecture. Each has its own IAM role holding only what that handler calls, and its own log group with
 a retention period.
+
+With ``otp.snapStart`` each function publishes a version whenever its code or configuration changes,
+with SnapStart on published versions, and an alias (:data:`ALIAS_NAME`) that follows the newest version:
+API Gateway and the Cognito triggers invoke the alias (:meth:`OtpFunctions.invoked`), because SnapStart
+applies to published versions only and ``$LATEST`` would start cold.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from aws_cdk import Acknowledgment, Aws, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, Aws, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -27,6 +32,8 @@ RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 #: Graviton: ~20 % cheaper per GB-second than x86_64, and every compiled dependency ships aarch64 wheels.
 ARCHITECTURE: Final = lambda_.Architecture.ARM_64
 MEMORY_MB: Final = 256
+#: The alias every caller invokes when SnapStart is on.
+ALIAS_NAME: Final = "live"
 
 SEND_OTP: Final = "mobiletargeting:SendOTPMessage"
 VERIFY_OTP: Final = "mobiletargeting:VerifyOTPMessage"
@@ -217,6 +224,7 @@ class OtpFunctions(Construct):
             ),
         )
         self.environment = otp_environment(config, application_id, configuration_set)
+        self._aliases: dict[str, lambda_.Alias] = {}
         self.api = self._function(API)
         self.define_auth_challenge = self._function(DEFINE)
         self.create_auth_challenge = self._function(CREATE)
@@ -230,6 +238,11 @@ class OtpFunctions(Construct):
     def pinpoint_callers(self) -> tuple[lambda_.Function, ...]:
         """The functions that call the messaging engine (they get its client's timeout variables)."""
         return (self.api, self.create_auth_challenge, self.verify_auth_challenge)
+
+    def invoked(self, function: lambda_.Function) -> lambda_.IFunction:
+        """What a caller (API Gateway, a Cognito trigger) invokes: the alias with SnapStart, else the
+        function itself."""
+        return self._aliases.get(function.node.path, function)
 
     def add_environment(self, key: str, value: str) -> None:
         """Set a variable on every function (for constructs added later, e.g. a table name)."""
@@ -310,7 +323,21 @@ class OtpFunctions(Construct):
             log_group=log_group,
             role=role,
             environment=environment,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if self._config.snap_start else None,
+            # Each published version keeps a SnapStart snapshot, billed while the version exists: the
+            # version the alias leaves behind is deleted on the next deploy (the alias has moved by then).
+            current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
         )
+        if self._config.snap_start:
+            Annotations.of(function).acknowledge_warning(
+                "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                "The version is published right here (current_version) and every caller invokes its alias.",
+            )
+            # current_version is computed at synthesis from the function's final configuration, variables
+            # added later (the protection table's) included: any change publishes a new version.
+            self._aliases[function.node.path] = lambda_.Alias(
+                scope, "Alias", alias_name=ALIAS_NAME, version=function.current_version
+            )
         # CDK makes the function DependsOn its role *and* the role's DefaultPolicy, so that the policy
         # exists before the function can run; cfn-lint W3005 flags the role half as redundant with the
         # GetAtt. Harmless, and CDK's to decide.

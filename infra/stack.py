@@ -49,7 +49,7 @@ class OtpStack(Stack):
                 self.end_user_messaging.configuration_set.ref if self.end_user_messaging else None
             ),
         )
-        self.api = OtpApi(self, "Api", config=config, handler=self.functions.api)
+        self.api = OtpApi(self, "Api", config=config, handler=self.functions.invoked(self.functions.api))
         self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
         self.monitoring = OtpMonitoring(
             self, "Monitoring", config=config, functions=self.functions, api=self.api

@@ -1,7 +1,8 @@
 """`npx cdk synth` end to end: pinned CLI, no AWS credentials, local bundling for Lambda's platform.
 
 The one test that bundles: it pip-installs lambda/requirements.txt (from PyPI or pip's cache) exactly as
-a deploy would, and inspects the asset that would be uploaded.
+a deploy would, compiles the bytecode with the pinned Pyodide, and inspects the asset that would be
+uploaded.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 import pytest
 
 from infra.bundling import RUNTIME_PROVIDED
+from otp.adapters.aws_operations import OPERATIONS
 from tests.infra.support import REPO
+from tests.unit.test_bytecode import MAGIC_3_14, UNCHECKED_HASH
 
 EM_AARCH64 = 183  # ELF e_machine of 64-bit ARM
 
@@ -63,7 +66,7 @@ def _run_cli_synth(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Pa
 
 # One test, so that parallel workers never bundle twice.
 @pytest.mark.slow
-def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds(tmp_path):
+def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds_and_bytecode(tmp_path):
     # Given a shell with no AWS credentials, profile or instance metadata
     # When `npx cdk synth` runs (the pinned CLI from package.json, the app from cdk.json)
     result, outdir = _run_cli_synth(tmp_path)
@@ -97,8 +100,27 @@ def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds(tm
     assert not installed & RUNTIME_PROVIDED
     assert not (asset / "boto3").exists()
     assert not (asset / "botocore").exists()
-    # ... and the handlers are there, without build-host bytecode
+    # ... and the handlers are there
     for module in ("otp/handlers/api.py", "otp/handlers/cognito.py", "otp/metric_names.py"):
         assert (asset / module).is_file(), module
-    assert not list(asset.rglob("__pycache__"))
-    assert not list(asset.rglob("*.pyc"))
+
+    # and every module it ships has bytecode Python 3.14 loads without checking the source: 3.14's magic
+    # number, hash-based and unchecked (the zip's 1980 mtimes would make timestamp .pyc stale) ...
+    sources = sorted(asset.rglob("*.py"))
+    assert len(sources) > 100
+    expected = {source.parent / "__pycache__" / f"{source.stem}.cpython-314.pyc" for source in sources}
+    for pyc in expected:
+        header = pyc.read_bytes()[:8]
+        assert header[:4] == MAGIC_3_14, pyc
+        assert int.from_bytes(header[4:8], "little") == UNCHECKED_HASH, pyc
+    # ... and no other bytecode: none of another Python, none outside __pycache__, no orphan
+    assert set(asset.rglob("*.pyc")) == expected
+    assert not list(asset.rglob("*.pyo"))
+
+    # and the trimmed botocore data the adapters' clients load holds every service they call
+    manifest = json.loads((asset / "otp/_botocore_data/manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["services"]) == set(OPERATIONS)
+    for service, operations in OPERATIONS.items():
+        entry = manifest["services"][service]
+        assert set(operations) <= set(entry["operations"])
+        assert (asset / "otp/_botocore_data" / service / entry["apiVersion"] / "service-2.json").is_file()

@@ -51,8 +51,10 @@ _log = logging.getLogger(__name__)
 snapstart.register_hooks()
 
 
-def client(service_name: str, config: Config, *, data_dir: Path = DATA_DIR) -> BaseClient:
-    """A client of ``service_name``: from the trimmed data when usable, else from botocore's own."""
+def client(service_name: str, config: Config, *, data_dir: Path | None = None) -> BaseClient:
+    """A client of ``service_name``: from the trimmed data (``data_dir``, by default the bundle's) when
+    usable, else from botocore's own."""
+    data_dir = DATA_DIR if data_dir is None else data_dir
     api_version = _usable_api_version(data_dir, service_name)
     if api_version is not None:
         try:

@@ -1,0 +1,104 @@
+"""The API handler with the clients Lambda builds (the bundle's trimmed botocore data), end to end:
+real boto3 calls to the sandbox's Pinpoint (AWS_ENDPOINT_URL) and to moto's DynamoDB, protection and
+Idempotency-Key on. Any operation an adapter or Powertools calls that the trimmed data lacks fails here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import botocore_data
+from otp.adapters import aws_sdk
+from tests.integration.conftest import Invoke
+
+PHONE = "+12065550100"
+
+
+@pytest.fixture(scope="module")
+def trimmed_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("botocore-data")
+    botocore_data.write_data(target)
+    return target
+
+
+@pytest.fixture
+def bundled(
+    handler_env: dict[str, str],
+    dynamodb_url: str,
+    table_name: str,
+    trimmed_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[None]:
+    """Protection on (moto's DynamoDB), no send cooldown, and the adapters' clients built as in the
+    bundle, from the trimmed data."""
+    from otp import wiring
+
+    monkeypatch.setenv("OTP_TABLE_NAME", table_name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
+    monkeypatch.setenv("OTP_SEND_COOLDOWN_SECONDS", "0")
+    monkeypatch.setattr(aws_sdk, "DATA_DIR", trimmed_dir)
+    aws_sdk.reset()
+    wiring.reset()
+    yield
+    aws_sdk.reset()
+    wiring.reset()
+
+
+def test_send_replay_and_verify_work_with_the_trimmed_data(
+    bundled: None, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    from otp.adapters.pinpoint import pinpoint_client
+    from otp.adapters.store import dynamodb_client
+
+    # Given the handler, protection on, its clients from the trimmed data
+    # When a code is sent with an Idempotency-Key (GetItem + PutItem for the limits; PutItem and
+    # UpdateItem for the key), the send is replayed (the key's conditional PutItem fails with the old
+    # record), and the code is verified (the verify limits commit two histories in a transaction)
+    headers = {"Idempotency-Key": "trimmed-1"}
+    first = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "trimmed"}, headers=headers)
+    replay = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "trimmed"}, headers=headers)
+    (sms,) = pinpoint_endpoint.emulator.outbox()
+    verified = invoke(
+        "POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "trimmed", "code": sms.code}
+    )
+
+    # Then everything answered as with botocore's full data: one SMS, the same replayed answer, valid
+    assert first.status == replay.status == 202
+    assert replay.body == first.body
+    assert verified.status == 200
+    assert verified.body == {"valid": True}
+    # and the clients that did it were the trimmed ones, pointed at the local endpoints
+    pinpoint = pinpoint_client(*_pinpoint_timeouts())  # the cached one the handler used
+    assert sorted(pinpoint.meta.service_model.operation_names) == ["SendOTPMessage", "VerifyOTPMessage"]
+    assert pinpoint.meta.endpoint_url == pinpoint_endpoint.url
+    assert "TransactWriteItems" in dynamodb_client().meta.service_model.operation_names
+    assert len(dynamodb_client().meta.service_model.operation_names) < 10
+
+
+def test_a_failed_send_drops_its_idempotency_claim_with_the_trimmed_data(
+    bundled: None, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given a send with a key that Pinpoint refuses once (a fault queued in the sandbox)
+    headers = {"Idempotency-Key": "trimmed-failed"}
+    pinpoint_endpoint.emulator.faults.add("BadRequestException", operation="SendOTPMessage")
+    failed = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers)
+
+    # When it is retried with the same key
+    retried = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers)
+
+    # Then the failure did not stick to the key (Powertools deleted its claim: DeleteItem), and the
+    # retry sent the code
+    assert failed.status >= 400
+    assert retried.status == 202
+    assert len(pinpoint_endpoint.emulator.outbox()) == 1
+
+
+def _pinpoint_timeouts() -> tuple[float, float]:
+    from otp.settings import get_settings
+
+    settings = get_settings()
+    return settings.connect_timeout, settings.read_timeout
