@@ -2,12 +2,17 @@
 
 Both sides run the same interpreter with the same environment and search path (``-P``: the script's
 own directory is not on it), alternately, so that a slow moment of the machine hits both. One warm-up
-run of each comes first and is discarded: it writes the ``.pyc`` files, which would otherwise be
-charged to whichever side ran first.
+run of each comes first and is discarded: it writes the ``.pyc`` files of the source tree, which would
+otherwise be charged to whichever side ran first.
+
+The ``asset`` modes run the built asset as Lambda does (bench/asset.py: read-only, 1980 mtimes, the
+bytecode it ships compiled for this interpreter, the stack's environment with tracing); the other asset
+modes each take one build lever away, so the table shows what each is worth.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -17,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import nopyc
+from bench import asset
 from bench.endpoint import Endpoint, handler_environment
 from bench.stats import median
 
@@ -78,7 +83,8 @@ def run_child(args: Sequence[str], env: dict[str, str]) -> Run:
 class Mode:
     name: str
     protection: bool = False
-    without_pyc: bool = False  # the asset as Lambda runs it: bench/nopyc.py
+    #: Run the built asset (bench/asset.py) with the stack's environment: which levers it has.
+    asset: tuple[bool, bool] | None = None  # (bytecode, trimmed botocore data)
 
 
 MODES = (
@@ -86,30 +92,33 @@ MODES = (
     Mode("baseline"),
     Mode("bare-call"),
     Mode("handler+protection", protection=True),
-    Mode("handler-no-pyc", without_pyc=True),
+    Mode("asset", asset=(True, True)),
+    Mode("asset-no-pyc", asset=(False, True)),
+    Mode("asset-no-trimmed-data", asset=(True, False)),
 )
 
 
 def _args(mode: Mode, endpoint: Endpoint, numbers: Iterator[str]) -> Sequence[str]:
-    if mode.name.startswith("handler"):
+    if mode.name.startswith(("handler", "asset")):
         return ("handler", next(numbers))
     if mode.name == "bare-call":
         return ("bare-call", next(numbers), endpoint.application_id)
     return ("baseline",)
 
 
-def _environment(mode: Mode, endpoint: Endpoint, asset_without_pyc: Path) -> dict[str, str]:
-    env = handler_environment(endpoint, protection=mode.protection)
-    if mode.without_pyc:
-        env.update(PYTHONPATH=str(asset_without_pyc), PYTHONDONTWRITEBYTECODE="1")
-    return env
-
-
 def measure(endpoint: Endpoint, numbers: Iterator[str], runs: int) -> dict[str, ColdSide]:
     """``runs`` cold starts of each mode, round-robin, after one discarded warm-up of each."""
-    with tempfile.TemporaryDirectory(prefix="otp-asset-nopyc-") as temp:
-        asset = nopyc.build(Path(temp))
-        envs = {mode.name: _environment(mode, endpoint, asset) for mode in MODES}
+    deployed = asset.stack_environment("Api")
+    with tempfile.TemporaryDirectory(prefix="otp-asset-") as temp, contextlib.ExitStack() as trees:
+        envs: dict[str, dict[str, str]] = {}
+        for mode in MODES:
+            env = handler_environment(endpoint, protection=mode.protection)
+            if mode.asset is not None:
+                bytecode, trimmed = mode.asset
+                tree = asset.build(Path(temp) / mode.name, bytecode=bytecode, botocore_data=trimmed)
+                tree = trees.enter_context(asset.as_lambda_sees_it(tree))
+                env = asset.lambda_environment(deployed, endpoint, tree, env)
+            envs[mode.name] = env
         for mode in MODES:
             run_child(_args(mode, endpoint, numbers), envs[mode.name])
         sides: dict[str, list[Run]] = {mode.name: [] for mode in MODES}

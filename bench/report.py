@@ -45,5 +45,5 @@ def render_table(rows: Sequence[Row]) -> str:
 
 def summary_line(results: Mapping[str, float]) -> str:
     return "bench: " + " ".join(
-        f"{key}={results[key]:.2f}" for key in ("cold_time", "cold_rss", "warm_p50", "warm_p99")
+        f"{key}={results[key]:.2f}" for key in ("cold_time", "cold_rss", "cold_asset", "warm_p50", "warm_p99")
     )
