@@ -54,7 +54,7 @@ cfn-lint: synth ## cfn-lint on the synthesized templates
 deploy: $(STAMP) $(NODE_STAMP) ## cdk deploy into the current AWS account (pass CDK_ARGS="-c otp.brandName=...")
 	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk deploy $(CDK_ARGS)
 
-bench: $(STAMP) ## benchmarks that print ratios; writes bench/results.json
+bench: $(STAMP) $(NODE_STAMP) ## benchmarks that print ratios; writes bench/results.json
 	$(PY) -m bench
 
 fuzz: $(STAMP) ## long schemathesis run against the sandbox API

@@ -64,8 +64,10 @@ def _run_cli_synth(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Pa
     return result, outdir
 
 
-# One test, so that parallel workers never bundle twice.
+# One test, so that parallel workers never bundle twice. Pip, then Pyodide compiling ~1,200 modules: on a
+# busy 2-core machine this can take minutes.
 @pytest.mark.slow
+@pytest.mark.timeout(420)
 def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds_and_bytecode(tmp_path):
     # Given a shell with no AWS credentials, profile or instance metadata
     # When `npx cdk synth` runs (the pinned CLI from package.json, the app from cdk.json)
