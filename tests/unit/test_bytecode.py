@@ -6,6 +6,7 @@ WebAssembly runtime once, so the module keeps to three calls.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
@@ -149,16 +150,34 @@ def test_a_pyodide_of_another_python_is_refused(compiled, tmp_path):
     assert not list(tmp_path.rglob("*.pyc"))
 
 
-def test_package_json_pins_pyodide_exactly_and_the_asset_hash_follows_the_compiler(monkeypatch):
+def test_pyodide_is_pinned_and_the_asset_hash_follows_the_compiler_and_botocore(monkeypatch):
     # Given the pin in package.json (the npm lock installs exactly it)
     pinned = bytecode.pinned_pyodide_version()
     lock = json.loads((bytecode.REPO / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"]["node_modules/pyodide"]["version"] == pinned
     assert pinned.startswith("314.")  # Pyodide 314.x is CPython 3.14: the runtime's Python
 
-    # When the compiler changes (another Pyodide), Then the command that feeds the asset hash changes
-    bundling = LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE)
-    before = bundling.docker_command()
-    assert f"pyodide {pinned}" in before[-1]
+    # When the compiler changes (another Pyodide), Then the asset's hash (its S3 key) changes, so the
+    # next deploy uploads bytecode from the new compiler instead of reusing the old asset
+    before = _asset_key()
+    assert _asset_key() == before
     monkeypatch.setattr(bytecode, "pinned_pyodide_version", lambda *_: "314.9.9")
-    assert bundling.docker_command() != before
+    new_compiler = _asset_key()
+    assert new_compiler != before
+    # and so does a new botocore (the trimmed data the bundle carries comes from it)
+    monkeypatch.setattr(importlib.metadata, "version", lambda name: "9.9.9")
+    assert _asset_key() not in {before, new_compiler}
+
+
+def _asset_key() -> str:
+    from aws_cdk import App, Stack
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.bundling import bundling_options
+
+    stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "AssetHash")
+    bundling = LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE)
+    code = lambda_.Code.from_asset(str(ASSET_DIR), bundling=bundling_options(bundling, RUNTIME))
+    location = code.bind(stack).s3_location
+    assert location is not None
+    return str(location.object_key)
