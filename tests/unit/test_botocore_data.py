@@ -33,8 +33,13 @@ from botocore.exceptions import ClientError
 from urllib3 import HTTPHeaderDict
 
 from infra import botocore_data
-from otp.adapters import aws_sdk
+from otp.adapters import aws_sdk, end_user_messaging
 from otp.adapters.aws_operations import OPERATIONS
+from otp.adapters.end_user_messaging import (
+    EndUserMessagingGateway,
+    EndUserMessagingOptions,
+    end_user_messaging_client,
+)
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client
 from otp.domain.errors import UpstreamError
@@ -74,6 +79,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     aws_sdk.reset()
     pinpoint_client.cache_clear()
     dynamodb_client.cache_clear()
+    end_user_messaging_client.cache_clear()
 
 
 # ------------------------------------------------------------------------------------ wire capture
@@ -157,6 +163,7 @@ def _pair(
         aws_sdk.reset()
         pinpoint_client.cache_clear()
         dynamodb_client.cache_clear()
+        end_user_messaging_client.cache_clear()
         wire = Wire(answers())
         built.append((wire.attach(make()), wire))
     trimmed, full = built
@@ -284,6 +291,59 @@ def test_pinpoint_adapter_sends_and_reads_the_same_with_the_trimmed_data(errors,
     assert {r["operation"] for r in full_wire.sent} == {"SendOTPMessage", "VerifyOTPMessage"}
     assert full_wire.sent[0]["url"] == f"https://pinpoint.eu-west-1.amazonaws.com/v1/apps/{APP_ID}/otp"
     assert full_wire.sent[0]["scope"] == "eu-west-1/mobiletargeting/aws4_request"
+
+
+def _end_user_messaging_answers(*errors: Canned) -> Callable[[str], Canned]:
+    queue = list(errors)
+
+    def answer(operation: str) -> Canned:
+        if queue:
+            return queue.pop(0)
+        if operation == "SendNotifyCodeVerification":
+            return Canned(body={"verificationId": "v-1", "messageId": "m-1"})
+        return Canned(body={"status": "VALID"})
+
+    return answer
+
+
+@pytest.mark.parametrize(
+    "errors",
+    [
+        (),
+        (Canned(429, {"message": "slow down"}, {"x-amzn-ErrorType": "ThrottlingException"}),),
+        (Canned(400, {"message": "bad", "reason": "OTHER"}, {"x-amzn-ErrorType": "ValidationException"}),),
+        (Canned(500, {"message": "oops"}, {"x-amzn-ErrorType": "InternalServerException"}),),
+    ],
+    ids=["ok", "throttled-then-ok", "validation", "internal-error"],
+)
+def test_end_user_messaging_adapter_sends_and_reads_the_same_with_the_trimmed_data(
+    errors, trimmed_dir, monkeypatch
+):
+    # Given the adapter's client factory with the trimmed data, and with botocore's own full model (the
+    # model shipped with the code moved out of the way, so the comparison is with botocore's)
+    monkeypatch.setattr(end_user_messaging, "SERVICE_MODELS_DIR", trimmed_dir / "absent")
+    (trimmed, trimmed_wire), (full, full_wire) = _pair(
+        lambda: end_user_messaging_client(1, 2),
+        lambda: _end_user_messaging_answers(*errors),
+        trimmed_dir,
+        monkeypatch,
+    )
+    options = EndUserMessagingOptions(configuration_set="otp-events")
+
+    # When the gateway sends a code and validates one, through each, against the same answers
+    def send(client: BaseClient) -> Any:
+        return EndUserMessagingGateway(client, options, sleep=lambda _: None).send(_send_request())  # type: ignore[arg-type]
+
+    def verify(client: BaseClient) -> Any:
+        gateway = EndUserMessagingGateway(client, options, sleep=lambda _: None)  # type: ignore[arg-type]
+        return gateway.verify(destination="+12065550100", reference_id="ref.1", code="123456")
+
+    _same_outcome(send, trimmed, full)
+    _same_outcome(verify, trimmed, full)
+
+    # Then the requests on the wire were identical
+    _assert_same_requests(trimmed_wire, full_wire)
+    assert {r["operation"] for r in full_wire.sent} >= {"SendNotifyCodeVerification"}
 
 
 ITEM = {"events": {"L": [{"N": "1700000000000"}]}, "version": {"N": "3"}, "writer": {"S": "w"}}
@@ -632,7 +692,7 @@ def test_the_data_holds_only_the_listed_operations_without_prose(trimmed_dir):
     # and endpoints.json keeps every partition and region but only these services
     endpoints = json.loads((trimmed_dir / "endpoints.json").read_text())
     for partition in endpoints["partitions"]:
-        assert set(partition["services"]) <= {"pinpoint", "dynamodb"}
+        assert set(partition["services"]) <= set(OPERATIONS)
         assert partition["regions"]
 
 

@@ -51,9 +51,16 @@ _log = logging.getLogger(__name__)
 snapstart.register_hooks()
 
 
-def client(service_name: str, config: Config, *, data_dir: Path | None = None) -> BaseClient:
+def client(
+    service_name: str,
+    config: Config,
+    *,
+    data_dir: Path | None = None,
+    fallback_models: Path | None = None,
+) -> BaseClient:
     """A client of ``service_name``: from the trimmed data (``data_dir``, by default the bundle's) when
-    usable, else from botocore's own."""
+    usable, else from botocore's own data, searched after ``fallback_models`` when given (a model that
+    ships with the code for a service the runtime's botocore may not know yet)."""
     data_dir = DATA_DIR if data_dir is None else data_dir
     api_version = _usable_api_version(data_dir, service_name)
     if api_version is not None:
@@ -62,6 +69,8 @@ def client(service_name: str, config: Config, *, data_dir: Path | None = None) -
             return session.client(service_name, config=config, api_version=api_version)  # type: ignore[call-overload,no-any-return]
         except (DataNotFoundError, UnknownServiceError) as exc:  # a file the bundle should have had
             _fall_back(data_dir, service_name, repr(exc))
+    if fallback_models is not None:
+        return _session_with_models(str(fallback_models)).client(service_name, config=config)  # type: ignore[call-overload,no-any-return]
     return boto3.client(service_name, config=config)  # type: ignore[call-overload,no-any-return]
 
 
@@ -144,7 +153,18 @@ def _trimmed_session(data_dir: str) -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core)
 
 
+@lru_cache(maxsize=4)
+def _session_with_models(models_dir: str) -> boto3.session.Session:
+    """botocore's own data, with ``models_dir`` searched first."""
+    import botocore.session
+
+    core = botocore.session.Session()
+    core.get_component("data_loader").search_paths.insert(0, models_dir)
+    return boto3.session.Session(botocore_session=core)
+
+
 def reset() -> None:
     """Forget the cached manifests and sessions (tests that point the module at other data)."""
     _manifest.cache_clear()
     _trimmed_session.cache_clear()
+    _session_with_models.cache_clear()

@@ -5,9 +5,11 @@ request (there is no CloudFormation resource for a notify code configuration): t
 deployment, the channel's own parameters, the configuration set that turns deliveries into events, and
 the reference id that binds a send to its validation.
 
-The service model comes with the asset (``service_models/``, trimmed to these two operations) and is
-loaded ahead of botocore's own data: the Lambda runtime's botocore may predate the service, and the same
-model is then used locally, in tests and deployed. Regenerate it with ``python -m tests.botocore_models``.
+The client comes from the bundle's trimmed botocore data (otp.adapters.aws_sdk; "endusermessaging" is a
+row of aws_operations.py). Where that is absent or unusable (locally, in tests), the service model that
+comes with the code (``service_models/``, trimmed to these two operations) is loaded ahead of botocore's
+own data: the Lambda runtime's botocore may predate the service. Regenerate it with
+``python -m tests.botocore_models``.
 
 Retries, as in the Pinpoint adapter, only when the failure proves nothing was sent. From the service
 model: ``ThrottlingException`` (429) "the request was denied because it exceeded the allowed request
@@ -25,10 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar, cast
 
-import boto3
-import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -39,6 +39,7 @@ from botocore.exceptions import (
 )
 
 from otp import engine_rules
+from otp.adapters import aws_sdk
 from otp.domain.errors import UpstreamError
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
@@ -73,16 +74,18 @@ CONTEXT_REFERENCE_ID: Final = "referenceId"
 
 @lru_cache(maxsize=4)
 def end_user_messaging_client(connect_timeout: float, read_timeout: float) -> EndUserMessagingClient:
-    """One client per container and timeout pair, built from the shipped service model."""
-    session = botocore.session.get_session()
-    session.get_component("data_loader").search_paths.insert(0, str(SERVICE_MODELS_DIR))
+    """One client per container and timeout pair: from the bundle's trimmed botocore data
+    (otp.adapters.aws_sdk), else from the shipped service model ahead of botocore's own data."""
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": 1},
         tcp_keepalive=True,
     )
-    return boto3.session.Session(botocore_session=session).client("endusermessaging", config=config)
+    return cast(
+        "EndUserMessagingClient",
+        aws_sdk.client("endusermessaging", config, fallback_models=SERVICE_MODELS_DIR),
+    )
 
 
 def end_user_messaging_reference(reference_id: str) -> str:

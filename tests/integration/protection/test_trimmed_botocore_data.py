@@ -13,7 +13,10 @@ import pytest
 
 from infra import botocore_data
 from otp.adapters import aws_sdk
+from tests.handler_env import use_handler_env
 from tests.integration.conftest import Invoke
+from tests.lambda_events import LambdaContext, rest_api_event
+from tests.sandbox_harness import END_USER_MESSAGING
 
 PHONE = "+12065550100"
 
@@ -102,3 +105,47 @@ def _pinpoint_timeouts() -> tuple[float, float]:
 
     settings = get_settings()
     return settings.connect_timeout, settings.read_timeout
+
+
+@pytest.fixture
+def bundled_end_user_messaging(
+    pinpoint_endpoint: Any,
+    dynamodb_url: str,
+    table_name: str,
+    trimmed_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[None]:
+    """The same on the End User Messaging engine (the sandbox speaks its protocol on the same endpoint)."""
+    from otp import wiring
+
+    use_handler_env(monkeypatch, pinpoint_endpoint, engine=END_USER_MESSAGING)
+    monkeypatch.setenv("OTP_TABLE_NAME", table_name)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
+    monkeypatch.setattr(aws_sdk, "DATA_DIR", trimmed_dir)
+    aws_sdk.reset()
+    wiring.reset()
+    yield
+    aws_sdk.reset()
+    wiring.reset()
+
+
+def test_the_end_user_messaging_engine_works_with_the_trimmed_data(
+    bundled_end_user_messaging: None, pinpoint_endpoint: Any
+) -> None:
+    from otp.handlers.api import lambda_handler
+
+    # Given the handler on the End User Messaging engine, protection on, clients from the trimmed data
+    # When a code is sent and verified
+    sent = lambda_handler(
+        rest_api_event("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "eum"}), LambdaContext()
+    )
+    (sms,) = pinpoint_endpoint.emulator.outbox()
+    body = {"phoneNumber": PHONE, "referenceId": "eum", "code": sms.code}
+    verified = lambda_handler(rest_api_event("POST", "/otp/verify", body), LambdaContext())
+
+    # Then both worked, through the engine's own API, and its client came from the trimmed data (the
+    # model shipped with the code, the fallback, was never loaded)
+    assert (sent["statusCode"], verified["statusCode"]) == (202, 200)
+    assert sms.engine == "endusermessaging"
+    assert aws_sdk._session_with_models.cache_info().currsize == 0
+    assert aws_sdk._trimmed_session.cache_info().currsize == 1
