@@ -220,7 +220,7 @@ class SmsChallenges:
     def _send(self, destination: PhoneNumber, reference: str) -> SendResult:
         """Send once; every failure is already logged and counted by the service, so map it and move on."""
         try:
-            self._service.send(destination.e164, reference_id=reference)
+            self._service.send(destination, reference_id=reference)
         except DeliveryFailed:
             return SendResult.NOT_DELIVERED
         except SendRefused:

@@ -38,11 +38,16 @@ class DeliveryStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class PhoneNumber:
-    """A validated destination: E.164 text and its ISO 3166 region."""
+    """A validated destination: canonical E.164 text, its ISO 3166 region and its libphonenumber type.
+
+    ``number_type`` is the PhoneNumberType name (``MOBILE``, ``VOIP``...); screening reads it instead of
+    parsing the number again. A number built without one is ``UNKNOWN``, which screening refuses.
+    """
 
     e164: str
     region: str
     country_code: int
+    number_type: str = "UNKNOWN"
 
     @property
     def masked(self) -> str:

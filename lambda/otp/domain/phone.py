@@ -1,4 +1,11 @@
-"""Parse, validate and screen destination phone numbers with Google's libphonenumber rules."""
+"""Parse, validate and classify destination phone numbers with Google's libphonenumber rules.
+
+One number has exactly one spelling here: libphonenumber's E.164 format of the parsed number. Text that
+parses to a valid number but is spelled otherwise (``+114255557777`` and ``+4407400123456`` carry the
+national trunk prefix ``1`` or ``0`` after the country code, which libphonenumber strips) is refused
+rather than rewritten, so the caller's string is the one key for the limits, the blocked prefixes, the
+idempotency body and Pinpoint's destination; see docs/architecture.md, "One spelling per number".
+"""
 
 from __future__ import annotations
 
@@ -15,9 +22,19 @@ from otp.domain.reasons import RejectReason
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
 _E164 = re.compile(E164_PATTERN)
 
+# PhoneNumberType values by name ("MOBILE", "VOIP", ...): what PhoneNumber.number_type holds.
+_TYPE_NAMES: dict[int, str] = {
+    value: name
+    for name, value in vars(phonenumbers.PhoneNumberType).items()
+    if name.isupper() and isinstance(value, int)
+}
+
 
 def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNumber:
-    """Return the validated number, or raise PhoneNumberRejected saying why (never echoing the input)."""
+    """Return the validated number, or raise PhoneNumberRejected saying why (never echoing the input).
+
+    The only parse of a request: the result carries the region and the number type that screening needs.
+    """
     if not _E164.fullmatch(raw):
         raise PhoneNumberRejected(
             "phoneNumber must be in E.164 format: '+', country code and number, digits only",
@@ -27,9 +44,18 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
         parsed = None
-    if parsed is None or not phonenumbers.is_valid_number(parsed):
+    # number_type() is UNKNOWN exactly when is_valid_number() is false (both match the national number
+    # against the patterns of the region the number belongs to), so one call answers both questions.
+    number_type = phonenumbers.PhoneNumberType.UNKNOWN if parsed is None else phonenumbers.number_type(parsed)
+    if parsed is None or number_type == phonenumbers.PhoneNumberType.UNKNOWN:
         raise PhoneNumberRejected(
             "phoneNumber is not a valid phone number", reason=RejectReason.INVALID_PHONE_NUMBER
+        )
+    if phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != raw:
+        raise PhoneNumberRejected(
+            "phoneNumber is not in canonical E.164 form: after the country code, write the national "
+            "number without its trunk prefix (such as a leading 0 or 1)",
+            reason=RejectReason.NON_CANONICAL_PHONE_NUMBER,
         )
     region = phonenumbers.region_code_for_number(parsed) or ""
     if region not in allowed_countries:
@@ -37,7 +63,12 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
             f"phone numbers of country {region or 'unknown'} are not accepted",
             reason=RejectReason.COUNTRY_NOT_ALLOWED,
         )
-    return PhoneNumber(e164=raw, region=region, country_code=int(parsed.country_code or 0))
+    return PhoneNumber(
+        e164=raw,
+        region=region,
+        country_code=int(parsed.country_code or 0),
+        number_type=_TYPE_NAMES.get(number_type, "UNKNOWN"),
+    )
 
 
 def mask_unvalidated(raw: str) -> str:

@@ -48,8 +48,14 @@ class OtpService:
     def policy(self) -> OtpPolicy:
         return self._policy
 
-    def parse_destination(self, raw: str) -> PhoneNumber:
-        """Validate a destination, reporting a refusal to the observer before raising."""
+    def parse_destination(self, raw: str | PhoneNumber) -> PhoneNumber:
+        """Validate a destination, reporting a refusal to the observer before raising.
+
+        A PhoneNumber is already parsed (by this method, earlier in the same request) and is passed
+        through: a request parses its number once.
+        """
+        if isinstance(raw, PhoneNumber):
+            return raw
         try:
             return parse_phone_number(raw, self._allowed_countries)
         except InvalidRequest as exc:
@@ -58,7 +64,7 @@ class OtpService:
 
     def send(
         self,
-        phone_number: str,
+        phone_number: str | PhoneNumber,
         *,
         reference_id: str | None = None,
         language: str | None = None,
@@ -121,7 +127,7 @@ class OtpService:
             raise DeliveryFailed(outcome)
         return outcome
 
-    def verify(self, phone_number: str, *, reference_id: str, code: str) -> bool:
+    def verify(self, phone_number: str | PhoneNumber, *, reference_id: str, code: str) -> bool:
         """True only when the engine confirms the code for this reference and number."""
         destination = self.parse_destination(phone_number)
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -17,6 +17,8 @@ from tests.sandbox_harness import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+Configure = Callable[..., None]
 
 
 class FakeClock:
@@ -65,3 +67,22 @@ def ledger(dynamodb: DynamoDBClient, table_name: str) -> DynamoDbLimitLedger:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture
+def protect(
+    handler_env: dict[str, str], dynamodb_url: str, table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> Configure:
+    """Turn the protection on for the handler (OTP_TABLE_NAME), with optional extra variables."""
+    from otp import wiring
+
+    def configure(**variables: str) -> None:
+        monkeypatch.setenv("OTP_TABLE_NAME", table_name)
+        # DynamoDB from moto's server; Pinpoint still from AWS_ENDPOINT_URL (the sandbox's endpoint).
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        wiring.reset()
+
+    configure()
+    return configure

@@ -5,36 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import ApiResult, Invoke
+from tests.integration.protection.conftest import Configure
 from tests.lambda_events import LambdaContext, rest_api_event
 from tests.telemetry import captured_output
 
 PHONE = "+12065550100"
-Configure = Callable[..., None]
-
-
-@pytest.fixture
-def protect(
-    handler_env: dict[str, str], dynamodb_url: str, table_name: str, monkeypatch: pytest.MonkeyPatch
-) -> Configure:
-    """Turn the protection on for the handler (OTP_TABLE_NAME), with optional extra variables."""
-    from otp import wiring
-
-    def configure(**variables: str) -> None:
-        monkeypatch.setenv("OTP_TABLE_NAME", table_name)
-        # DynamoDB from moto's server; Pinpoint still from AWS_ENDPOINT_URL (the sandbox's endpoint).
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        wiring.reset()
-
-    configure()
-    return configure
 
 
 def rejected_reasons(result: ApiResult) -> list[str]:
