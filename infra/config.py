@@ -115,7 +115,6 @@ class OtpConfig:
     send_limit_per_hour: int = 5
     send_limit_per_day: int = 10
     verify_limit_per_reference: int = 5
-    verify_limit_per_number_per_hour: int = 15
     allow_toll_free: bool = False
     allow_voip: bool = False
     blocked_prefixes: tuple[str, ...] = ()
@@ -362,7 +361,6 @@ _KEYS: Final = (
     _Key("sendLimitPerHour", "send_limit_per_hour", _int_in(1, 100)),
     _Key("sendLimitPerDay", "send_limit_per_day", _int_in(1, 1000)),
     _Key("verifyLimitPerReference", "verify_limit_per_reference", _int_in(1, 20)),
-    _Key("verifyLimitPerNumberPerHour", "verify_limit_per_number_per_hour", _int_in(1, 200)),
     _Key("allowTollFree", "allow_toll_free", _bool),
     _Key("allowVoip", "allow_voip", _bool),
     _Key("blockedPrefixes", "blocked_prefixes", _prefixes),

@@ -111,7 +111,6 @@ class OtpProtection(Construct):
             "OTP_SEND_LIMIT_PER_HOUR": str(c.send_limit_per_hour),
             "OTP_SEND_LIMIT_PER_DAY": str(c.send_limit_per_day),
             "OTP_VERIFY_LIMIT_PER_REFERENCE": str(c.verify_limit_per_reference),
-            "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR": str(c.verify_limit_per_number_per_hour),
             "OTP_ALLOW_TOLL_FREE": str(c.allow_toll_free).lower(),
             "OTP_ALLOW_VOIP": str(c.allow_voip).lower(),
             "OTP_IDEMPOTENCY_TTL_SECONDS": str(c.idempotency_ttl_seconds),

@@ -35,7 +35,6 @@ SEND_COOLDOWN_RANGE = (0, 3600)
 SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
 SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
 VERIFY_LIMIT_PER_REFERENCE_RANGE = (1, 20)
-VERIFY_LIMIT_PER_NUMBER_RANGE = (1, 200)
 IDEMPOTENCY_TTL_RANGE = (60, 86400)
 # An E.164 prefix: '+', then 1 to 14 digits (a whole number has up to 15).
 _BLOCKED_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
@@ -80,7 +79,6 @@ class Settings:
     send_limit_per_hour: int = 5
     send_limit_per_day: int = 10
     verify_limit_per_reference: int = 5
-    verify_limit_per_number_per_hour: int = 15
     allow_toll_free: bool = False
     allow_voip: bool = False
     blocked_prefixes: tuple[str, ...] = ()
@@ -257,11 +255,6 @@ _VARIABLES: tuple[_Variable, ...] = (
         "OTP_VERIFY_LIMIT_PER_REFERENCE",
         "verify_limit_per_reference",
         _int_in(*VERIFY_LIMIT_PER_REFERENCE_RANGE),
-    ),
-    _Variable(
-        "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR",
-        "verify_limit_per_number_per_hour",
-        _int_in(*VERIFY_LIMIT_PER_NUMBER_RANGE),
     ),
     _Variable("OTP_ALLOW_TOLL_FREE", "allow_toll_free", _bool),
     _Variable("OTP_ALLOW_VOIP", "allow_voip", _bool),

@@ -135,13 +135,7 @@ def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tup
 def verify_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[VerifyGuard, ...]:
     if limiter is None:
         return ()
-    return (
-        VerifyAttemptGuard(
-            limiter,
-            per_reference=settings.verify_limit_per_reference,
-            per_number_per_hour=settings.verify_limit_per_number_per_hour,
-        ),
-    )
+    return (VerifyAttemptGuard(limiter, per_reference=settings.verify_limit_per_reference),)
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,6 @@ CUSTOM = {
     "otp.sendLimitPerHour": 3,
     "otp.sendLimitPerDay": 6,
     "otp.verifyLimitPerReference": 4,
-    "otp.verifyLimitPerNumberPerHour": 8,
     "otp.allowTollFree": True,
     "otp.blockedPrefixes": ["+1900", "+9114"],
     "otp.idempotencyTtlSeconds": 600,
@@ -110,7 +109,7 @@ def test_every_function_is_told_the_table_and_the_default_limits(default: Synth)
         assert env["OTP_SEND_COOLDOWN_SECONDS"] == "30"
         assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("5", "10")
         assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "5"
-        assert env["OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR"] == "15"
+        assert "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR" not in env
         assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("false", "false")
         assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "3600"
         assert "OTP_BLOCKED_PREFIXES" not in env
@@ -220,7 +219,6 @@ def test_configured_values_reach_the_functions_the_waf_and_the_alarms(custom: Sy
     assert env["OTP_SEND_COOLDOWN_SECONDS"] == "60"
     assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("3", "6")
     assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "4"
-    assert env["OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR"] == "8"
     assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("true", "false")
     assert env["OTP_BLOCKED_PREFIXES"] == "+1900,+9114"
     assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "600"
@@ -261,7 +259,7 @@ def test_the_protection_defaults() -> None:
         5,
         10,
     )
-    assert (config.verify_limit_per_reference, config.verify_limit_per_number_per_hour) == (5, 15)
+    assert config.verify_limit_per_reference == 5
     assert (config.allow_toll_free, config.allow_voip, config.blocked_prefixes) == (False, False, ())
     assert (config.waf_enabled, config.waf_rate_limit, config.idempotency_ttl_seconds) == (True, 1000, 3600)
     assert (config.refusal_alarm_threshold, config.new_country_alarm_min_sends) == (50, 10)
@@ -289,7 +287,6 @@ def test_cli_strings_are_coerced() -> None:
         ("sendLimitPerHour", 0, "from 1 to 100"),
         ("sendLimitPerDay", 1001, "from 1 to 1000"),
         ("verifyLimitPerReference", 21, "from 1 to 20"),
-        ("verifyLimitPerNumberPerHour", 0, "from 1 to 200"),
         ("allowTollFree", "yes", "true or false"),
         ("allowVoip", 1, "true or false"),
         ("blockedPrefixes", ["1900"], "E.164 prefixes"),

@@ -10,7 +10,6 @@ from otp.domain.limits import (
     HOUR_SECONDS,
     first_to_clear,
     send_limits,
-    verify_number_limits,
     verify_reference_limits,
     with_event,
 )
@@ -88,7 +87,6 @@ def test_a_history_keeps_only_what_the_limits_can_see() -> None:
 
 def test_verify_limits_name_their_reasons() -> None:
     assert verify_reference_limits(5)[0].reason is RejectReason.VERIFY_LIMIT_REFERENCE
-    assert verify_number_limits(15)[0].reason is RejectReason.VERIFY_LIMIT_NUMBER
 
 
 @settings(max_examples=60, deadline=None)

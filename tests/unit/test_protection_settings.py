@@ -21,7 +21,7 @@ def test_defaults() -> None:
         5,
         10,
     )
-    assert (settings.verify_limit_per_reference, settings.verify_limit_per_number_per_hour) == (5, 15)
+    assert settings.verify_limit_per_reference == 5
     assert (settings.allow_toll_free, settings.allow_voip, settings.blocked_prefixes) == (False, False, ())
     assert settings.idempotency_ttl_seconds == 3600
 
@@ -35,7 +35,6 @@ def test_values_are_parsed_from_text() -> None:
             "OTP_SEND_LIMIT_PER_HOUR": "3",
             "OTP_SEND_LIMIT_PER_DAY": "3",
             "OTP_VERIFY_LIMIT_PER_REFERENCE": "2",
-            "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR": "4",
             "OTP_ALLOW_TOLL_FREE": "true",
             "OTP_ALLOW_VOIP": "false",
             "OTP_BLOCKED_PREFIXES": "+1900, +4470",
@@ -44,7 +43,7 @@ def test_values_are_parsed_from_text() -> None:
     )
     assert settings.send_cooldown_seconds == 0
     assert (settings.send_limit_per_hour, settings.send_limit_per_day) == (3, 3)
-    assert (settings.verify_limit_per_reference, settings.verify_limit_per_number_per_hour) == (2, 4)
+    assert settings.verify_limit_per_reference == 2
     assert (settings.allow_toll_free, settings.allow_voip) == (True, False)
     assert settings.blocked_prefixes == ("+1900", "+4470")
     assert settings.idempotency_ttl_seconds == 600
@@ -58,7 +57,6 @@ def test_values_are_parsed_from_text() -> None:
         ("OTP_SEND_LIMIT_PER_HOUR", "0"),
         ("OTP_SEND_LIMIT_PER_DAY", "1001"),
         ("OTP_VERIFY_LIMIT_PER_REFERENCE", "0"),
-        ("OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR", "201"),
         ("OTP_ALLOW_TOLL_FREE", "maybe"),
         ("OTP_BLOCKED_PREFIXES", "1900"),
         ("OTP_BLOCKED_PREFIXES", "+19OO"),

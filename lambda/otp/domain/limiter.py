@@ -19,7 +19,6 @@ from otp.domain.limits import (
     first_to_clear,
     retention_seconds,
     send_limits,
-    verify_number_limits,
     verify_reference_limits,
     with_event,
 )
@@ -114,23 +113,20 @@ class SendRateGuard:
 
 
 class VerifyAttemptGuard:
-    """VerifyGuard: caps guesses per code (number + reference) and per number across references.
+    """VerifyGuard: caps guesses at one code (number + reference).
 
     Counted before Pinpoint is asked, whatever the answer turns out to be, so that guessing is bounded
-    by this service even if Pinpoint's own AllowedAttempts were raised or counted differently.
+    by this service even if Pinpoint's own AllowedAttempts were raised or counted differently. There is
+    deliberately no cap across references: it would let a stranger's wrong answers in sessions of their
+    own make a user's right code fail. Guessing is bounded without it, because only a reference a code
+    was sent under can ever verify: guesses per number per day <= codes per day x guesses per code.
     """
 
-    def __init__(
-        self, limiter: SlidingWindowLimiter, *, per_reference: int, per_number_per_hour: int
-    ) -> None:
+    def __init__(self, limiter: SlidingWindowLimiter, *, per_reference: int) -> None:
         self._limiter = limiter
         self._reference_limits = verify_reference_limits(per_reference)
-        self._number_limits = verify_number_limits(per_number_per_hour)
 
     def before_verify(self, destination: PhoneNumber, reference_id: str) -> None:
         self._limiter.acquire(
-            [
-                LimitedKey(limit_key("verify", destination.e164, reference_id), self._reference_limits),
-                LimitedKey(limit_key("verify", destination.e164), self._number_limits),
-            ]
+            [LimitedKey(limit_key("verify", destination.e164, reference_id), self._reference_limits)]
         )

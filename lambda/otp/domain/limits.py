@@ -104,15 +104,3 @@ def verify_reference_limits(per_reference: int) -> tuple[WindowLimit, ...]:
             f"too many verification attempts for this reference: at most {per_reference}",
         ),
     )
-
-
-def verify_number_limits(per_hour: int) -> tuple[WindowLimit, ...]:
-    """Guesses against one number across references: stops "new reference, five more guesses"."""
-    return (
-        WindowLimit(
-            per_hour,
-            HOUR_SECONDS,
-            RejectReason.VERIFY_LIMIT_NUMBER,
-            f"too many verification attempts for this number: at most {per_hour} per hour",
-        ),
-    )

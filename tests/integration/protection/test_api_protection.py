@@ -261,17 +261,46 @@ def test_past_the_per_reference_cap_even_the_right_code_is_refused(
     assert code not in right.telemetry.raw
 
 
-def test_fresh_references_do_not_reset_the_per_number_cap(
+def test_guesses_under_other_references_never_refuse_the_right_code(
     protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:
-    # Given a cap of 3 guesses per number per hour, and codes under three references
-    protect(OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR="3", OTP_SEND_COOLDOWN_SECONDS="0")
-    for reference in ("r-1", "r-2", "r-3"):
+    # Given the owner's code under their reference, and a stranger's codes under ten others
+    protect(OTP_SEND_COOLDOWN_SECONDS="0", OTP_SEND_LIMIT_PER_HOUR="11", OTP_SEND_LIMIT_PER_DAY="11")
+    for reference in ("owner", *(f"stranger-{i}" for i in range(10))):
         assert invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": reference}).status == 202
-    # When three wrong guesses are spread over the first two references
-    for reference in ("r-1", "r-1", "r-2"):
-        assert verify(invoke, reference, wrong(sent_code(pinpoint_endpoint, reference))).status == 200
-    right = verify(invoke, "r-3", sent_code(pinpoint_endpoint, "r-3"))
-    # Then the right code under the third reference is refused for the number
-    assert_problem(right, 429, "rate-limited")
-    assert rejected_reasons(right) == ["VERIFY_LIMIT_NUMBER"]
+    # When the stranger guesses wrongly under each of theirs until refused (50 guesses in all)
+    guesses = 0
+    for index in range(10):
+        reference = f"stranger-{index}"
+        while verify(invoke, reference, wrong(sent_code(pinpoint_endpoint, reference))).status == 200:
+            guesses += 1
+    right = verify(invoke, "owner", sent_code(pinpoint_endpoint, "owner"))
+    # Then the owner's right code is still valid
+    assert guesses == 50
+    assert (right.status, right.body) == (200, {"valid": True})
+
+
+def test_guesses_per_number_per_day_are_bounded_by_codes_sent_times_allowed_attempts(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    """The README's guess bound: sendLimitPerDay x allowedAttempts (10 x 3 = 30 with the defaults)."""
+    # Given the default limits (3 allowed attempts, 5 verify calls per reference, 10 codes a day) and
+    # no cooldown or hourly cap in the way, so that a day's codes can be sent at once
+    protect(OTP_SEND_COOLDOWN_SECONDS="0", OTP_SEND_LIMIT_PER_HOUR="10")
+    references = []
+    while (sent := invoke("POST", "/otp", {"phoneNumber": PHONE})).status == 202:
+        references.append(sent.body["referenceId"])
+    # When a guesser who happens to know each code tries it after k wrong guesses, for every k allowed
+    could_succeed = 0
+    for index, reference in enumerate(references):
+        code = sent_code(pinpoint_endpoint, reference)
+        misses = index % 5  # 0..4 wrong guesses first, up to the per-reference cap of 5 calls
+        for _ in range(misses):
+            assert verify(invoke, reference, wrong(code)).status == 200
+        answer = verify(invoke, reference, code)
+        could_succeed += answer.status == 200 and answer.body == {"valid": True}
+        # Then the right code only works while fewer than allowedAttempts guesses were spent on it
+        assert answer.body.get("valid", False) == (misses < 3), (index, misses, answer.body)
+    # and a day holds ten codes, so at most 10 x 3 guesses can ever hit one
+    assert len(references) == 10
+    assert could_succeed == sum(1 for index in range(10) if index % 5 < 3)

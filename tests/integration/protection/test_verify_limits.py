@@ -1,4 +1,4 @@
-"""Verification caps: per code (number + reference) and per number across references, on DynamoDB."""
+"""Verification caps on DynamoDB: per code (number + reference), and none across references."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ NUMBER = PhoneNumber(e164="+12065550100", region="US", country_code=1)
 
 
 def verify_guard(
-    ledger: DynamoDbLimitLedger, clock: FakeClock, *, per_reference: int = 5, per_number: int = 15
+    ledger: DynamoDbLimitLedger, clock: FakeClock, *, per_reference: int = 5
 ) -> VerifyAttemptGuard:
     limiter = SlidingWindowLimiter(ledger, clock=clock, pause=lambda _: None)
-    return VerifyAttemptGuard(limiter, per_reference=per_reference, per_number_per_hour=per_number)
+    return VerifyAttemptGuard(limiter, per_reference=per_reference)
 
 
 def refusal(guard: VerifyAttemptGuard, reference: str) -> SendRefused:
@@ -46,38 +46,20 @@ def test_a_reference_gets_its_cap_of_attempts_then_none(
     guard.before_verify(NUMBER, "ref-b")
 
 
-def test_new_references_do_not_buy_more_guesses_at_one_number(
+def test_guesses_at_other_references_never_refuse_a_reference_with_attempts_left(
     ledger: DynamoDbLimitLedger, clock: FakeClock
 ) -> None:
-    # Given 15 attempts at one number spread over three references (under each reference's cap)
+    # Given 50 guesses at one number spread over ten references, each up to its cap, within a minute
     guard = verify_guard(ledger, clock)
-    for reference in ("ref-1", "ref-2", "ref-3"):
+    for index in range(10):
         for _ in range(5):
-            guard.before_verify(NUMBER, reference)
-    # When a fourth reference is tried within the hour
+            guard.before_verify(NUMBER, f"stranger-{index}")
+    # When the number's owner verifies under their own reference
     clock.advance(60)
-    refused = refusal(guard, "ref-4")
-    # Then the per-number cap refuses it until the first attempt is an hour old
-    assert refused.reason is RejectReason.VERIFY_LIMIT_NUMBER
-    assert refused.retry_after == 3600 - 60
-    clock.advance(3600 - 60)
-    guard.before_verify(NUMBER, "ref-4")
-
-
-def test_a_refused_attempt_is_not_counted_against_the_other_cap(
-    ledger: DynamoDbLimitLedger, clock: FakeClock
-) -> None:
-    # Given one reference at its cap of 2, and a per-number cap of 4
-    guard = verify_guard(ledger, clock, per_reference=2, per_number=4)
-    guard.before_verify(NUMBER, "ref-a")
-    guard.before_verify(NUMBER, "ref-a")
-    # When that reference is tried many more times
-    for _ in range(10):
-        refusal(guard, "ref-a")
-    # Then the number still has its two remaining attempts (both caps are written together or not at all)
-    guard.before_verify(NUMBER, "ref-b")
-    guard.before_verify(NUMBER, "ref-b")
-    assert refusal(guard, "ref-c").reason is RejectReason.VERIFY_LIMIT_NUMBER
+    # Then it is allowed: only that reference's own attempts count against it
+    for _ in range(5):
+        guard.before_verify(NUMBER, "owner")
+    assert refusal(guard, "owner").reason is RejectReason.VERIFY_LIMIT_REFERENCE
 
 
 def test_concurrent_guesses_cannot_beat_the_cap(ledger: DynamoDbLimitLedger, clock: FakeClock) -> None:
