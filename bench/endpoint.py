@@ -63,4 +63,7 @@ def handler_environment(endpoint: Endpoint, *, protection: bool = False) -> dict
     }
     if protection:
         env["OTP_TABLE_NAME"] = PROTECTION_TABLE
+        # Thousands of sends in minutes: the account-wide send budget is charged, but must not refuse.
+        env["OTP_SEND_BUDGET_PER_HOUR"] = "1000000"
+        env["OTP_SEND_BUDGET_PER_DAY"] = "10000000"
     return env

@@ -120,7 +120,11 @@ class OtpConfig:
     blocked_prefixes: tuple[str, ...] = ()
     idempotency_ttl_seconds: int = 3600
     waf_enabled: bool = True
-    waf_rate_limit: int = 1000
+    # Per IP and 5 minutes. On the API (IAM or API-key callers) the IP is the integrator's backend, so
+    # the default admits a backend sending at the stage throttle's full rate: 10 x 300 + 20 = 3,020.
+    waf_rate_limit: int = 3100
+    # Per IP and 5 minutes, InitiateAuth and RespondToAuthChallenge on the user pool (end users' devices).
+    waf_sign_in_rate_limit: int = 300
     refusal_alarm_threshold: int = 50
     new_country_alarm_min_sends: int = 10
     # The messaging engine (README "Engines") and what the new one sends; otp/engine_rules.py has the rules.
@@ -136,6 +140,14 @@ class OtpConfig:
     whatsapp_origination_identity: str | None = None
     # Lambda SnapStart on all four functions, each invoked through an alias (infra/functions.py).
     snap_start: bool = False
+    # The account-wide send budget (otp/domain/budget.py): codes in any rolling hour / day, in all and
+    # per country ((ISO code, per hour, per day), ...).
+    send_budget_per_hour: int = 500
+    send_budget_per_day: int = 2000
+    country_send_budgets: tuple[tuple[str, int, int], ...] = ()
+    # Reserved concurrency of each function (0: none), checked against the account's concurrency quota.
+    reserved_concurrency: int = 25
+    account_concurrent_executions: int = 1000
 
     @property
     def engines_in_use(self) -> tuple[str, ...]:
@@ -332,6 +344,32 @@ def _template(value: object) -> str:
     return value
 
 
+def _country_budgets(value: object) -> tuple[tuple[str, int, int], ...]:
+    allowed = (
+        'an object of ISO country codes to {"perHour": n, "perDay": n}, '
+        'e.g. {"GB": {"perHour": 50, "perDay": 200}}'
+    )
+    items: object = value
+    if isinstance(value, str):
+        items = json.loads(value) if value.strip() else {}
+    if not isinstance(items, dict):
+        raise _Invalid(allowed)
+    budgets = []
+    for country, caps in items.items():
+        if (
+            not isinstance(country, str)
+            or country.upper() not in phonenumbers.SUPPORTED_REGIONS
+            or not isinstance(caps, dict)
+            or set(caps) != {"perHour", "perDay"}
+            or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10_000_000 for v in caps.values()
+            )
+        ):
+            raise _Invalid(f"{allowed}; {country!r} is not one")
+        budgets.append((country.upper(), caps["perHour"], caps["perDay"]))
+    return tuple(sorted(budgets))
+
+
 @dataclass(frozen=True)
 class _Key:
     name: str  # the context key (camelCase)
@@ -368,6 +406,7 @@ _KEYS: Final = (
     _Key("wafEnabled", "waf_enabled", _bool),
     # WAF's own bounds for a rate-based rule over a 5-minute window.
     _Key("wafRateLimit", "waf_rate_limit", _int_in(10, 2_000_000_000)),
+    _Key("wafSignInRateLimit", "waf_sign_in_rate_limit", _int_in(10, 2_000_000_000)),
     _Key("refusalAlarmThreshold", "refusal_alarm_threshold", _int_in(1, 1_000_000)),
     _Key("newCountryAlarmMinSends", "new_country_alarm_min_sends", _int_in(1, 1_000_000)),
     # The engine and what End User Messaging sends (README "Engines"). codeLength and validityMinutes
@@ -414,6 +453,13 @@ _KEYS: Final = (
         ),
     ),
     _Key("snapStart", "snap_start", _bool),
+    # The ranges match what otp.settings accepts for OTP_SEND_BUDGET_PER_HOUR / _PER_DAY.
+    _Key("sendBudgetPerHour", "send_budget_per_hour", _int_in(1, 1_000_000)),
+    _Key("sendBudgetPerDay", "send_budget_per_day", _int_in(1, 10_000_000)),
+    _Key("countrySendBudgets", "country_send_budgets", _country_budgets),
+    # Lambda's own bounds: a reservation of 0 would stop a function, so 0 here means "reserve none".
+    _Key("reservedConcurrency", "reserved_concurrency", _int_in(0, 10_000)),
+    _Key("accountConcurrentExecutions", "account_concurrent_executions", _int_in(10, 10_000_000)),
 )
 KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
 
@@ -492,17 +538,76 @@ def load_config(context: Mapping[str, Any]) -> OtpConfig:
     return OtpConfig(**values)
 
 
+#: Functions the stack deploys, each given ``reservedConcurrency`` (infra/functions.py checks the count).
+FUNCTION_COUNT: Final = 4
+#: Lambda keeps this much of an account's concurrency unreserved, whatever the functions ask for.
+UNRESERVED_MINIMUM: Final = 100
+#: WAF rate-based rules count over this window (seconds); the API's rule is sized against it.
+WAF_WINDOW_SECONDS: Final = 300
+
+
+def stage_admits_per_waf_window(throttle_rate_limit: int, throttle_burst_limit: int) -> int:
+    """The most requests API Gateway's stage throttle lets one caller through in one WAF window."""
+    return throttle_rate_limit * WAF_WINDOW_SECONDS + throttle_burst_limit
+
+
 def _cross_checks(values: Mapping[str, Any]) -> list[str]:
     """Rules between keys; each message names both keys and values."""
     defaults = OtpConfig(brand_name="-", origination_identity="-")
-    per_hour = values.get("send_limit_per_hour", defaults.send_limit_per_hour)
-    per_day = values.get("send_limit_per_day", defaults.send_limit_per_day)
+
+    def value(name: str) -> Any:
+        return values.get(name, getattr(defaults, name))
+
+    problems = []
+    per_hour, per_day = value("send_limit_per_hour"), value("send_limit_per_day")
     if per_day < per_hour:
-        return [
+        problems.append(
             f"{CONTEXT_KEY}.sendLimitPerDay = {per_day} is invalid: must be at least "
             f"{CONTEXT_KEY}.sendLimitPerHour ({per_hour})"
-        ]
-    return []
+        )
+    budget_hour, budget_day = value("send_budget_per_hour"), value("send_budget_per_day")
+    if budget_day < budget_hour:
+        problems.append(
+            f"{CONTEXT_KEY}.sendBudgetPerDay = {budget_day} is invalid: must be at least "
+            f"{CONTEXT_KEY}.sendBudgetPerHour ({budget_hour})"
+        )
+    countries = value("allowed_countries")
+    for country, hourly, daily in value("country_send_budgets"):
+        if country not in countries:
+            problems.append(
+                f"{CONTEXT_KEY}.countrySendBudgets names {country}, "
+                f"which is not in {CONTEXT_KEY}.allowedCountries"
+            )
+        if daily < hourly or hourly > budget_hour or daily > budget_day:
+            problems.append(
+                f"{CONTEXT_KEY}.countrySendBudgets.{country} = {hourly}/hour, {daily}/day is invalid: "
+                f"the daily budget must be at least the hourly one, and both within "
+                f"{CONTEXT_KEY}.sendBudgetPerHour ({budget_hour}) and "
+                f"{CONTEXT_KEY}.sendBudgetPerDay ({budget_day})"
+            )
+    if value("waf_enabled"):
+        rate, burst, waf = (
+            value("throttle_rate_limit"),
+            value("throttle_burst_limit"),
+            value("waf_rate_limit"),
+        )
+        admitted = stage_admits_per_waf_window(rate, burst)
+        if waf < admitted:
+            problems.append(
+                f"{CONTEXT_KEY}.wafRateLimit = {waf} is invalid: the API's callers are your backends (one IP "
+                f"for many users), and the stage throttle admits up to {rate} x {WAF_WINDOW_SECONDS} s + "
+                f"{burst} = {admitted} requests from one of them in 5 minutes; set it to at least {admitted}"
+            )
+    reserved, account = value("reserved_concurrency"), value("account_concurrent_executions")
+    most = (account - UNRESERVED_MINIMUM) // FUNCTION_COUNT
+    if reserved > most:
+        problems.append(
+            f"{CONTEXT_KEY}.reservedConcurrency = {reserved} is invalid: {FUNCTION_COUNT} functions "
+            f"would reserve {FUNCTION_COUNT * reserved} of the account's {account} concurrent executions "
+            f"({CONTEXT_KEY}.accountConcurrentExecutions), and Lambda keeps {UNRESERVED_MINIMUM} unreserved: "
+            f"at most {max(most, 0)}, or 0 to reserve none"
+        )
+    return problems
 
 
 #: Keys that only End User Messaging reads; setting one to anything but its default with Pinpoint is a

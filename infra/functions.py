@@ -23,7 +23,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.bundling import LocalPipBundling, bundling_options
-from infra.config import END_USER_MESSAGING, PINPOINT, OtpConfig
+from infra.config import END_USER_MESSAGING, FUNCTION_COUNT, PINPOINT, OtpConfig
 from infra.metric_contract import load_metric_contract
 
 ASSET_DIR: Final = Path(__file__).resolve().parent.parent / "lambda"
@@ -229,6 +229,8 @@ class OtpFunctions(Construct):
         self.define_auth_challenge = self._function(DEFINE)
         self.create_auth_challenge = self._function(CREATE)
         self.verify_auth_challenge = self._function(VERIFY)
+        # infra.config checks reservedConcurrency x FUNCTION_COUNT against the account's quota.
+        assert len(self.all) == FUNCTION_COUNT, "update infra.config.FUNCTION_COUNT"
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
@@ -327,6 +329,9 @@ class OtpFunctions(Construct):
             # Each published version keeps a SnapStart snapshot, billed while the version exists: the
             # version the alias leaves behind is deleted on the next deploy (the alias has moved by then).
             current_version_options=lambda_.VersionOptions(removal_policy=RemovalPolicy.DESTROY),
+            # A ceiling of its own on how many run at once (a second one on spend, after the send
+            # budget), taken out of the account's shared concurrency; 0 in the config reserves none.
+            reserved_concurrent_executions=self._config.reserved_concurrency or None,
         )
         if self._config.snap_start:
             Annotations.of(function).acknowledge_warning(

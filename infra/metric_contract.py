@@ -49,6 +49,10 @@ class MetricContract:
             ]
         return tuple(codes)
 
+    #: Percent of a send budget used (the budget alarms of infra/protection.py).
+    otp_send_budget_used: str = "OtpSendBudgetUsed"
+    dim_budget: str = "Budget"
+
 
 def _str(module: object, name: str, default: str | None = None) -> str:
     value = getattr(module, name, default)
@@ -95,6 +99,8 @@ def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
         otp_sent_by_country=_str(module, "OTP_SENT_BY_COUNTRY"),
         dim_country=_str(module, "DIM_COUNTRY"),
         deployment_fault_codes_by_engine=_codes_by_engine(module),
+        otp_send_budget_used=_str(module, "OTP_SEND_BUDGET_USED"),
+        dim_budget=_str(module, "DIM_BUDGET"),
     )
 
 

@@ -1,5 +1,6 @@
-"""Abuse protection: the DynamoDB table behind the per-number limits and Idempotency-Key, its scoped
-grants, the optional WAF web ACL with a per-IP rate rule, and the alarms for refusals and new countries.
+"""Abuse protection: the DynamoDB table behind the per-number limits, the account-wide send budget and
+Idempotency-Key, its scoped grants, the optional WAF web ACLs (a per-IP rate rule on the API stage, and
+one on the user pool's sign-in operations), and the alarms for refusals, new countries and the budget.
 
 The limits themselves are enforced by the functions (``otp.domain.limiter`` on ``otp.adapters.store``);
 this construct gives them a table, tells them the configured limits through environment variables, and
@@ -21,7 +22,8 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.api import OtpApi
-from infra.config import OtpConfig
+from infra.auth import OtpAuth
+from infra.config import WAF_WINDOW_SECONDS, OtpConfig
 from infra.functions import OtpFunctions
 from infra.metric_contract import load_metric_contract
 from infra.monitoring import OtpMonitoring
@@ -32,6 +34,7 @@ EXPIRY_ATTRIBUTE: Final = "expiration"
 SEND_KEYS: Final = "send#*"
 VERIFY_KEYS: Final = "verify#*"
 IDEMPOTENCY_KEYS: Final = "idempotency#*"
+BUDGET_KEYS: Final = "budget#*"
 
 # Powertools Idempotency: PutItem (claim), GetItem (read a replay), UpdateItem (store the answer),
 # DeleteItem (drop the claim when the send failed, so a retry may try again).
@@ -48,7 +51,18 @@ LIMIT_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
 REFUSALS_PERIOD: Final = Duration.minutes(5)
 NEW_COUNTRY_PERIOD: Final = Duration.minutes(15)
 NEW_COUNTRY_STD_DEVS: Final = 3
-WAF_WINDOW_SECONDS: Final = 300
+BUDGET_PERIOD: Final = Duration.minutes(5)
+#: The "nearly spent" alarm: a shard of some budget (the total or a country's) this full after a send.
+BUDGET_WARNING_PERCENT: Final = 80
+#: What Cognito's API operations carry in X-Amz-Target (AWS SDKs and Amplify send it on every call).
+COGNITO_TARGET_PREFIX: Final = "AWSCognitoIdentityProviderService."
+SIGN_IN_OPERATIONS: Final = ("InitiateAuth", "RespondToAuthChallenge")
+BUDGET_REASONS: Final = (
+    "SEND_BUDGET_HOURLY",
+    "SEND_BUDGET_DAILY",
+    "COUNTRY_SEND_BUDGET_HOURLY",
+    "COUNTRY_SEND_BUDGET_DAILY",
+)
 
 
 class OtpProtection(Construct):
@@ -60,6 +74,7 @@ class OtpProtection(Construct):
         config: OtpConfig,
         functions: OtpFunctions,
         api: OtpApi,
+        auth: OtpAuth,
         monitoring: OtpMonitoring,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -68,12 +83,18 @@ class OtpProtection(Construct):
         self._monitoring = monitoring
         self.table = self._table()
         self._configure(functions)
-        self._grant(functions.api, (SEND_KEYS, VERIFY_KEYS), LIMIT_ACTIONS)
+        # Both doors that send charge the account-wide budget (budget#...) along with the number's history.
+        self._grant(functions.api, (SEND_KEYS, VERIFY_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
         self._grant(functions.api, (IDEMPOTENCY_KEYS,), IDEMPOTENCY_ACTIONS)
-        self._grant(functions.create_auth_challenge, (SEND_KEYS,), LIMIT_ACTIONS)
+        self._grant(functions.create_auth_challenge, (SEND_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
         self._grant(functions.verify_auth_challenge, (VERIFY_KEYS,), LIMIT_ACTIONS)
         self.web_acl = self._web_acl(api) if config.waf_enabled else None
-        self.alarms: list[cw.AlarmBase] = [self._refusal_alarm(), *self._new_country_alarms()]
+        self.sign_in_web_acl = self._sign_in_web_acl(auth) if config.waf_enabled else None
+        self.alarms: list[cw.AlarmBase] = [
+            self._refusal_alarm(),
+            *self._new_country_alarms(),
+            *self._budget_alarms(),
+        ]
         self._dashboard_widgets()
 
     # -------------------------------------------------------------------------------------------- table
@@ -114,9 +135,15 @@ class OtpProtection(Construct):
             "OTP_ALLOW_TOLL_FREE": str(c.allow_toll_free).lower(),
             "OTP_ALLOW_VOIP": str(c.allow_voip).lower(),
             "OTP_IDEMPOTENCY_TTL_SECONDS": str(c.idempotency_ttl_seconds),
+            "OTP_SEND_BUDGET_PER_HOUR": str(c.send_budget_per_hour),
+            "OTP_SEND_BUDGET_PER_DAY": str(c.send_budget_per_day),
         }
         if c.blocked_prefixes:
             variables["OTP_BLOCKED_PREFIXES"] = ",".join(c.blocked_prefixes)
+        if c.country_send_budgets:
+            variables["OTP_COUNTRY_SEND_BUDGETS"] = ",".join(
+                f"{country}:{per_hour}:{per_day}" for country, per_hour, per_day in c.country_send_budgets
+            )
         for name, value in variables.items():
             functions.add_environment(name, value)
 
@@ -189,6 +216,65 @@ class OtpProtection(Construct):
             self,
             "WebAclAssociation",
             resource_arn=api.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
+        )
+        return acl
+
+    def _sign_in_web_acl(self, auth: OtpAuth) -> wafv2.CfnWebACL:
+        """A web ACL of its own on the user pool: per IP, at most ``wafSignInRateLimit`` sign-in calls
+        (InitiateAuth, RespondToAuthChallenge) in 5 minutes. Its own ACL rather than a second rule in the
+        API's, so that a header cannot move a request from one rule's count to the other's. Cognito hands
+        WAF the operation's X-Amz-Target header but never the username or the number (see README)."""
+        name = f"{self._prefix}-otp-sign-in"
+        operations = [
+            wafv2.CfnWebACL.StatementProperty(
+                byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                    field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(
+                        single_header={"Name": "x-amz-target"}
+                    ),
+                    # Lower-cased and matched at the end, so that neither the case of the header's value
+                    # nor anything before the operation's name can dodge the count; AdminInitiateAuth
+                    # (the integrator's backend, signed) does not end with ".initiateauth".
+                    positional_constraint="ENDS_WITH",
+                    search_string=f".{operation.lower()}",
+                    text_transformations=[
+                        wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="LOWERCASE")
+                    ],
+                )
+            )
+            for operation in SIGN_IN_OPERATIONS
+        ]
+        acl = wafv2.CfnWebACL(
+            self,
+            "SignInWebAcl",
+            name=name,
+            description="Per-IP rate limit on the user pool sign-in operations",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="PerIpSignInRateLimit",
+                    priority=0,
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=self._config.waf_sign_in_rate_limit,
+                            evaluation_window_sec=WAF_WINDOW_SECONDS,
+                            scope_down_statement=wafv2.CfnWebACL.StatementProperty(
+                                or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=operations)
+                            ),
+                        )
+                    ),
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    visibility_config=self._visibility("PerIpSignInRateLimit"),
+                )
+            ],
+            visibility_config=self._visibility(name),
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "SignInWebAclAssociation",
+            resource_arn=auth.user_pool.user_pool_arn,
             web_acl_arn=acl.attr_arn,
         )
         return acl
@@ -283,6 +369,69 @@ class OtpProtection(Construct):
             alarms.append(alarm)
         return alarms
 
+    def _budget_alarms(self) -> list[cw.Alarm]:
+        """One alarm before a send budget is spent (a shard of it 80 % full), one when it refuses."""
+        n = load_metric_contract()
+        c = self._config
+        fullest = cw.MathExpression(
+            expression=(
+                f"SELECT MAX({n.otp_send_budget_used}) FROM SCHEMA({n.namespace}, {n.dim_budget}, "
+                f"{n.dim_service}) WHERE {n.dim_service} = '{n.service}'"
+            ),
+            using_metrics={},
+            label="Fullest send budget (%)",
+            period=BUDGET_PERIOD,
+        )
+        nearly = cw.Alarm(
+            self,
+            "SendBudgetNearlySpent",
+            alarm_name=f"{self._prefix}-OtpSendBudgetNearlySpent",
+            alarm_description=(
+                f"A send budget is {BUDGET_WARNING_PERCENT} % spent ({n.otp_send_budget_used}, any "
+                f"{n.dim_budget}): the total ({c.send_budget_per_hour}/hour, {c.send_budget_per_day}/day) "
+                "or a country's. At 100 % every send is refused with 503 until it frees up. If the traffic "
+                "is real, raise sendBudgetPerHour / sendBudgetPerDay / countrySendBudgets; if not, see "
+                "'Sends by country' and the refusals for SMS pumping."
+            ),
+            metric=fullest,
+            threshold=BUDGET_WARNING_PERCENT,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        refusals = {
+            f"r{index}": cw.Metric(
+                namespace=n.namespace,
+                metric_name=n.otp_rejected,
+                dimensions_map={n.dim_service: n.service, n.dim_reason: reason},
+                statistic=cw.Stats.SUM,
+                period=BUDGET_PERIOD,
+            )
+            for index, reason in enumerate(BUDGET_REASONS)
+        }
+        spent = cw.Alarm(
+            self,
+            "SendBudgetSpent",
+            alarm_name=f"{self._prefix}-OtpSendBudgetSpent",
+            alarm_description=(
+                "A send budget is spent: codes are being refused (HTTP 503 send-budget-exhausted; Cognito "
+                f"sign-ins get no SMS), {n.otp_rejected} with Reason " + ", ".join(BUDGET_REASONS) + "."
+            ),
+            metric=cw.MathExpression(
+                expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in refusals),
+                using_metrics=dict(refusals),
+                label="Sends refused by a budget",
+                period=BUDGET_PERIOD,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (nearly, spent):
+            self._notify(alarm)
+        return [nearly, spent]
+
     def _dashboard_widgets(self) -> None:
         n = load_metric_contract()
         by_country = cw.MathExpression(
@@ -295,8 +444,26 @@ class OtpProtection(Construct):
             label="",
             period=NEW_COUNTRY_PERIOD,
         )
+        budget_usage = cw.MathExpression(
+            expression=(
+                f"SEARCH('{{{n.namespace},{n.dim_service},{n.dim_budget}}} "
+                f'MetricName="{n.otp_send_budget_used}" {n.dim_service}="{n.service}"\', \'Maximum\', '
+                f"{int(BUDGET_PERIOD.to_seconds())})"
+            ),
+            using_metrics={},
+            label="",
+            period=BUDGET_PERIOD,
+        )
         widgets: list[cw.IWidget] = [
             cw.GraphWidget(title=f"Sends by country ({n.otp_sent_by_country})", left=[by_country], width=12),
+            cw.GraphWidget(
+                title=f"Send budgets used, % ({n.otp_send_budget_used}, by {n.dim_budget})",
+                left=[budget_usage],
+                left_annotations=[
+                    cw.HorizontalAnnotation(value=BUDGET_WARNING_PERCENT, label="nearly spent alarm")
+                ],
+                width=12,
+            ),
             cw.AlarmStatusWidget(title="Abuse protection alarms", alarms=list(self.alarms), width=12),
         ]
         self._monitoring.dashboard.add_widgets(*widgets)

@@ -15,6 +15,7 @@ from infra.functions import OtpFunctions
 from infra.messaging import Messaging
 from infra.monitoring import OtpMonitoring
 from infra.protection import OtpProtection
+from infra.secret import DeploymentSecret
 
 
 class OtpStack(Stack):
@@ -49,6 +50,9 @@ class OtpStack(Stack):
                 self.end_user_messaging.configuration_set.ref if self.end_user_messaging else None
             ),
         )
+        # Random bytes generated at deploy time; a function derives its keys from it once granted.
+        self.secret = DeploymentSecret(self, "Secret")
+        self.secret.grant_read(self.functions.create_auth_challenge)  # the decoy numbers' key
         self.api = OtpApi(self, "Api", config=config, handler=self.functions.invoked(self.functions.api))
         self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
         self.monitoring = OtpMonitoring(
@@ -62,6 +66,7 @@ class OtpStack(Stack):
             config=config,
             functions=self.functions,
             api=self.api,
+            auth=self.auth,
             monitoring=self.monitoring,
         )
 

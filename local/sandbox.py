@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Callable, MutableMapping
@@ -222,6 +223,13 @@ class Sandbox:
         table_name = self._environ.setdefault("OTP_TABLE_NAME", DEFAULT_TABLE_NAME)
         put_lambda_asset_on_path()  # the table's key names come from otp.adapters.store
         create_protection_table(session.client("dynamodb", endpoint_url=self.aws_url), table_name)
+        if "OTP_SECRET_ARN" not in self._environ:
+            # As the stack's generated one (infra/secret.py): random, and only in this sandbox's moto.
+            self._environ["OTP_SECRET_ARN"] = session.client(
+                "secretsmanager", endpoint_url=self.aws_url
+            ).create_secret(
+                Name=f"otp-sandbox-{secrets.token_hex(4)}", SecretString=secrets.token_urlsafe(48)
+            )["ARN"]
         sign_in = create_sign_in_pool(
             session.client("cognito-idp", endpoint_url=self.aws_url),
             self.cognito.trigger_arns,

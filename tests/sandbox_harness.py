@@ -53,6 +53,9 @@ SANDBOX_TEST_ENV = {
     "OTP_VALIDITY_MINUTES": "5",
     "OTP_CODE_LENGTH": "6",
     "SANDBOX_SLOW_SECONDS": str(TEST_SLOW_SECONDS),
+    # A session's tests text hundreds of fresh numbers; the send budget has tests (and sandboxes) of its own.
+    "OTP_SEND_BUDGET_PER_HOUR": "1000000",
+    "OTP_SEND_BUDGET_PER_DAY": "10000000",
 }
 PINPOINT = "pinpoint"
 END_USER_MESSAGING = "endusermessaging"

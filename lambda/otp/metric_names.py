@@ -13,6 +13,9 @@ OTP_UPSTREAM_ERROR = "OtpUpstreamError"
 # One per send that reached Pinpoint, by destination country: SMS pumping shows up as a burst of sends
 # to a country the service rarely texts (alarmed per allowed country by infra/protection.py).
 OTP_SENT_BY_COUNTRY = "OtpSentByCountry"
+# Percent of a send budget used, as the shard a send was charged to saw it (one per send and budget):
+# dimension Budget = ALL or the country's ISO code. Alarmed at 80 % (infra/protection.py).
+OTP_SEND_BUDGET_USED = "OtpSendBudgetUsed"
 
 DIM_SERVICE = "service"
 DIM_DELIVERY_STATUS = "DeliveryStatus"
@@ -20,6 +23,7 @@ DIM_RESULT = "Result"
 DIM_REASON = "Reason"
 DIM_ERROR_CODE = "ErrorCode"
 DIM_COUNTRY = "Country"
+DIM_BUDGET = "Budget"
 
 DELIVERY_STATUSES = (
     "SUCCESSFUL",

@@ -68,6 +68,17 @@ def _count(metric: str, dimension: str, value: str) -> None:
         metric_doc.add_dimension(name=dimension, value=value)
 
 
+def _gauge(metric: str, dimension: str, value: str, amount: float) -> None:
+    with single_metric(
+        name=metric,
+        unit=MetricUnit.Percent,
+        value=amount,
+        namespace=names.NAMESPACE,
+        default_dimensions={names.DIM_SERVICE: names.SERVICE},
+    ) as metric_doc:
+        metric_doc.add_dimension(name=dimension, value=value)
+
+
 class PowertoolsObserver:
     """The domain's OtpObserver: one structured log line and one metric per event, never the code."""
 
@@ -108,6 +119,10 @@ class PowertoolsObserver:
         if destination is not None:
             extra["phoneNumber"] = destination.masked
         logger.info("otp request rejected", extra=extra)
+
+    def budget_usage(self, scope: str, percent: int) -> None:
+        """How full a send budget is (ALL or a country), after a send was charged to it."""
+        _gauge(names.OTP_SEND_BUDGET_USED, names.DIM_BUDGET, scope, percent)
 
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
         _count(names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code)

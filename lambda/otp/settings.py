@@ -36,6 +36,8 @@ SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
 SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
 VERIFY_LIMIT_PER_REFERENCE_RANGE = (1, 20)
 IDEMPOTENCY_TTL_RANGE = (60, 86400)
+SEND_BUDGET_PER_HOUR_RANGE = (1, 1_000_000)
+SEND_BUDGET_PER_DAY_RANGE = (1, 10_000_000)
 # An E.164 prefix: '+', then 1 to 14 digits (a whole number has up to 15).
 _BLOCKED_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -83,6 +85,13 @@ class Settings:
     allow_voip: bool = False
     blocked_prefixes: tuple[str, ...] = ()
     idempotency_ttl_seconds: int = 3600
+    # The account-wide send budget (otp/domain/budget.py): codes in any rolling hour / day, in all and
+    # per country (ISO code, per hour, per day).
+    send_budget_per_hour: int = 500
+    send_budget_per_day: int = 2000
+    country_send_budgets: tuple[tuple[str, int, int], ...] = ()
+    # The deployment secret (Secrets Manager) the functions derive keys from; set only where granted.
+    secret_arn: str | None = None
     # Set by the Lambda runtime: its presence means "this is a deployed function".
     lambda_function_name: str | None = None
 
@@ -223,6 +232,23 @@ def _prefixes(raw: str) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
+def _country_budgets(raw: str) -> tuple[tuple[str, int, int], ...]:
+    """``GB:50:200,IN:10:40``: a country, its hourly and its daily budget."""
+    budgets = []
+    for item in _csv(raw):
+        parts = item.split(":")
+        if (
+            len(parts) != 3
+            or not _COUNTRY.fullmatch(parts[0])
+            or not all(_INTEGER.fullmatch(part) and int(part) >= 1 for part in parts[1:])
+        ):
+            raise _Invalid("must be COUNTRY:PER_HOUR:PER_DAY items such as GB:50:200,IN:10:40")
+        budgets.append((parts[0], int(parts[1]), int(parts[2])))
+    if len({country for country, _, _ in budgets}) != len(budgets):
+        raise _Invalid("must name each country once")
+    return tuple(budgets)
+
+
 @dataclass(frozen=True, slots=True)
 class _Variable:
     name: str  # the environment variable
@@ -260,6 +286,10 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_ALLOW_VOIP", "allow_voip", _bool),
     _Variable("OTP_BLOCKED_PREFIXES", "blocked_prefixes", _prefixes),
     _Variable("OTP_IDEMPOTENCY_TTL_SECONDS", "idempotency_ttl_seconds", _int_in(*IDEMPOTENCY_TTL_RANGE)),
+    _Variable("OTP_SEND_BUDGET_PER_HOUR", "send_budget_per_hour", _int_in(*SEND_BUDGET_PER_HOUR_RANGE)),
+    _Variable("OTP_SEND_BUDGET_PER_DAY", "send_budget_per_day", _int_in(*SEND_BUDGET_PER_DAY_RANGE)),
+    _Variable("OTP_COUNTRY_SEND_BUDGETS", "country_send_budgets", _country_budgets),
+    _Variable("OTP_SECRET_ARN", "secret_arn", _optional(_text(20, 2048))),
     _Variable("AWS_LAMBDA_FUNCTION_NAME", "lambda_function_name", _optional(_text(1))),
     _Variable("OTP_ENGINE", "engine", _one_of(engines.ENGINES)),
     _Variable("OTP_PREVIOUS_ENGINE", "previous_engine", _optional(_one_of(engines.ENGINES))),
@@ -353,6 +383,21 @@ def _cross_checks(settings: Settings) -> list[str]:
             f"OTP_SEND_LIMIT_PER_DAY ({settings.send_limit_per_day}) must be at least "
             f"OTP_SEND_LIMIT_PER_HOUR ({settings.send_limit_per_hour})"
         )
+    if settings.send_budget_per_day < settings.send_budget_per_hour:
+        problems.append(
+            f"OTP_SEND_BUDGET_PER_DAY ({settings.send_budget_per_day}) must be at least "
+            f"OTP_SEND_BUDGET_PER_HOUR ({settings.send_budget_per_hour})"
+        )
+    for country, per_hour, per_day in settings.country_send_budgets:
+        if (
+            per_day < per_hour
+            or per_hour > settings.send_budget_per_hour
+            or per_day > settings.send_budget_per_day
+        ):
+            problems.append(
+                f"OTP_COUNTRY_SEND_BUDGETS: {country}'s budget ({per_hour}/hour, {per_day}/day) must have a "
+                "daily budget at least its hourly one, both within OTP_SEND_BUDGET_PER_HOUR / _PER_DAY"
+            )
     # Per-number limits are what stands between an open endpoint and an SMS-pumping bill: a deployed
     # function must never run without them because a variable went missing.
     if settings.table_name is None and settings.lambda_function_name:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -15,7 +17,9 @@ from otp.adapters.end_user_messaging import (
     end_user_messaging_client,
 )
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
+from otp.adapters.secret import read_secret, secretsmanager_client
 from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client, idempotency_store
+from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
@@ -23,7 +27,7 @@ from otp.domain.ports import OtpGateway, SendGuard, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
 from otp.observability import PowertoolsObserver, logger
-from otp.settings import Settings, get_settings
+from otp.settings import Settings, SettingsError, get_settings
 
 # What the per-number limits take as "now" (epoch seconds). The sandbox may point it at its own clock.
 limits_clock: Callable[[], float] = time.time
@@ -128,14 +132,47 @@ def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tup
         cooldown_seconds=settings.send_cooldown_seconds,
         per_hour=settings.send_limit_per_hour,
         per_day=settings.send_limit_per_day,
+        budget=send_budget(settings),
+        report_usage=otp_observer().budget_usage,
     )
     return (screen, rate)
+
+
+def send_budget(settings: Settings) -> SendBudget:
+    return SendBudget(
+        total=BudgetCaps(settings.send_budget_per_hour, settings.send_budget_per_day),
+        by_country={
+            country: BudgetCaps(per_hour, per_day)
+            for country, per_hour, per_day in settings.country_send_budgets
+        },
+    )
 
 
 def verify_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[VerifyGuard, ...]:
     if limiter is None:
         return ()
     return (VerifyAttemptGuard(limiter, per_reference=settings.verify_limit_per_reference),)
+
+
+@lru_cache(maxsize=1)
+def _deployment_secret(secret_arn: str) -> bytes:
+    # Cached per container once read; a failed read is not cached, so the next call tries again.
+    return read_secret(secret_arn)
+
+
+def deployment_key(purpose: str) -> bytes:
+    """A 32-byte key for one purpose (e.g. ``cognito-decoy``), derived from the deployment secret.
+
+    Raises SettingsError when the function has no secret (OTP_SECRET_ARN: infra/secret.py grants it
+    function by function) and UpstreamError when Secrets Manager cannot be read. One secret, many keys:
+    knowing one purpose's key tells nothing about another's.
+    """
+    secret_arn = get_settings().secret_arn
+    if secret_arn is None:
+        raise SettingsError("OTP_SECRET_ARN is not set: this function was not granted the deployment secret")
+    return hmac.new(
+        _deployment_secret(secret_arn), b"otp-key\x00" + purpose.encode(), hashlib.sha256
+    ).digest()
 
 
 @lru_cache(maxsize=1)
@@ -152,4 +189,6 @@ def reset() -> None:
     end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()
     dynamodb_client.cache_clear()
+    secretsmanager_client.cache_clear()
+    _deployment_secret.cache_clear()
     get_settings.cache_clear()

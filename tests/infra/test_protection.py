@@ -121,8 +121,8 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
     limits = ["dynamodb:GetItem", "dynamodb:PutItem"]
     idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     expected = {
-        "Api": [(limits, ["send#*", "verify#*"]), (idempotency, ["idempotency#*"])],
-        "CreateAuthChallenge": [(limits, ["send#*"])],
+        "Api": [(limits, ["send#*", "verify#*", "budget#*"]), (idempotency, ["idempotency#*"])],
+        "CreateAuthChallenge": [(limits, ["send#*", "budget#*"])],
         "VerifyAuthChallenge": [(limits, ["verify#*"])],
         "DefineAuthChallenge": [],
     }
@@ -143,16 +143,20 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
 
 def test_a_per_ip_rate_rule_guards_the_api_stage_by_default(default: Synth) -> None:
     # Given the default deployment
-    [acl] = default.resources("AWS::WAFv2::WebACL").values()
-    [association] = default.resources("AWS::WAFv2::WebACLAssociation").values()
-    # Then a regional web ACL allows by default and blocks one IP above 1000 requests in 5 minutes
+    [acl] = [a for a in default.resources("AWS::WAFv2::WebACL").values() if "SignIn" not in json.dumps(a)]
+    [association] = [
+        a
+        for a in default.resources("AWS::WAFv2::WebACLAssociation").values()
+        if "Stage" in json.dumps(a["Properties"]["ResourceArn"])
+    ]
+    # Then a regional web ACL allows by default and blocks one IP above 3100 requests in 5 minutes
     properties = acl["Properties"]
     assert properties["Scope"] == "REGIONAL"
     assert properties["DefaultAction"] == {"Allow": {}}
     [rule] = properties["Rules"]
     assert rule["Statement"]["RateBasedStatement"] == {
         "AggregateKeyType": "IP",
-        "Limit": 1000,
+        "Limit": 3100,
         "EvaluationWindowSec": 300,
     }
     # with a 429, a Retry-After and a problem+json-shaped body, like the API's own refusals
@@ -261,7 +265,11 @@ def test_the_protection_defaults() -> None:
     )
     assert config.verify_limit_per_reference == 5
     assert (config.allow_toll_free, config.allow_voip, config.blocked_prefixes) == (False, False, ())
-    assert (config.waf_enabled, config.waf_rate_limit, config.idempotency_ttl_seconds) == (True, 1000, 3600)
+    assert (config.waf_enabled, config.waf_rate_limit, config.idempotency_ttl_seconds) == (True, 3100, 3600)
+    assert config.waf_sign_in_rate_limit == 300
+    assert (config.send_budget_per_hour, config.send_budget_per_day) == (500, 2000)
+    assert config.country_send_budgets == ()
+    assert (config.reserved_concurrency, config.account_concurrent_executions) == (25, 1000)
     assert (config.refusal_alarm_threshold, config.new_country_alarm_min_sends) == (50, 10)
 
 

@@ -41,6 +41,7 @@ from otp.adapters.end_user_messaging import (
     end_user_messaging_client,
 )
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
+from otp.adapters.secret import read_secret, secretsmanager_client
 from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client
 from otp.domain.errors import UpstreamError
 from otp.domain.models import SendOtpRequest
@@ -80,6 +81,7 @@ def aws_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     pinpoint_client.cache_clear()
     dynamodb_client.cache_clear()
     end_user_messaging_client.cache_clear()
+    secretsmanager_client.cache_clear()
 
 
 # ------------------------------------------------------------------------------------ wire capture
@@ -164,6 +166,7 @@ def _pair(
         pinpoint_client.cache_clear()
         dynamodb_client.cache_clear()
         end_user_messaging_client.cache_clear()
+        secretsmanager_client.cache_clear()
         wire = Wire(answers())
         built.append((wire.attach(make()), wire))
     trimmed, full = built
@@ -416,6 +419,36 @@ def test_limit_ledger_reads_and_writes_the_same_with_the_trimmed_data(
     _assert_same_requests(trimmed_wire, full_wire)
     assert full_wire.sent[0]["url"] == "https://dynamodb.eu-west-1.amazonaws.com/"
     assert full_wire.sent[0]["headers"]["x-amz-target"] == "DynamoDB_20120810.GetItem"
+
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:otp-deployment-AbCdEf"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        Canned(body={"ARN": SECRET_ARN, "Name": "otp-deployment", "SecretString": "s" * 64}),
+        Canned(400, {"__type": "ResourceNotFoundException", "Message": "no such secret"}),
+        Canned(400, {"__type": "AccessDeniedException", "Message": "not granted"}),
+    ],
+    ids=["ok", "not-found", "denied"],
+)
+def test_the_deployment_secret_is_read_the_same_with_the_trimmed_data(answer, trimmed_dir, monkeypatch):
+    # Given the secret adapter's client factory, with the trimmed and with the full data
+    (trimmed, trimmed_wire), (full, full_wire) = _pair(
+        secretsmanager_client, lambda: lambda _: answer, trimmed_dir, monkeypatch
+    )
+    # When the secret is read / Then the same bytes (or the same error, never the value) and the same wire
+    outcomes: list[tuple[object, ...]] = []
+    for client in (trimmed, full):
+        monkeypatch.setattr("otp.adapters.secret.secretsmanager_client", lambda c=client: c)
+        try:
+            outcomes.append(("returned", read_secret(SECRET_ARN)))
+        except UpstreamError as exc:
+            outcomes.append(("raised", exc.code, exc.message))
+    assert outcomes[0] == outcomes[1]
+    _assert_same_requests(trimmed_wire, full_wire)
+    assert full_wire.sent[0]["headers"]["x-amz-target"] == "secretsmanager.GetSecretValue"
 
 
 class _FrozenDatetime(datetime.datetime):

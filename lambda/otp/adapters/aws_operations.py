@@ -19,4 +19,6 @@ OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
     # otp.adapters.store: the per-number limits (GetItem, PutItem, TransactWriteItems) and Powertools
     # Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem).
     "dynamodb": ("DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),
+    # otp.adapters.secret: the deployment secret, read once per container by the functions granted it.
+    "secretsmanager": ("GetSecretValue",),
 }

@@ -5,6 +5,8 @@ Table layout (created by infra/protection.py, and by the sandbox in moto at star
 - ``send#<sha256>``, ``verify#<sha256>``: a limit history, ``events`` (list of epoch milliseconds),
   ``version`` (incremented by every write; the compare-and-set condition) and ``writer`` (a token
   naming the write that produced this version).
+- ``budget#<scope>#<shard>``: a shard of the account-wide send budget, the same attributes plus
+  ``counts`` (sends per bucket; ``events`` then holds the buckets' end times).
 - ``idempotency#<hash>``: Powertools Idempotency records for POST /otp.
 The key prefixes are what the IAM policies of each function are scoped to (dynamodb:LeadingKeys).
 """
@@ -12,9 +14,9 @@ The key prefixes are what the IAM policies of each function are scoped to (dynam
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
@@ -26,13 +28,14 @@ from otp.domain.ports import EventHistory, HistoryUpdate
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import PutTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef
 
 PARTITION_KEY = "pk"
 EXPIRY_ATTRIBUTE = "expiration"
 EVENTS_ATTRIBUTE = "events"
 VERSION_ATTRIBUTE = "version"
 WRITER_ATTRIBUTE = "writer"
+COUNTS_ATTRIBUTE = "counts"
 
 # DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
 # eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe
@@ -71,17 +74,19 @@ class DynamoDbLimitLedger:
                 # A stale read would let two requests count from the same history; the conditional write
                 # would still catch it, but a consistent read makes that the rare case.
                 ConsistentRead=True,
-                ProjectionExpression="#events, #version",
-                ExpressionAttributeNames={"#events": EVENTS_ATTRIBUTE, "#version": VERSION_ATTRIBUTE},
+                ProjectionExpression="#events, #version, #counts",
+                ExpressionAttributeNames={
+                    "#events": EVENTS_ATTRIBUTE,
+                    "#version": VERSION_ATTRIBUTE,
+                    "#counts": COUNTS_ATTRIBUTE,
+                },
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
             raise _unavailable(exc) from exc
         if not item:
             return EventHistory(key)
-        events = tuple(
-            int(entry["N"]) for entry in item.get(EVENTS_ATTRIBUTE, {}).get("L", []) if "N" in entry
-        )
-        return EventHistory(key, events, int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0")))
+        version = int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
+        return EventHistory(key, _numbers(item, EVENTS_ATTRIBUTE), version, _numbers(item, COUNTS_ATTRIBUTE))
 
     def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
         # botocore repeats a write whose answer was lost; the token lets a repeat that fails its
@@ -129,16 +134,16 @@ class DynamoDbLimitLedger:
         ) == str(update.expected_version + 1)
 
     def _conditional_put(self, update: HistoryUpdate, writer: str) -> PutTypeDef:
-        put: PutTypeDef = {
-            "TableName": self._table,
-            "Item": {
-                PARTITION_KEY: {"S": update.key},
-                EVENTS_ATTRIBUTE: {"L": [{"N": str(event)} for event in update.events_ms]},
-                VERSION_ATTRIBUTE: {"N": str(update.expected_version + 1)},
-                WRITER_ATTRIBUTE: {"S": writer},
-                EXPIRY_ATTRIBUTE: {"N": str(update.expires_at)},
-            },
+        item: dict[str, AttributeValueTypeDef] = {
+            PARTITION_KEY: {"S": update.key},
+            EVENTS_ATTRIBUTE: {"L": [{"N": str(event)} for event in update.events_ms]},
+            VERSION_ATTRIBUTE: {"N": str(update.expected_version + 1)},
+            WRITER_ATTRIBUTE: {"S": writer},
+            EXPIRY_ATTRIBUTE: {"N": str(update.expires_at)},
         }
+        if update.counts:
+            item[COUNTS_ATTRIBUTE] = {"L": [{"N": str(count)} for count in update.counts]}
+        put: PutTypeDef = {"TableName": self._table, "Item": item}
         if update.expected_version == 0:
             put["ConditionExpression"] = "attribute_not_exists(#pk)"
             put["ExpressionAttributeNames"] = {"#pk": PARTITION_KEY}
@@ -147,6 +152,10 @@ class DynamoDbLimitLedger:
             put["ExpressionAttributeNames"] = {"#version": VERSION_ATTRIBUTE}
             put["ExpressionAttributeValues"] = {":expected": {"N": str(update.expected_version)}}
         return put
+
+
+def _numbers(item: Mapping[str, Any], attribute: str) -> tuple[int, ...]:
+    return tuple(int(entry["N"]) for entry in item.get(attribute, {}).get("L", []) if "N" in entry)
 
 
 def _only_contention(exc: ClientError) -> bool:

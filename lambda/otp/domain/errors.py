@@ -42,6 +42,10 @@ class SendRefused(OtpError):
         self.retry_after = retry_after
 
 
+class SendBudgetExhausted(SendRefused):
+    """The account-wide (or a country's) send budget is spent: nobody can be texted until it frees up."""
+
+
 class DeliveryFailed(OtpError):
     """Pinpoint accepted the request but did not deliver the SMS (any status but SUCCESSFUL)."""
 

@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from otp.domain.errors import SendRefused
+from otp.domain.budget import SendBudget, Shard, ShardedBudget, budgets_for, used_percent, with_bucketed_event
+from otp.domain.errors import SendBudgetExhausted, SendRefused
 from otp.domain.limits import (
+    LimitExceeded,
     WindowLimit,
     first_to_clear,
     retention_seconds,
@@ -23,7 +25,7 @@ from otp.domain.limits import (
     with_event,
 )
 from otp.domain.models import PhoneNumber
-from otp.domain.ports import HistoryUpdate, LimitLedger
+from otp.domain.ports import EventHistory, HistoryUpdate, LimitLedger
 from otp.domain.reasons import RejectReason
 
 # Enough rounds that a request can only lose every one of them after at least this many other requests
@@ -49,8 +51,21 @@ class LimitedKey:
     limits: tuple[WindowLimit, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Charged:
+    """A send budget's shard as this request left it: for the budget-usage metric."""
+
+    scope: str
+    shard: Shard
+    history: EventHistory
+
+
 class SlidingWindowLimiter:
-    """Records one event on every key at once, or refuses with the limit that clears last."""
+    """Records one event on every key at once, or refuses with the limit that clears last.
+
+    Besides exact per-key histories it charges sharded budgets (otp/domain/budget.py): one shard per
+    budget, the first in a random order that has room, in the same all-or-nothing commit.
+    """
 
     def __init__(
         self,
@@ -59,16 +74,26 @@ class SlidingWindowLimiter:
         clock: Callable[[], float] = time.time,
         pause: Callable[[float], None] = time.sleep,
         max_rounds: int = MAX_ROUNDS,
+        shuffle: Callable[[list[Shard]], None] = random.shuffle,
     ) -> None:
         self._ledger = ledger
         self._clock = clock
         self._pause = pause
         self._max_rounds = max_rounds
+        self._shuffle = shuffle
+        # Shards found full, with what was broken and until when (epoch ms): a shard only frees up as
+        # time passes, so until then it need not be read again by this container.
+        self._full_until: dict[str, tuple[int, LimitExceeded]] = {}
 
-    def acquire(self, keys: Sequence[LimitedKey]) -> None:
+    def now(self) -> float:
+        return self._clock()
+
+    def acquire(
+        self, keys: Sequence[LimitedKey], budgets: Sequence[ShardedBudget] = ()
+    ) -> tuple[Charged, ...]:
         for round_number in range(self._max_rounds):
-            histories = [self._ledger.read(limited.key) for limited in keys]
             now_ms = int(self._clock() * 1000)
+            histories = [self._ledger.read(limited.key) for limited in keys]
             broken = [
                 exceeded
                 for limited, history in zip(keys, histories, strict=True)
@@ -79,6 +104,7 @@ class SlidingWindowLimiter:
                 raise SendRefused(
                     worst.limit.detail, reason=worst.limit.reason, retry_after=worst.retry_after
                 )
+            charged = tuple(self._shard_with_room(budget, now_ms) for budget in budgets)
             updates = [
                 HistoryUpdate(
                     key=limited.key,
@@ -88,8 +114,20 @@ class SlidingWindowLimiter:
                 )
                 for limited, history in zip(keys, histories, strict=True)
             ]
+            after = []
+            for charge in charged:
+                events, counts = with_bucketed_event(charge.history.events_ms, charge.history.counts, now_ms)
+                update = HistoryUpdate(
+                    key=charge.shard.key,
+                    events_ms=events,
+                    counts=counts,
+                    expected_version=charge.history.version,
+                    expires_at=now_ms // 1000 + retention_seconds(charge.shard.limits) + 3600 + 60,
+                )
+                updates.append(update)
+                after.append(Charged(charge.scope, charge.shard, EventHistory(update.key, events, 0, counts)))
             if self._ledger.commit(updates):
-                return
+                return tuple(after)
             # Someone else wrote first; a little jitter keeps the losers from colliding again in step.
             self._pause(random.uniform(0, _BACKOFF_SECONDS * (round_number + 1)))
         raise SendRefused(
@@ -98,18 +136,65 @@ class SlidingWindowLimiter:
             retry_after=1,
         )
 
+    def _shard_with_room(self, budget: ShardedBudget, now_ms: int) -> Charged:
+        """The first shard, in a random order, with room in every window; refuse when none has."""
+        order = list(budget.shards)
+        self._shuffle(order)
+        full: list[tuple[int, LimitExceeded]] = []
+        for shard in order:
+            remembered = self._full_until.get(shard.key)
+            if remembered is not None and remembered[0] > now_ms:
+                full.append(remembered)
+                continue
+            history = self._ledger.read(shard.key)
+            exceeded = first_to_clear(history.events_ms, now_ms, shard.limits, history.counts)
+            if exceeded is None:
+                self._full_until.pop(shard.key, None)
+                return Charged(budget.scope, shard, history)
+            until_ms = now_ms + exceeded.retry_after * 1000
+            self._full_until[shard.key] = (until_ms, exceeded)
+            full.append((until_ms, exceeded))
+        # Every shard is full: the budget frees up when the first of them does.
+        until_ms, first = min(full, key=lambda entry: entry[0])
+        raise SendBudgetExhausted(
+            first.limit.detail,
+            reason=first.limit.reason,
+            retry_after=max(1, -(-(until_ms - now_ms) // 1000)),
+        )
+
 
 class SendRateGuard:
-    """SendGuard: a cooldown between codes to one number, and caps per rolling hour and day."""
+    """SendGuard: per number, a cooldown and caps per rolling hour and day; and, across all numbers, the
+    account-wide send budget (in all and per country). One all-or-nothing write records the send in
+    every one of them, so a request refused by any records nothing in the others.
+    """
 
     def __init__(
-        self, limiter: SlidingWindowLimiter, *, cooldown_seconds: int, per_hour: int, per_day: int
+        self,
+        limiter: SlidingWindowLimiter,
+        *,
+        cooldown_seconds: int,
+        per_hour: int,
+        per_day: int,
+        budget: SendBudget | None = None,
+        report_usage: Callable[[str, int], None] = lambda scope, percent: None,
     ) -> None:
         self._limiter = limiter
         self._limits = send_limits(cooldown_seconds=cooldown_seconds, per_hour=per_hour, per_day=per_day)
+        self._budget = budget
+        self._report_usage = report_usage
 
     def before_send(self, destination: PhoneNumber) -> None:
-        self._limiter.acquire([LimitedKey(limit_key("send", destination.e164), self._limits)])
+        budgets = budgets_for(self._budget, destination.region) if self._budget is not None else ()
+        charged = self._limiter.acquire(
+            [LimitedKey(limit_key("send", destination.e164), self._limits)], budgets
+        )
+        now_ms = int(self._limiter.now() * 1000)
+        for charge in charged:
+            history = charge.history
+            self._report_usage(
+                charge.scope, used_percent(history.events_ms, history.counts, now_ms, charge.shard)
+            )
 
 
 class VerifyAttemptGuard:

@@ -35,20 +35,32 @@ class LimitExceeded:
 
 
 def first_to_clear(
-    events_ms: Sequence[int], now_ms: int, limits: Sequence[WindowLimit]
+    events_ms: Sequence[int],
+    now_ms: int,
+    limits: Sequence[WindowLimit],
+    counts: Sequence[int] = (),
 ) -> LimitExceeded | None:
-    """The broken limit that clears last (its Retry-After clears every other one too), or None."""
-    newest_first = sorted(events_ms, reverse=True)
+    """The broken limit that clears last (its Retry-After clears every other one too), or None.
+
+    ``counts`` weighs each event (a send budget keeps one entry per time bucket with its count); empty
+    means every event counts once.
+    """
+    weighted = sorted(zip(events_ms, counts or [1] * len(events_ms), strict=True), reverse=True)
     worst: LimitExceeded | None = None
     for limit in limits:
-        window_ms = limit.window_seconds * 1000
-        recent = [t for t in newest_first if t > now_ms - window_ms]
-        if len(recent) < limit.max_events:
-            continue
-        clears_at_ms = recent[limit.max_events - 1] + window_ms
-        retry_after = max(1, math.ceil((clears_at_ms - now_ms) / 1000))
-        if worst is None or retry_after > worst.retry_after:
-            worst = LimitExceeded(limit, retry_after)
+        oldest_ms = now_ms - limit.window_seconds * 1000
+        total = 0
+        for event_ms, count in weighted:
+            if event_ms <= oldest_ms:
+                break
+            total += count
+            if total >= limit.max_events:
+                # Broken until this event, the newest one that fills the window, ages out of it.
+                clears_at_ms = event_ms + limit.window_seconds * 1000
+                retry_after = max(1, math.ceil((clears_at_ms - now_ms) / 1000))
+                if worst is None or retry_after > worst.retry_after:
+                    worst = LimitExceeded(limit, retry_after)
+                break
     return worst
 
 

@@ -43,11 +43,16 @@ class OtpObserver(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class EventHistory:
-    """The recent events (epoch milliseconds, oldest first) of one limit key, as last stored."""
+    """The recent events (epoch milliseconds, oldest first) of one limit key, as last stored.
+
+    ``counts`` is empty for a per-number history (each event is one send); a send budget's shard keeps
+    one event per time bucket and the number of sends in it (otp/domain/budget.py).
+    """
 
     key: str
     events_ms: tuple[int, ...] = ()
     version: int = 0  # 0: nothing stored yet
+    counts: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,7 @@ class HistoryUpdate:
     events_ms: tuple[int, ...]
     expected_version: int
     expires_at: int  # epoch seconds after which the history is irrelevant (DynamoDB TTL)
+    counts: tuple[int, ...] = ()
 
 
 class LimitLedger(Protocol):

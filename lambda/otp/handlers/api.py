@@ -32,6 +32,7 @@ from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
     DeliveryFailed,
     InvalidRequest,
+    SendBudgetExhausted,
     SendRefused,
     UpstreamError,
 )
@@ -114,7 +115,7 @@ _COMMON_ERRORS: dict[int, OpenAPIResponse] = {
     429: _problem_doc("Rate limited; see Retry-After"),
     500: _problem_doc("Deployment fault (Pinpoint application missing or not permitted)"),
     502: _problem_doc("Unexpected answer from the messaging service"),
-    503: _problem_doc("Messaging service unavailable; see Retry-After"),
+    503: _problem_doc("Messaging service unavailable, or the service's SMS budget is spent; see Retry-After"),
     504: _problem_doc("Messaging service timed out; the SMS may have been sent"),
 }
 
@@ -252,6 +253,13 @@ def _invalid_input(exc: InvalidRequest) -> Response[Any]:
 @app.exception_handler(SendRefused)
 def _refused(exc: SendRefused) -> Response[Any]:
     kind = ProblemKind(429, "rate-limited", "Too many requests for this number", exc.retry_after)
+    return problem_response(kind, exc.detail, _request_id())
+
+
+@app.exception_handler(SendBudgetExhausted)
+def _budget_spent(exc: SendBudgetExhausted) -> Response[Any]:
+    # Not the caller's doing (429 would say "you sent too much"): the whole service is out of SMS for now.
+    kind = ProblemKind(503, "send-budget-exhausted", "SMS budget spent", exc.retry_after)
     return problem_response(kind, exc.detail, _request_id())
 
 

@@ -15,7 +15,7 @@ across the three functions, and Pinpoint's own records of it.
 
 from __future__ import annotations
 
-import hashlib
+import secrets
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
@@ -40,25 +40,44 @@ from otp.domain.challenge import (
 )
 from otp.handlers import startup
 from otp.observability import logger, tracer
-from otp.settings import Settings, get_settings
-from otp.wiring import otp_service
+from otp.settings import get_settings
+from otp.wiring import deployment_key, otp_service
 
 # Fail the init phase, not the first sign-in, when the deployment's environment is wrong.
 get_settings()
 
+DECOY_KEY_PURPOSE = "cognito-decoy"
+# Only when the deployment secret cannot be had: decoys then stay the same within this container but
+# not across containers, which a patient prober could notice; never a key anyone could compute.
+_CONTAINER_KEY = secrets.token_bytes(32)
 
-def _decoy_key(settings: Settings) -> bytes:
-    # The application id is never shown to sign-in clients, so it keys the decoy numbers without a
-    # new secret to deploy; anyone who knows it could tell decoys apart, so keep it off public pages.
-    return hashlib.sha256(b"otp-cognito-decoy\x00" + settings.application_id.encode()).digest()
+
+def _decoy_key() -> bytes:
+    """The HMAC key of the made-up masked numbers: derived from the secret generated at deploy time.
+
+    Never from the Pinpoint application id or any other id the stack shows: whoever knew it could
+    compute each username's decoy and compare it with what the challenge shows.
+    """
+    if get_settings().secret_arn is None:
+        if get_settings().lambda_function_name:
+            logger.error("OTP_SECRET_ARN is not set; decoy numbers use a key of this container only")
+        return _CONTAINER_KEY
+    try:
+        return deployment_key(DECOY_KEY_PURPOSE)
+    except Exception:
+        logger.exception("the deployment secret could not be read; decoy numbers use a key of this container")
+        return _CONTAINER_KEY
 
 
 def _challenges() -> SmsChallenges:
     # Rebuilt per invocation (it is only a wrapper); the OtpService and its client are cached.
     settings = get_settings()
-    return SmsChallenges(
-        otp_service(), allowed_countries=settings.allowed_countries, decoy_key=_decoy_key(settings)
-    )
+    return SmsChallenges(otp_service(), allowed_countries=settings.allowed_countries, decoy_key=_decoy_key())
+
+
+# Read the secret during init (only the function granted it has OTP_SECRET_ARN): no sign-in waits for it.
+if get_settings().secret_arn is not None:
+    _decoy_key()
 
 
 def _rounds(session: list[ChallengeResult]) -> list[ChallengeRound]:
