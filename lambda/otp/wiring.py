@@ -23,6 +23,7 @@ from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
+from otp.domain.pacing import LatencyPacer
 from otp.domain.ports import OtpGateway, SendGuard, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
@@ -175,6 +176,18 @@ def deployment_key(purpose: str) -> bytes:
     ).digest()
 
 
+# Until a container has timed a real sign-in round, decoys wait about as long as one takes on AWS: a
+# DynamoDB transaction and a Pinpoint call (send) or two DynamoDB calls and a Pinpoint call (verify).
+_SEND_PRIOR = (0.08, 0.1, 0.12, 0.15)
+_VERIFY_PRIOR = (0.05, 0.06, 0.08, 0.1)
+
+
+@lru_cache(maxsize=1)
+def decoy_pacers() -> tuple[LatencyPacer, LatencyPacer]:
+    """The Cognito triggers' pacers (first-round send, answer check): they learn for the container's life."""
+    return LatencyPacer(prior=_SEND_PRIOR), LatencyPacer(prior=_VERIFY_PRIOR)
+
+
 @lru_cache(maxsize=1)
 def idempotency_persistence() -> BasePersistenceLayer | None:
     """Where Idempotency-Key records live: the protection table, or nowhere when it is not configured."""
@@ -185,6 +198,7 @@ def idempotency_persistence() -> BasePersistenceLayer | None:
 def reset() -> None:
     """Forget cached settings, clients and services (tests and the sandbox change the environment)."""
     otp_service.cache_clear()
+    decoy_pacers.cache_clear()
     pinpoint_client.cache_clear()
     end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()

@@ -23,7 +23,7 @@ from tests.sandbox_harness import aws_client
 from tests.telemetry import captured_output
 from tests.unit.test_cognito_triggers import create_event
 
-USERNAMES = [f"user-{index}@example.com" for index in range(20)]
+USERNAMES = [f"user-{index}@example.com" for index in range(12)]
 ALLOWED = frozenset({"US", "CA", "GB"})
 
 
@@ -67,11 +67,11 @@ def test_knowing_the_application_id_does_not_reveal_the_decoys(
 ) -> None:
     # Given a deployment with its secret, and an attacker who knows its Pinpoint application id
     with_secret()
-    # When decoy challenges are created for twenty unknown usernames
+    # When decoy challenges are created for twelve unknown usernames
     shown = [decoy_shown(username) for username in USERNAMES]
     # Then the application id predicts them no better than chance (1 in 100 for the last two digits)
     predicted = [predicted_from_the_application_id(pinpoint_endpoint.application_id, u) for u in USERNAMES]
-    assert sum(a == b for a, b in zip(shown, predicted, strict=True)) <= 3
+    assert sum(a == b for a, b in zip(shown, predicted, strict=True)) <= 2
     # while each username still gets the same decoy every time, as a real user gets the same number
     assert [decoy_shown(username) for username in USERNAMES] == shown
 
@@ -84,7 +84,7 @@ def test_another_deployment_secret_gives_other_decoys(with_secret: Callable[[], 
     with_secret()
     second = [decoy_shown(username) for username in USERNAMES]
     # Then the decoys differ: they come from the secret, not from anything the two share
-    assert sum(a == b for a, b in zip(first, second, strict=True)) <= 3
+    assert sum(a == b for a, b in zip(first, second, strict=True)) <= 2
 
 
 def test_the_secret_is_read_once_per_container(with_secret: Callable[[], str]) -> None:

@@ -28,6 +28,7 @@ import phonenumbers
 
 from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefused, UpstreamError
 from otp.domain.models import PhoneNumber
+from otp.domain.pacing import LatencyPacer
 from otp.domain.phone import E164_PATTERN, parse_phone_number
 from otp.domain.rules import REFERENCE_ID_PATTERN
 from otp.domain.service import OtpService, new_reference_id
@@ -151,24 +152,35 @@ class SmsChallenges:
         allowed_countries: Collection[str],
         decoy_key: bytes,
         reference_factory: Callable[[], str] = new_reference_id,
+        send_pacer: LatencyPacer | None = None,
+        verify_pacer: LatencyPacer | None = None,
     ) -> None:
         self._service = service
         self._allowed_countries = sorted(allowed_countries)
         self._decoy_key = decoy_key
         self._new_reference = reference_factory
+        # Decoys wait as long as real rounds take (otp/domain/pacing.py); None: no pacing (unit tests).
+        self._send_pacer = send_pacer
+        self._verify_pacer = verify_pacer
 
     def create(self, user: SignInUser, rounds: Sequence[ChallengeRound]) -> SmsChallenge:
         """The challenge for this round: send in the first round only, reuse the reference afterwards."""
+        started = self._send_pacer.clock() if self._send_pacer is not None else 0.0
         reference = session_reference(rounds)
         first_round = reference is None
         if reference is None:
             reference = self._new_reference()
         destination = self._destination(user, report_rejection=first_round)
         if destination is None:
-            return self.decoy(
+            decoy = self.decoy(
                 user.username, reference, phone_number=user.phone_number if user.found else None
             )
+            if first_round and self._send_pacer is not None:
+                self._send_pacer.pace(started)
+            return decoy
         result = self._send(destination, reference) if first_round else SendResult.REUSED
+        if first_round and self._send_pacer is not None:
+            self._send_pacer.observe(started)
         # A failed send still answers with the real destination and reference: the user learns
         # nothing a working send would not tell them, and after a timeout (MAYBE_SENT) the code that
         # may still arrive is checked against this very reference, so it can still sign them in.
@@ -194,16 +206,26 @@ class SmsChallenges:
 
     def check_answer(self, private_parameters: Mapping[str, str], answer: object) -> bool:
         """True only when Pinpoint confirms the answer for the session's reference and destination."""
+        pacer = self._verify_pacer
+        started = pacer.clock() if pacer is not None else 0.0
         destination = private_parameters.get(PRIVATE_DESTINATION) or ""
         reference = private_parameters.get(PRIVATE_REFERENCE_ID) or ""
-        if not destination or not reference or not isinstance(answer, str):
+        if not destination or not reference:
+            # A decoy's answer: nothing to ask, but as long to answer as a real wrong one.
+            if pacer is not None:
+                pacer.pace(started)
+            return False
+        if not isinstance(answer, str):
             return False
         try:
             # Users paste codes with stray spaces; anything else malformed is refused by the service.
-            return self._service.verify(destination, reference_id=reference, code=answer.strip())
+            valid = self._service.verify(destination, reference_id=reference, code=answer.strip())
         except OtpError:
             # Already reported by the service (OtpRejected / OtpUpstreamError); to the user it is wrong.
-            return False
+            valid = False
+        if pacer is not None:
+            pacer.observe(started)
+        return valid
 
     def _destination(self, user: SignInUser, *, report_rejection: bool) -> PhoneNumber | None:
         """The number to text, or None when there is none we may use (which makes the challenge a decoy)."""

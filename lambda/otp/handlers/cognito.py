@@ -41,7 +41,7 @@ from otp.domain.challenge import (
 from otp.handlers import startup
 from otp.observability import logger, tracer
 from otp.settings import get_settings
-from otp.wiring import deployment_key, otp_service
+from otp.wiring import decoy_pacers, deployment_key, otp_service
 
 # Fail the init phase, not the first sign-in, when the deployment's environment is wrong.
 get_settings()
@@ -72,7 +72,14 @@ def _decoy_key() -> bytes:
 def _challenges() -> SmsChallenges:
     # Rebuilt per invocation (it is only a wrapper); the OtpService and its client are cached.
     settings = get_settings()
-    return SmsChallenges(otp_service(), allowed_countries=settings.allowed_countries, decoy_key=_decoy_key())
+    send_pacer, verify_pacer = decoy_pacers()
+    return SmsChallenges(
+        otp_service(),
+        allowed_countries=settings.allowed_countries,
+        decoy_key=_decoy_key(),
+        send_pacer=send_pacer,
+        verify_pacer=verify_pacer,
+    )
 
 
 # Read the secret during init (only the function granted it has OTP_SECRET_ARN): no sign-in waits for it.
@@ -178,8 +185,8 @@ def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
     try:
         private = trigger.request.get("privateChallengeParameters") or {}
         _start(event, private.get(PRIVATE_REFERENCE_ID))
-        if not trigger.request.user_not_found:
-            correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"))
+        # An unknown user's decoy is checked too: it is never right, but it takes as long as a real answer.
+        correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"))
     except Exception:
         logger.exception("verify auth challenge failed; treating the answer as wrong")
         correct = False
