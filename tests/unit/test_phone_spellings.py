@@ -96,6 +96,10 @@ def assert_one_key(text: str) -> PhoneNumber | None:
     if canonical(parsed) != text:
         assert result is RejectReason.NON_CANONICAL_PHONE_NUMBER, text
         return None
+    if phonenumbers.region_code_for_number(parsed) not in EVERY_REGION:
+        # +800, +808, +870...: numbers of no country (libphonenumber's "001"), which no deployment allows
+        assert result is RejectReason.COUNTRY_NOT_ALLOWED, text
+        return None
     assert isinstance(result, PhoneNumber), text
     assert result.e164 == text
     # The type parse_phone_number records is libphonenumber's own (screening relies on it).
