@@ -45,7 +45,8 @@ def documented_languages() -> frozenset[str]:
 
 
 def acceptable_number(raw: object) -> bool:
-    """True when the service must send to ``raw``: strict E.164, valid, allowed country, a handset."""
+    """True when the service must send to ``raw``: strict E.164 in its one spelling (no trunk prefix),
+    valid, allowed country, a handset."""
     if not isinstance(raw, str) or not _E164.fullmatch(raw):
         return False
     try:
@@ -54,6 +55,7 @@ def acceptable_number(raw: object) -> bool:
         return False
     return (
         phonenumbers.is_valid_number(parsed)
+        and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == raw
         and phonenumbers.region_code_for_number(parsed) in ALLOWED_COUNTRIES
         and phonenumbers.number_type(parsed) in HANDSET_TYPES
     )

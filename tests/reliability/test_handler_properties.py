@@ -55,8 +55,21 @@ accepted_numbers = st.builds(
     lambda base, tail: f"{base[:-4]}{tail:04d}", st.sampled_from(ACCEPTED_BASES), st.integers(0, 9999)
 ).filter(lambda number: acceptable_number(number) and number not in SCRIPTED)
 
+
+def with_trunk_prefix(number: str) -> str:
+    """The number with its country's trunk prefix after the country code (+1 1..., +44 0..., +91 0...):
+    libphonenumber reads it as the number itself; the service must refuse it (one spelling per number)."""
+    parsed = phonenumbers.parse(number)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(
+        phonenumbers.region_code_for_number(parsed) or ""
+    )
+    prefix = (metadata.national_prefix if metadata is not None else None) or "0"
+    return f"+{parsed.country_code}{prefix}{phonenumbers.national_significant_number(parsed)}"
+
+
 phone_numbers = st.one_of(
     accepted_numbers,
+    accepted_numbers.map(with_trunk_prefix),
     st.sampled_from(EXAMPLE_NUMBERS),
     st.sampled_from(FAST_SCRIPTED),
     st.from_regex(r"\+[1-9][0-9]{6,14}", fullmatch=True),

@@ -66,7 +66,11 @@ app = APIGatewayRestResolver(enable_validation=True)
 
 _PHONE = Field(
     pattern=E164_PATTERN,
-    description="Destination in E.164 format; must be a valid number of an allowed country",
+    description=(
+        "Destination in E.164 format, written as E.164 writes it (no national trunk prefix such as "
+        "the 1 of +1 1... or the 0 of +44 0... after the country code); must be a valid number of an "
+        "allowed country"
+    ),
     examples=["+12065550100"],
 )
 _REFERENCE = Field(
