@@ -41,8 +41,9 @@ def handler_environment(endpoint: Endpoint, *, protection: bool = False) -> dict
 
     Tracing is off as in the sandbox (``POWERTOOLS_TRACE_DISABLED``): with it on, the X-Ray SDK is the
     cost being measured, not this code. Protection off unless asked (no ``OTP_TABLE_NAME``): the
-    per-number limits need two DynamoDB calls per send, which the bare baseline does not make; every
-    request of the benchmark texts a different number, so the limits would never refuse one anyway.
+    per-number limits and the send budget need three DynamoDB calls per send, which the bare baseline
+    does not make; every request of the benchmark texts a different number, so the limits would never
+    refuse one anyway.
     """
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
