@@ -14,7 +14,7 @@ second call is made only for answers the new engine refused.
 The odds of a guess do not change: for one reference and number, only the engine that sent the code
 holds a live one, unless the same reference was sent again after the switch, in which case the old
 engine's code stays valid until it expires (at most one validity period), as it would have without the
-switch. Each verification still counts once against the per-reference and per-number caps.
+switch. Each verification still counts once against the per-reference cap.
 """
 
 from __future__ import annotations
