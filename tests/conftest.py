@@ -3,8 +3,11 @@
 - ``sandbox`` (session): ``python -m local`` as a subprocess on free ports, one per pytest(-xdist)
   worker; a ``tests.sandbox_harness.RunningSandbox``.
 - ``sandbox_end_user_messaging`` (session): the same with ``OTP_ENGINE=endusermessaging`` and every
-  channel enabled (``tests.sandbox_harness.ENGINE_ENV``); suites that must behave the same on both
-  engines can parametrize over ``ENGINE_ENV`` the same way.
+  channel enabled (``tests.sandbox_harness.ENGINE_ENV``).
+- ``sandbox_sms_voice`` (session): End User Messaging with ``OTP_CHANNELS=SMS,VOICE`` (the README's
+  "call me instead" example): for the channel switch end to end, the JS clients and the web page.
+- ``engine_sandbox`` (session, parametrized): each of the two above in turn, for suites that must
+  behave the same on both engines; ``engine_sandbox.ready["engine"]`` says which.
 - ``pinpoint_endpoint`` (function): the sandbox's AWS endpoint served in-process on a free port, with
   a new Pinpoint application and an empty outbox for each test; a ``tests.sandbox_harness.PinpointEndpoint``
   (``url``, ``application_id``, ``emulator``, ``notify_codes``, ``clock``, ``endpoint`` and the route
@@ -20,6 +23,7 @@ import pytest
 from tests.sandbox_harness import (
     END_USER_MESSAGING,
     ENGINE_ENV,
+    PINPOINT,
     PinpointEndpoint,
     PinpointEndpointServer,
     RunningSandbox,
@@ -29,15 +33,33 @@ from tests.sandbox_harness import (
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Iterator[RunningSandbox]:
+def sandbox_pinpoint() -> Iterator[RunningSandbox]:
     with running_sandbox() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def sandbox(sandbox_pinpoint: RunningSandbox) -> RunningSandbox:
+    return sandbox_pinpoint
 
 
 @pytest.fixture(scope="session")
 def sandbox_end_user_messaging() -> Iterator[RunningSandbox]:
     with running_sandbox(ENGINE_ENV[END_USER_MESSAGING]) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def sandbox_sms_voice() -> Iterator[RunningSandbox]:
+    with running_sandbox({**ENGINE_ENV[END_USER_MESSAGING], "OTP_CHANNELS": "SMS,VOICE"}) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=[PINPOINT, END_USER_MESSAGING])
+def engine_sandbox(request: pytest.FixtureRequest) -> RunningSandbox:
+    name = "sandbox_pinpoint" if request.param == PINPOINT else "sandbox_end_user_messaging"
+    running: RunningSandbox = request.getfixturevalue(name)
+    return running
 
 
 @pytest.fixture(scope="session")

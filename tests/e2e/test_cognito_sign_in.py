@@ -1,8 +1,8 @@
 """Passwordless sign-in end to end: a stock boto3 cognito-idp client against the sandbox subprocess.
 
 Everything crosses real sockets: boto3 -> the sandbox's AWS endpoint -> the real trigger handlers ->
-boto3 Pinpoint calls back into the endpoint -> the outbox, where the test reads the code as a user
-would read their phone.
+boto3 engine calls back into the endpoint -> the outbox, where the test reads the code as a user
+would read their phone. Every test runs on both engines (``engine_sandbox``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,24 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox_harness import aws_client
+from tests.sandbox_harness import RunningSandbox, aws_client
 
 pytestmark = pytest.mark.slow
 
-PUBLIC_KEYS = {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "CODE_LENGTH", "USERNAME"}
+PUBLIC_KEYS = {
+    "CODE_DELIVERY_DELIVERY_MEDIUM",
+    "CODE_DELIVERY_DESTINATION",
+    "CODE_LENGTH",
+    "CODE_DELIVERY_ALTERNATIVES",
+    "USERNAME",
+}
 _CODE = re.compile(r"\b(\d{6})\b")
+
+
+@pytest.fixture(scope="module")
+def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
+    """This module's tests run against the sandbox of each engine in turn."""
+    return engine_sandbox
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +119,10 @@ def test_sign_in_with_the_right_code(sandbox, cognito, pool):
     assert challenge["ChallengeName"] == "CUSTOM_CHALLENGE"
     assert set(challenge["ChallengeParameters"]) == PUBLIC_KEYS
     assert challenge["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"+1********{phone[-2:]}"
+    assert challenge["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
+    assert challenge["ChallengeParameters"]["CODE_DELIVERY_ALTERNATIVES"] == (
+        "VOICE,WHATSAPP" if sandbox.ready["engine"] == "endusermessaging" else ""
+    )
     assert code not in str(challenge)
     tokens = result["AuthenticationResult"]
     assert {"IdToken", "AccessToken", "RefreshToken", "ExpiresIn", "TokenType"} <= set(tokens)
@@ -177,6 +193,8 @@ def test_an_unknown_user_gets_the_same_challenge_and_no_sms(sandbox, cognito, po
     # and no SMS went out
     assert decoy["ChallengeName"] == real["ChallengeName"] == "CUSTOM_CHALLENGE"
     assert set(decoy["ChallengeParameters"]) == set(real["ChallengeParameters"])
+    for shown in ("CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_ALTERNATIVES"):
+        assert decoy["ChallengeParameters"][shown] == real["ChallengeParameters"][shown]
     assert decoy["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"+1********{unknown[-2:]}"
     assert decoy["ChallengeParameters"]["CODE_LENGTH"] == real["ChallengeParameters"]["CODE_LENGTH"]
     assert sandbox.outbox(destination=unknown) == []

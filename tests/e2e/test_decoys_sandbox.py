@@ -17,6 +17,12 @@ from tests.sandbox_harness import RunningSandbox, aws_client
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
+    """Both engines: what a stranger can do to a user must not depend on which one sends."""
+    return engine_sandbox
+
+
 def shown(cognito: Any, client_id: str, username: str) -> str:
     challenge = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": username}

@@ -18,6 +18,13 @@ from tests.sandbox_harness import RunningSandbox, aws_client
 
 pytestmark = pytest.mark.slow
 
+
+@pytest.fixture(scope="module")
+def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
+    """Both engines: what a stranger can do to a user must not depend on which one sends."""
+    return engine_sandbox
+
+
 _CODE = re.compile(r"\b(\d{6})\b")
 
 

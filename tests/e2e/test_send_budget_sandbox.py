@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_cognito_sign_in import PUBLIC_KEYS
 from tests.sandbox_harness import RunningSandbox, aws_client, running_sandbox
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,6 @@ pytestmark = pytest.mark.slow
 BUDGET_PER_HOUR = 45
 HTTP_CLIENTS = 40
 COGNITO_CLIENTS = 30
-PUBLIC_KEYS = {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "CODE_LENGTH", "USERNAME"}
 
 
 @pytest.fixture(scope="module")

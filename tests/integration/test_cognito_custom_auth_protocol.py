@@ -27,17 +27,24 @@ from local.cognito_custom_auth import (
     trigger_arns,
 )
 from tests.handler_env import use_handler_env
-from tests.sandbox_harness import REGION, aws_client
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT, REGION, aws_client
 
 _CODE = re.compile(r"\b(\d{6})\b")
 
 
+@pytest.fixture(params=[PINPOINT, END_USER_MESSAGING])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The protocol is Cognito's whichever engine sends: every test runs on both."""
+    engine: str = request.param
+    return engine
+
+
 @pytest.fixture
-def sandbox_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The triggers' environment (as the sandbox sets it), pointing at this test's Pinpoint app."""
+def sandbox_env(pinpoint_endpoint: Any, engine: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The triggers' environment (as the sandbox sets it), pointing at this test's endpoint."""
     from otp import wiring
 
-    use_handler_env(monkeypatch, pinpoint_endpoint, OTP_BRAND_NAME="Sandbox")
+    use_handler_env(monkeypatch, pinpoint_endpoint, engine=engine, OTP_BRAND_NAME="Sandbox")
     yield pinpoint_endpoint
     wiring.reset()
 
@@ -179,13 +186,22 @@ def test_triggers_receive_the_events_cognito_sends(sandbox_env, emulation, cogni
         assert attributes["cognito:user_status"] == "CONFIRMED"
     assert define[0]["request"]["session"] == []
     assert create[0]["request"]["challengeName"] == "CUSTOM_CHALLENGE"
+    first, second = (event["request"]["session"] for event in define[1:])
     metadata = create[1]["request"]["session"][0]["challengeMetadata"]
-    assert define[2]["request"]["session"] == [
-        {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": metadata},
-        {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": True, "challengeMetadata": metadata},
+    assert first == [
+        {"challengeName": "CUSTOM_CHALLENGE", "challengeResult": False, "challengeMetadata": metadata}
     ]
+    assert second[0] == first[0]
+    assert second[1]["challengeResult"] is True
+    assert second[1]["challengeMetadata"] == metadata.replace("/F/", "/A/")
     assert verify[1]["request"]["challengeAnswer"] == code
-    assert set(verify[1]["request"]["privateChallengeParameters"]) == {"referenceId", "destination"}
+    assert set(verify[1]["request"]["privateChallengeParameters"]) == {
+        "referenceId",
+        "destination",
+        "sessionReference",
+    }
+    # No client metadata was given, so none reached the triggers
+    assert all("clientMetadata" not in event["request"] for event in recorder.events)
 
 
 def test_an_unknown_user_is_an_error_only_without_prevent_user_existence_errors(cognito, pool, emulation):
@@ -364,3 +380,51 @@ def test_a_trigger_that_raises_becomes_user_lambda_validation_exception(sandbox_
         "UserLambdaValidationException",
         "DefineAuthChallenge failed with error boom.",
     )
+
+
+def test_a_switch_round_reaches_all_three_triggers_with_its_client_metadata(
+    sandbox_env, emulation, cognito, pool, engine
+):
+    # Given a user who received the first code by SMS
+    _, recorder = emulation
+    phone = fresh_number()
+    add_user(cognito, pool["userPoolId"], phone)
+    challenge = custom_auth(cognito, pool["clientId"], phone)
+    sms_code = code_for(sandbox_env, phone)
+    first_private = recorder.of("CreateAuthChallenge_Authentication")[0]
+    recorder.events.clear()
+
+    # When the client asks for a call as contracts.md says: any ANSWER, ClientMetadata otpChannel=VOICE
+    switched = cognito.respond_to_auth_challenge(
+        ClientId=pool["clientId"],
+        ChallengeName="CUSTOM_CHALLENGE",
+        Session=challenge["Session"],
+        ChallengeResponses={"USERNAME": phone, "ANSWER": "VOICE"},
+        ClientMetadata={"otpChannel": "VOICE"},
+    )
+
+    # Then Verify, Define and Create each received the metadata, in Cognito's order
+    assert [(e["triggerSource"], e["request"].get("clientMetadata")) for e in recorder.events] == [
+        ("VerifyAuthChallengeResponse_Authentication", {"otpChannel": "VOICE"}),
+        ("DefineAuthChallenge_Authentication", {"otpChannel": "VOICE"}),
+        ("CreateAuthChallenge_Authentication", {"otpChannel": "VOICE"}),
+    ]
+    assert first_private["response"] == {}
+    parameters = switched["ChallengeParameters"]
+    assert switched["ChallengeName"] == "CUSTOM_CHALLENGE"
+    if engine == PINPOINT:
+        # Pinpoint offers no call: a wrong answer, the SMS code still in force
+        assert parameters["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
+        assert [m["channel"] for m in sandbox_env.outbox(destination=phone)] == ["SMS"]
+        final = respond(cognito, pool["clientId"], switched["Session"], phone, sms_code)
+    else:
+        assert (parameters["CODE_DELIVERY_DELIVERY_MEDIUM"], parameters["CODE_DELIVERY_ALTERNATIVES"]) == (
+            "VOICE",
+            "",
+        )
+        messages = sandbox_env.outbox(destination=phone)
+        assert [m["channel"] for m in messages] == ["SMS", "VOICE"]
+        voice_code = _CODE.search(messages[1]["body"])
+        assert voice_code
+        final = respond(cognito, pool["clientId"], switched["Session"], phone, voice_code.group(1))
+    assert "AccessToken" in final["AuthenticationResult"]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from otp.domain.challenge import SmsChallenges
+from otp.domain.models import Channel
 from tests.handler_env import use_handler_env
 from tests.lambda_events import LambdaContext
 from tests.sandbox_harness import aws_client
@@ -40,7 +41,8 @@ def decoy_shown(username: str) -> str:
 def predicted_from_the_application_id(application_id: str, username: str) -> str:
     """What someone who read the stack's PinpointApplicationId output would compute (the old key)."""
     key = hashlib.sha256(b"otp-cognito-decoy\x00" + application_id.encode()).digest()
-    anything = SimpleNamespace(policy=SimpleNamespace(code_length=6))  # the masked number needs no service
+    # The masked number needs no service: only the policy's code length and channels are read.
+    anything = SimpleNamespace(policy=SimpleNamespace(code_length=6, channels=frozenset({Channel.SMS})))
     challenges = SmsChallenges(anything, allowed_countries=ALLOWED, decoy_key=key)  # type: ignore[arg-type]
     return challenges.decoy(username).public_parameters["CODE_DELIVERY_DESTINATION"]
 

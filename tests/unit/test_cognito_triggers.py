@@ -1,7 +1,8 @@
 """The three Cognito custom-auth triggers, with Cognito's event shapes and a real OtpService.
 
-The service talks to the sandbox's Pinpoint emulator over a real socket (``pinpoint_endpoint``), so
-every SMS a trigger sends lands in the sandbox outbox and every verification is Pinpoint's answer.
+The service talks to the sandbox's engine emulators over a real socket (``pinpoint_endpoint``), so
+every code a trigger sends lands in the sandbox outbox and every verification is the engine's answer.
+Every test runs on both engines (``engine``): the triggers must behave the same whichever sends.
 Events follow the canonical samples in powertools-lambda-python's tests/events/ (cognito*Event.json).
 """
 
@@ -16,11 +17,19 @@ import pytest
 
 from tests.handler_env import use_handler_env
 from tests.lambda_events import LambdaContext
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 from tests.telemetry import Telemetry, captured_output, parse_output
 
 PHONE = "+12065550100"
 MASKED = "+1********00"
-PUBLIC_KEYS = {"CODE_DELIVERY_DELIVERY_MEDIUM", "CODE_DELIVERY_DESTINATION", "CODE_LENGTH"}
+PUBLIC_KEYS = {
+    "CODE_DELIVERY_DELIVERY_MEDIUM",
+    "CODE_DELIVERY_DESTINATION",
+    "CODE_LENGTH",
+    "CODE_DELIVERY_ALTERNATIVES",
+}
+#: What a first round offers to switch to: ENGINE_ENV enables every channel of End User Messaging.
+FIRST_ALTERNATIVES = {PINPOINT: "", END_USER_MESSAGING: "VOICE,WHATSAPP"}
 POOL_ID = "us-east-1_example"
 CLIENT_ID = "3n4b5urk1ft4fl3mg5e62d9ado"
 _CODE = re.compile(r"\b(\d{6})\b")
@@ -54,12 +63,23 @@ def round_(result: bool, metadata: str | None, name: str = "CUSTOM_CHALLENGE") -
     return {"challengeName": name, "challengeResult": result, "challengeMetadata": metadata}
 
 
+def _with_metadata(request: dict[str, Any], client_metadata: dict[str, str] | None) -> dict[str, Any]:
+    # Cognito sends clientMetadata only when the caller gave some (RespondToAuthChallenge's ClientMetadata).
+    if client_metadata is not None:
+        request["clientMetadata"] = client_metadata
+    return request
+
+
 def define_event(
-    session: list[dict[str, Any]], *, user_not_found: bool = False, user_name: str = "alice"
+    session: list[dict[str, Any]],
+    *,
+    user_not_found: bool = False,
+    user_name: str = "alice",
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     attributes = {} if user_not_found else user_attributes()
     request = {"userAttributes": attributes, "session": session, "userNotFound": user_not_found}
-    return _event("DefineAuthChallenge_Authentication", user_name, request)
+    return _event("DefineAuthChallenge_Authentication", user_name, _with_metadata(request, client_metadata))
 
 
 def create_event(
@@ -68,6 +88,7 @@ def create_event(
     *,
     user_not_found: bool = False,
     user_name: str = "alice",
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     request = {
         "userAttributes": attributes,
@@ -75,11 +96,16 @@ def create_event(
         "session": session or [],
         "userNotFound": user_not_found,
     }
-    return _event("CreateAuthChallenge_Authentication", user_name, request)
+    return _event("CreateAuthChallenge_Authentication", user_name, _with_metadata(request, client_metadata))
 
 
 def verify_event(
-    private: dict[str, str], answer: Any, *, user_not_found: bool = False, user_name: str = "alice"
+    private: dict[str, str],
+    answer: Any,
+    *,
+    user_not_found: bool = False,
+    user_name: str = "alice",
+    client_metadata: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     request = {
         "userAttributes": {} if user_not_found else user_attributes(),
@@ -87,20 +113,30 @@ def verify_event(
         "challengeAnswer": answer,
         "userNotFound": user_not_found,
     }
-    return _event("VerifyAuthChallengeResponse_Authentication", user_name, request)
+    return _event(
+        "VerifyAuthChallengeResponse_Authentication", user_name, _with_metadata(request, client_metadata)
+    )
 
 
 # --- fixtures ----------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=[PINPOINT, END_USER_MESSAGING])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine the triggers send through: every test of this file runs on both."""
+    engine: str = request.param
+    return engine
+
+
 @pytest.fixture
-def trigger_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The triggers' deployment environment, pointing at the sandbox's Pinpoint; caches reset."""
+def trigger_env(pinpoint_endpoint: Any, engine: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The triggers' deployment environment, pointing at the sandbox's endpoint; caches reset."""
     from otp import wiring
 
     use_handler_env(
         monkeypatch,
         pinpoint_endpoint,
+        engine=engine,
         OTP_ALLOWED_COUNTRIES="US,CA,GB",
         PINPOINT_READ_TIMEOUT="1",
         PINPOINT_MAX_ATTEMPTS="1",
@@ -288,7 +324,7 @@ def test_define_fails_closed_on_a_malformed_event(invoke):
 # --- Create Auth Challenge ---------------------------------------------------------------------
 
 
-def test_create_sends_one_code_in_the_first_round(invoke, outbox):
+def test_create_sends_one_code_in_the_first_round(invoke, outbox, engine):
     # Given a user with a verified phone number and a fresh session
     number = fresh_number()
     event = create_event(user_attributes(number))
@@ -302,12 +338,17 @@ def test_create_sends_one_code_in_the_first_round(invoke, outbox):
     messages = outbox(number)
     assert len(messages) == 1
     assert messages[0]["referenceId"] == private["referenceId"]
-    assert private == {"referenceId": private["referenceId"], "destination": number}
-    assert response["challengeMetadata"] == f"OTP-{private['referenceId']}"
-    # And the client sees only the masked number, the medium and the code length - never the code
+    assert messages[0]["channel"] == "SMS"
+    reference = private["referenceId"]
+    assert private == {"referenceId": reference, "destination": number, "sessionReference": reference}
+    assert re.fullmatch(rf"OTP-{re.escape(reference)}/SMS/F/\d{{13}}", response["challengeMetadata"])
+    # And the client sees only the masked number, the medium, the code length and the channels it may
+    # switch to - never the code
     assert set(public) == PUBLIC_KEYS
+    assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
     assert public["CODE_DELIVERY_DESTINATION"] == f"+1********{number[-2:]}"
     assert public["CODE_LENGTH"] == "6"
+    assert public["CODE_DELIVERY_ALTERNATIVES"] == FIRST_ALTERNATIVES[engine]
     code = code_in(messages[0])
     assert code not in str(response)
     # And the logs carry the masked number and the reference, never the code or the full number
@@ -329,14 +370,16 @@ def test_create_reuses_the_first_rounds_code_after_a_wrong_answer(invoke, outbox
     # When Create runs for the second round
     second, telemetry = invoke("create")(create_event(attributes, [round_(False, metadata)]))
 
-    # Then no second SMS is sent and the challenge is the same one
+    # Then no second SMS is sent and the challenge is the same one (the round's origin aside)
     assert len(outbox(number)) == 1
-    assert second["response"] == first["response"]
+    for parameters in ("publicChallengeParameters", "privateChallengeParameters"):
+        assert second["response"][parameters] == first["response"][parameters]
+    assert second["response"]["challengeMetadata"] == metadata.replace("/F/", "/A/")
     assert telemetry.logs_with("sign-in challenge created")[0]["sendResult"] == "REUSED"
     assert telemetry.metric_values("OtpDelivery") == []
 
 
-def test_create_for_an_unknown_user_looks_like_a_real_challenge_and_sends_nothing(invoke, outbox):
+def test_create_for_an_unknown_user_looks_like_a_real_challenge_and_sends_nothing(invoke, outbox, engine):
     # Given a username that does not exist (prevent-user-existence-errors on)
     before = len(outbox())
 
@@ -349,6 +392,8 @@ def test_create_for_an_unknown_user_looks_like_a_real_challenge_and_sends_nothin
     public = first["response"]["publicChallengeParameters"]
     assert set(public) == PUBLIC_KEYS
     assert re.fullmatch(r"\+\d{1,3}\*+\d\d", public["CODE_DELIVERY_DESTINATION"])
+    assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
+    assert public["CODE_DELIVERY_ALTERNATIVES"] == FIRST_ALTERNATIVES[engine]
     assert again["response"]["publicChallengeParameters"] == public
     assert (
         again["response"]["privateChallengeParameters"]["referenceId"]
@@ -414,19 +459,28 @@ def test_create_does_not_text_a_country_outside_the_allowed_list(invoke, outbox)
     assert metric_dimensions(telemetry, "OtpRejected", "Reason") == ["COUNTRY_NOT_ALLOWED"]
 
 
-@pytest.mark.parametrize(
-    ("number", "send_result", "metric", "dimension", "value"),
-    [
+# What each engine answers for the sandbox's failing test numbers, and what Create makes of it.
+FAILED_SENDS = {
+    PINPOINT: [
         ("+12065550103", "NOT_DELIVERED", "OtpDelivery", "DeliveryStatus", "PERMANENT_FAILURE"),
         ("+12065550105", "NOT_DELIVERED", "OtpDelivery", "DeliveryStatus", "OPT_OUT"),
         ("+12065550129", "UPSTREAM_ERROR", "OtpUpstreamError", "ErrorCode", "TooManyRequestsException"),
         ("+12065550150", "UPSTREAM_ERROR", "OtpUpstreamError", "ErrorCode", "InternalServerErrorException"),
     ],
-)
-def test_create_answers_a_normal_challenge_when_the_send_fails(
-    invoke, number, send_result, metric, dimension, value
-):
-    # Given a verified number whose SMS Pinpoint will not deliver
+    END_USER_MESSAGING: [
+        # Accepted, never delivered: the engine reports delivery later, as events.
+        ("+12065550103", "SENT", "OtpDelivery", "DeliveryStatus", "SUCCESSFUL"),
+        ("+12065550105", "UPSTREAM_ERROR", "OtpUpstreamError", "ErrorCode", "ConflictException"),
+        ("+12065550129", "UPSTREAM_ERROR", "OtpUpstreamError", "ErrorCode", "ThrottlingException"),
+        ("+12065550150", "MAYBE_SENT", "OtpUpstreamError", "ErrorCode", "InternalServerException"),
+    ],
+}
+
+
+@pytest.mark.parametrize("case", range(4))
+def test_create_answers_a_normal_challenge_when_the_send_fails(invoke, engine, case):
+    # Given a verified number whose code the engine will not deliver
+    number, send_result, metric, dimension, value = FAILED_SENDS[engine][case]
     event = create_event(user_attributes(number))
 
     # When Create runs
@@ -543,7 +597,7 @@ def test_verify_rejects_every_answer_to_a_decoy(invoke):
     assert telemetry.metric_values("OtpVerification") == []
 
 
-def test_verify_answers_wrong_when_pinpoint_fails(invoke):
+def test_verify_answers_wrong_when_the_engine_fails(invoke, engine):
     # Given private parameters for a number on which Pinpoint answers InternalServerErrorException
     private = {"referenceId": "ref-pinpoint-down", "destination": "+12065550150"}
 
@@ -552,7 +606,9 @@ def test_verify_answers_wrong_when_pinpoint_fails(invoke):
 
     # Then the error is counted and logged, and Cognito hears only "wrong"
     assert returned["response"] == {"answerCorrect": False}
-    assert metric_dimensions(telemetry, "OtpUpstreamError", "ErrorCode") == ["InternalServerErrorException"]
+    assert metric_dimensions(telemetry, "OtpUpstreamError", "ErrorCode") == [
+        {PINPOINT: "InternalServerErrorException", END_USER_MESSAGING: "InternalServerException"}[engine]
+    ]
 
 
 def test_verify_answers_wrong_when_the_private_parameters_are_missing(invoke):
@@ -592,3 +648,218 @@ def test_a_whole_sign_in_with_one_wrong_answer_sends_one_sms(invoke, outbox):
     # Then tokens are issued, and the user received exactly one SMS
     assert final["issueTokens"] is True
     assert len(outbox(number)) == 1
+
+
+# --- switching channels (contracts.md) ---------------------------------------------------------
+
+VOICE = {"otpChannel": "VOICE"}
+
+
+def first_round(invoke: Callable[[str], Invoke], number: str) -> dict[str, Any]:
+    created, _ = invoke("create")(create_event(user_attributes(number)))
+    response: dict[str, Any] = created["response"]
+    return response
+
+
+def test_define_does_not_count_a_switch_to_an_offered_channel(invoke, monkeypatch, engine):
+    # Given a deployment that allows a single attempt, and a first round answered with a switch to VOICE
+    from otp import wiring
+
+    monkeypatch.setenv("OTP_ALLOWED_ATTEMPTS", "1")
+    wiring.reset()
+    session = [round_(False, "OTP-ref1/SMS/F/1800000000000")]
+
+    # When Define runs with the answer's ClientMetadata
+    returned, telemetry = invoke("define")(define_event(session, client_metadata=VOICE))
+
+    # Then where VOICE is offered the switch spends no attempt: the user is challenged again; where it
+    # is not (Pinpoint), the answer was a wrong one, and the only attempt is gone
+    decided = telemetry.logs_with("sign-in step decided")[0]
+    if engine == END_USER_MESSAGING:
+        assert returned["response"]["challengeName"] == "CUSTOM_CHALLENGE"
+        assert (decided["reason"], decided["wrongAnswers"]) == ("channel switch", 0)
+    else:
+        assert returned["response"]["failAuthentication"] is True
+        assert decided["wrongAnswers"] == 1
+
+
+@pytest.mark.parametrize(
+    ("metadata", "client_metadata", "wrong"),
+    [
+        # A switch recorded in the round that followed it is not a wrong answer, later too.
+        (["OTP-r1/SMS/F/1", "OTP-r2/VOICE/S/2", "OTP-r2/VOICE/A/2"], None, 2),
+        (["OTP-r1/SMS/F/1", "OTP-r2/VOICE/S/2"], None, 1),
+        # A second switch, a switch to the channel in force, an unknown channel: wrong answers.
+        (["OTP-r1/SMS/F/1", "OTP-r2/VOICE/S/2"], {"otpChannel": "WHATSAPP"}, 1),
+        (["OTP-r1/SMS/F/1"], {"otpChannel": "SMS"}, 1),
+        (["OTP-r1/SMS/F/1"], {"otpChannel": "PIGEON"}, 1),
+        (["OTP-r1/SMS/F/1"], {"otpChannel": "voice"}, 1),
+        # Sessions begun before channels existed: their rounds are first rounds on SMS.
+        (["OTP-r1", "OTP-r1"], None, 2),
+    ],
+)
+def test_define_counts_only_guesses(invoke, engine, metadata, client_metadata, wrong):
+    # Given a session whose every round was answered without success
+    session = [round_(False, m) for m in metadata]
+
+    # When Define runs
+    _, telemetry = invoke("define")(define_event(session, client_metadata=client_metadata))
+
+    # Then wrong answers are the rounds that were guesses (End User Messaging offers VOICE; Pinpoint
+    # does not, so there nothing but an SMS can have been in force and no switch is recorded)
+    assert telemetry.logs_with("sign-in step decided")[0]["wrongAnswers"] == wrong
+
+
+def test_a_switch_sends_a_new_code_on_the_requested_channel_under_a_new_reference(invoke, outbox, engine):
+    # Given a first round whose SMS went out
+    number = fresh_number()
+    first = first_round(invoke, number)
+    session = [round_(False, first["challengeMetadata"])]
+
+    # When the client answers with a switch to VOICE and Create runs for the next round
+    created, telemetry = invoke("create")(
+        create_event(user_attributes(number), session, client_metadata=VOICE)
+    )
+
+    # Then (End User Messaging) a call carries a new code under a new reference, the challenge says
+    # VOICE and offers nothing more; (Pinpoint) the request is a wrong answer: the same code, no call
+    response = created["response"]
+    public, private = response["publicChallengeParameters"], response["privateChallengeParameters"]
+    messages = outbox(number)
+    assert set(public) == PUBLIC_KEYS
+    if engine == PINPOINT:
+        assert [m["channel"] for m in messages] == ["SMS"]
+        assert public == first["publicChallengeParameters"]
+        assert private == first["privateChallengeParameters"]
+        return
+    assert [m["channel"] for m in messages] == ["SMS", "VOICE"]
+    assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == "VOICE"
+    assert public["CODE_DELIVERY_ALTERNATIVES"] == ""
+    assert (
+        public["CODE_DELIVERY_DESTINATION"] == first["publicChallengeParameters"]["CODE_DELIVERY_DESTINATION"]
+    )
+    first_reference = first["privateChallengeParameters"]["referenceId"]
+    assert private["referenceId"] != first_reference
+    assert messages[1]["referenceId"] == private["referenceId"]
+    assert private["sessionReference"] == first_reference
+    assert re.fullmatch(
+        rf"OTP-{re.escape(private['referenceId'])}/VOICE/S/\d{{13}}", response["challengeMetadata"]
+    )
+    created_log = telemetry.logs_with("sign-in challenge created")[0]
+    assert (created_log["channel"], created_log["origin"], created_log["sendResult"]) == (
+        "VOICE",
+        "SWITCH",
+        "SENT",
+    )
+    assert created_log["correlation_id"] == first_reference
+    assert code_in(messages[1]) not in telemetry.raw
+
+
+def test_verify_answers_a_switch_wrong_without_asking_the_engine(invoke, outbox, trigger_env):
+    # Given a first round whose code reached the user
+    number = fresh_number()
+    first = first_round(invoke, number)
+    code = code_in(outbox(number)[0])
+    trigger_env.clear_calls()
+
+    # When the answer is the right code, but sent as a switch request
+    returned, telemetry = invoke("verify")(
+        verify_event(first["privateChallengeParameters"], code, client_metadata=VOICE)
+    )
+
+    # Then it is not accepted, and no verification reached the engine: no attempt was spent
+    assert returned["response"] == {"answerCorrect": False}
+    assert telemetry.metric_values("OtpVerification") == []
+    assert [c for c in trigger_env.calls() if "Verif" in c["operation"] or "Validate" in c["operation"]] == []
+    assert telemetry.logs_with("sign-in answer checked")[0]["deliveryRequest"] is True
+    # And the code still verifies afterwards, as it would have before
+    again, _ = invoke("verify")(verify_event(first["privateChallengeParameters"], code))
+    assert again["response"] == {"answerCorrect": True}
+
+
+def test_a_decoy_switches_as_a_real_user_does_and_sends_nothing(invoke, outbox, engine):
+    # Given an unknown user's first round (the username is a phone number nobody registered)
+    number = fresh_number()
+    first, _ = invoke("create")(create_event({}, user_not_found=True, user_name=number))
+    session = [round_(False, first["response"]["challengeMetadata"])]
+
+    # When the client asks for a call
+    switched, telemetry = invoke("create")(
+        create_event({}, session, user_not_found=True, user_name=number, client_metadata=VOICE)
+    )
+
+    # Then the challenge changes exactly as a real user's would, and nothing goes anywhere
+    public = switched["response"]["publicChallengeParameters"]
+    expected_medium = {PINPOINT: "SMS", END_USER_MESSAGING: "VOICE"}[engine]
+    expected_alternatives = {PINPOINT: "", END_USER_MESSAGING: ""}[engine]
+    assert set(public) == PUBLIC_KEYS
+    assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == expected_medium
+    assert public["CODE_DELIVERY_ALTERNATIVES"] == expected_alternatives
+    assert public["CODE_DELIVERY_DESTINATION"] == f"+1********{number[-2:]}"
+    assert outbox(number) == []
+    assert telemetry.logs_with("sign-in challenge created")[0]["decoy"] is True
+
+
+def test_a_whole_sign_in_with_a_switch_accepts_only_the_new_code(invoke, outbox, engine):
+    # Given a user who received an SMS code
+    number = fresh_number()
+    attributes = user_attributes(number)
+    session: list[dict[str, Any]] = []
+    invoke("define")(define_event(session))
+    created = invoke("create")(create_event(attributes, session))[0]["response"]
+    sms_code = code_in(outbox(number)[0])
+
+    def answer(value: str, client_metadata: dict[str, str] | None = None) -> dict[str, Any]:
+        nonlocal created
+        verified = invoke("verify")(
+            verify_event(created["privateChallengeParameters"], value, client_metadata=client_metadata)
+        )[0]["response"]
+        session.append(round_(verified["answerCorrect"], created["challengeMetadata"]))
+        decided: dict[str, Any] = invoke("define")(define_event(session, client_metadata=client_metadata))[0][
+            "response"
+        ]
+        if decided.get("challengeName"):
+            created = invoke("create")(create_event(attributes, session, client_metadata=client_metadata))[0][
+                "response"
+            ]
+        return decided
+
+    # When the user asks for a call, then answers with the texted code, then with the spoken one
+    assert answer("VOICE", VOICE)["challengeName"] == "CUSTOM_CHALLENGE"
+    if engine == PINPOINT:
+        # (Pinpoint offers no call: the request was a wrong answer and the texted code still applies)
+        assert len(outbox(number)) == 1
+        assert answer(sms_code)["issueTokens"] is True
+        return
+    voice_code = code_in(outbox(number)[1])
+    stale = answer(sms_code)
+    final = answer(voice_code)
+
+    # Then the texted code no longer signs in, the spoken one does, and two messages went out
+    assert stale["challengeName"] == "CUSTOM_CHALLENGE"
+    assert final["issueTokens"] is True
+    assert [m["channel"] for m in outbox(number)] == ["SMS", "VOICE"]
+
+
+def test_a_sign_in_with_a_switch_still_fails_after_allowed_attempts_guesses(invoke, outbox, engine):
+    # Given a user who switched to a call in the first round
+    number = fresh_number()
+    attributes = user_attributes(number)
+    first = first_round(invoke, number)
+    session = [round_(False, first["challengeMetadata"])]
+    created = invoke("create")(create_event(attributes, session, client_metadata=VOICE))[0]["response"]
+
+    # When they (or someone) answer wrongly until the sign-in ends
+    guesses = 0
+    while True:
+        wrong = invoke("verify")(verify_event(created["privateChallengeParameters"], "000000"))[0]
+        guesses += 1
+        session.append(round_(wrong["response"]["answerCorrect"], created["challengeMetadata"]))
+        decided = invoke("define")(define_event(session))[0]["response"]
+        if decided["failAuthentication"]:
+            break
+        created = invoke("create")(create_event(attributes, session))[0]["response"]
+
+    # Then the third guess ends it (on Pinpoint the refused switch was the first wrong answer, so the
+    # second guess does): guesses never exceed allowedAttempts, switch or not
+    assert guesses == {PINPOINT: 2, END_USER_MESSAGING: 3}[engine]

@@ -12,10 +12,18 @@ import pytest
 
 from otp.domain.pacing import RESERVOIR, LatencyPacer
 from tests.lambda_events import LambdaContext
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 from tests.telemetry import captured_output
-from tests.unit.test_cognito_triggers import create_event, fresh_number, trigger_env, user_attributes
+from tests.unit.test_cognito_triggers import (
+    create_event,
+    engine,
+    fresh_number,
+    round_,
+    trigger_env,
+    user_attributes,
+)
 
-__all__ = ["trigger_env"]  # the fixture, reused from the trigger tests
+__all__ = ["engine", "trigger_env"]  # the fixtures, reused from the trigger tests (both engines)
 
 
 class FakeTime:
@@ -125,3 +133,43 @@ def test_an_unknown_users_first_round_waits_as_long_as_a_real_one_took(
     assert 0 < duration <= real
     assert 0 < waited <= duration
     assert decoy_alone + waited >= duration
+
+
+def test_an_unknown_users_switch_waits_as_long_as_a_real_switch_took(
+    recorded_pacers: tuple[LatencyPacer, list[float], list[float]], engine: str
+) -> None:
+    from otp.handlers import cognito
+
+    send_pacer, slept, drawn = recorded_pacers
+    voice = {"otpChannel": "VOICE"}
+    number = fresh_number()
+    # Given a real user's first round and switch to a call (timed: the switch really sends)
+    with captured_output():
+        first = cognito.create_auth_challenge(create_event(user_attributes(number)), LambdaContext())
+        session = [round_(False, first["response"]["challengeMetadata"])]
+        started = send_pacer.clock()
+        cognito.create_auth_challenge(
+            create_event(user_attributes(number), session, client_metadata=voice), LambdaContext()
+        )
+        real_switch = send_pacer.clock() - started
+    # When an unknown user's session asks for a call too
+    with captured_output():
+        decoy = cognito.create_auth_challenge(
+            create_event({}, user_not_found=True, user_name="mallory"), LambdaContext()
+        )
+        slept.clear()
+        drawn.clear()
+        session = [round_(False, decoy["response"]["challengeMetadata"])]
+        cognito.create_auth_challenge(
+            create_event({}, session, user_not_found=True, user_name="mallory", client_metadata=voice),
+            LambdaContext(),
+        )
+    # Then where a switch sends (End User Messaging) the decoy's switch is paced to what real sends
+    # took, the switch among them; where a switch is a wrong answer (Pinpoint), neither sends nor waits
+    if engine == PINPOINT:
+        assert (slept, drawn) == ([], [])
+        return
+    assert engine == END_USER_MESSAGING
+    [duration] = drawn
+    assert duration >= real_switch
+    assert len(slept) == 1

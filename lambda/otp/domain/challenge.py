@@ -1,17 +1,21 @@
-"""Passwordless sign-in with an SMS code: the decisions behind Cognito's three custom-auth triggers.
+"""Passwordless sign-in with a one-time code: the decisions behind Cognito's three custom-auth triggers.
 
 No Cognito event shapes here: ``otp.handlers.cognito`` turns events into these values and back. Sending
 and verifying go through the same ``OtpService`` as the HTTP API, so limits, screening, logs and
 metrics are the same whichever door a code goes out of.
 
-Three rules shape this module:
-- One SMS per sign-in session. The first round sends a code under a fresh reference id and records
-  the reference in the round's challenge metadata; later rounds (after a wrong answer) find it there
-  and ask again for the same code. Sending a new code per wrong answer would text the user once per
-  typo, and every SMS costs money.
+Four rules shape this module:
+- One code in force per sign-in session. The first round sends a code under a fresh reference id and
+  records it in the round's challenge metadata; later rounds (after a wrong answer) find it there and
+  ask again for the same code. Sending a new code per wrong answer would text the user once per typo,
+  and every code costs money.
+- One channel switch per session (contracts.md): a client that answers with a delivery request
+  (``DeliveryRequest``: "call me instead") gets a new code on the requested channel under a new
+  reference, and from then on only that code is accepted. Such an answer is not a guess: Verify asks
+  no engine, Define does not count it. A request the session cannot take is a wrong answer.
 - No user enumeration. An unknown user, a user without a verified phone number, and a user whose
   send failed all get a challenge of exactly the same shape as a real one, with a plausible masked
-  number that is the same on every attempt for the same username.
+  number that is the same on every attempt for the same username, and the same channels to switch to.
 - Fail closed. A malformed or wrong answer, or any error while checking it, is a wrong answer.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +32,7 @@ from enum import StrEnum
 import phonenumbers
 
 from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefused, UpstreamError
-from otp.domain.models import PhoneNumber
+from otp.domain.models import OPEN_QUOTA, Channel, PhoneNumber, SendQuota
 from otp.domain.pacing import LatencyPacer
 from otp.domain.phone import E164_PATTERN, parse_phone_number
 from otp.domain.rules import REFERENCE_ID_PATTERN
@@ -35,21 +40,78 @@ from otp.domain.service import OtpService, new_reference_id
 
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
 
-# Marks the rounds this module created; what follows the prefix is the session's Pinpoint reference id.
+# Marks the rounds this module created. The metadata (seen by Cognito and the triggers, never by the
+# client) is "OTP-<reference>/<channel>/<origin>/<sent at>": the code in force, how this round got it,
+# and when this session's send of it began (epoch ms on the limits' clock; "-" if it did not go out).
+# Sessions begun before channels existed recorded "OTP-<reference>" only: an SMS, first round.
 METADATA_PREFIX = "OTP-"
+_METADATA = re.compile(
+    rf"^OTP-(?P<reference>{REFERENCE_ID_PATTERN.removeprefix('^').removesuffix('$')})"
+    r"(?:/(?P<channel>[A-Z]{1,16})/(?P<origin>[A-Z])/(?P<sent>[0-9]{1,16}|-))?$"
+)
 
 # Public parameter names: the ones Cognito itself uses for its SMS_MFA challenge, so client code and
-# UI libraries that already show "code sent to +1********00" for MFA can show this challenge as well.
+# UI libraries that already show "code sent to +1********00" for MFA can show this challenge as well;
+# CODE_DELIVERY_ALTERNATIVES (contracts.md) lists the channels the client may still switch to.
 PUBLIC_DELIVERY_MEDIUM = "CODE_DELIVERY_DELIVERY_MEDIUM"
 PUBLIC_DESTINATION = "CODE_DELIVERY_DESTINATION"
 PUBLIC_CODE_LENGTH = "CODE_LENGTH"
+PUBLIC_ALTERNATIVES = "CODE_DELIVERY_ALTERNATIVES"
 
 # Private parameter names: only Cognito and the Verify trigger ever see these.
 PRIVATE_REFERENCE_ID = "referenceId"
 PRIVATE_DESTINATION = "destination"
+# The session's first reference: the correlation id of every log line of the sign-in, which keeps
+# naming it after a switch has put a code under another reference in force.
+PRIVATE_SESSION_REFERENCE = "sessionReference"
 
-_REFERENCE_ID = re.compile(REFERENCE_ID_PATTERN)
+# The order channels are offered in: the first one the deployment offers carries a session's first code.
+CHANNEL_ORDER = (Channel.SMS, Channel.VOICE, Channel.WHATSAPP)
+
 _E164 = re.compile(E164_PATTERN)
+
+
+class Origin(StrEnum):
+    """How a round came to ask for its code (recorded in the round's metadata)."""
+
+    FIRST = "F"  # the session's first code
+    AGAIN = "A"  # asked again after a wrong answer: the same code
+    SWITCH = "S"  # a new code on another channel: the answer before it was not a guess
+
+    @property
+    def brought_new_code(self) -> bool:
+        """True when the answer to the previous round asked for this round's new code."""
+        return self is Origin.SWITCH
+
+
+@dataclass(frozen=True, slots=True)
+class SessionCode:
+    """The code in force in a session, as a round of ours recorded it."""
+
+    reference: str
+    channel: Channel
+    origin: Origin
+    sent_at_ms: int | None = None  # when this session's send of it began, if it went out
+
+    @property
+    def metadata(self) -> str:
+        sent = "-" if self.sent_at_ms is None else str(self.sent_at_ms)
+        return f"{METADATA_PREFIX}{self.reference}/{self.channel.value}/{self.origin.value}/{sent}"
+
+
+def parse_metadata(metadata: str | None) -> SessionCode | None:
+    """The code a round of ours recorded; None for another round's metadata (or none)."""
+    match = _METADATA.fullmatch(metadata or "")
+    if match is None:
+        return None
+    if match["channel"] is None:
+        return SessionCode(match["reference"], Channel.SMS, Origin.FIRST)
+    try:
+        channel, origin = Channel(match["channel"]), Origin(match["origin"])
+    except ValueError:
+        return None
+    sent = None if match["sent"] == "-" else int(match["sent"])
+    return SessionCode(match["reference"], channel, origin, sent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,32 +138,126 @@ class Decision:
     wrong_answers: int
 
 
-def decide_next_step(rounds: Sequence[ChallengeRound], allowed_attempts: int) -> Decision:
-    """Challenge a fresh session, issue tokens after a right answer, fail after too many wrong ones.
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """What the session's rounds of ours recorded: its first reference, the code in force, the switch."""
 
-    Only this module's custom challenge is accepted: a session that went through SRP or a password
-    verifier is not a passwordless sign-in, and letting it continue would mix two flows' rules.
-    """
-    wrong = sum(1 for r in rounds if not r.succeeded)
-    if any(r.name != CUSTOM_CHALLENGE for r in rounds):
-        return Decision(NextStep.FAIL, "unexpected challenge type in session", wrong)
-    if not rounds:
-        return Decision(NextStep.CHALLENGE, "new session", 0)
-    if rounds[-1].succeeded:
-        return Decision(NextStep.ISSUE_TOKENS, "correct answer", wrong)
-    if wrong >= allowed_attempts:
-        return Decision(NextStep.FAIL, "no attempts left", wrong)
-    return Decision(NextStep.CHALLENGE, "wrong answer, attempts left", wrong)
+    first_reference: str | None
+    current: SessionCode | None
+    switched: bool
+
+
+def session_state(rounds: Sequence[ChallengeRound]) -> SessionState:
+    codes = [
+        code
+        for r in rounds
+        if r.name == CUSTOM_CHALLENGE and (code := parse_metadata(r.metadata)) is not None
+    ]
+    return SessionState(
+        first_reference=codes[0].reference if codes else None,
+        current=codes[-1] if codes else None,
+        switched=any(code.origin is Origin.SWITCH for code in codes),
+    )
 
 
 def session_reference(rounds: Sequence[ChallengeRound]) -> str | None:
     """The reference id the session's first round used, if a round of ours recorded one."""
-    for r in rounds:
-        if r.name == CUSTOM_CHALLENGE and r.metadata and r.metadata.startswith(METADATA_PREFIX):
-            reference = r.metadata[len(METADATA_PREFIX) :]
-            if _REFERENCE_ID.fullmatch(reference):
-                return reference
-    return None
+    return session_state(rounds).first_reference
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRequest:
+    """A client's answer that asks for a code on ``channel`` instead of giving one (contracts.md)."""
+
+    channel: str
+
+
+class AnswerKind(StrEnum):
+    CODE = "CODE"  # an answer to check; a guess when wrong
+    SWITCH = "SWITCH"  # a new code on another channel: not a guess
+    REFUSED = "REFUSED"  # a delivery request this session cannot take: a wrong answer
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    kind: AnswerKind
+    channel: Channel | None = None
+
+    @property
+    def is_guess(self) -> bool:
+        return self.kind is not AnswerKind.SWITCH
+
+
+CODE_ANSWER = Answer(AnswerKind.CODE)
+
+
+def classify_answer(
+    state: SessionState, request: DeliveryRequest | None, offered: Collection[Channel]
+) -> Answer:
+    """What the answer to the session's latest round asks for. Define and Create both decide with this,
+    so they agree on whether it was a guess and whether a new code goes out."""
+    if request is None:
+        return CODE_ANSWER
+    try:
+        channel = Channel(request.channel)
+    except ValueError:
+        return Answer(AnswerKind.REFUSED)
+    current = state.current
+    if current is None or channel not in offered or channel is current.channel or state.switched:
+        return Answer(AnswerKind.REFUSED)
+    return Answer(AnswerKind.SWITCH, channel)
+
+
+def alternatives(offered: Collection[Channel], current: Channel, *, switched: bool) -> tuple[Channel, ...]:
+    """The channels a client may still switch to: every other one offered, until the session switched."""
+    if switched:
+        return ()
+    return tuple(channel for channel in CHANNEL_ORDER if channel in offered and channel is not current)
+
+
+def first_channel(offered: Collection[Channel]) -> Channel:
+    """The channel of a session's first code: SMS where offered, else the first offered in CHANNEL_ORDER."""
+    return next(channel for channel in CHANNEL_ORDER if channel in offered)
+
+
+def decide_next_step(
+    rounds: Sequence[ChallengeRound], allowed_attempts: int, latest: Answer = CODE_ANSWER
+) -> Decision:
+    """Challenge a fresh session, issue tokens after a right answer, fail after too many wrong ones.
+
+    A wrong round counts only when its answer was a guess: a round answered with a channel switch
+    is followed by a round of origin SWITCH (earlier rounds), or is the ``latest`` one, which the
+    caller classified with ``classify_answer``.
+
+    Only this module's custom challenge is accepted: a session that went through SRP or a password
+    verifier is not a passwordless sign-in, and letting it continue would mix two flows' rules.
+    """
+    if any(r.name != CUSTOM_CHALLENGE for r in rounds):
+        return Decision(NextStep.FAIL, "unexpected challenge type in session", _wrong(rounds, latest))
+    if not rounds:
+        return Decision(NextStep.CHALLENGE, "new session", 0)
+    wrong = _wrong(rounds, latest)
+    if rounds[-1].succeeded:
+        return Decision(NextStep.ISSUE_TOKENS, "correct answer", wrong)
+    if wrong >= allowed_attempts:
+        return Decision(NextStep.FAIL, "no attempts left", wrong)
+    if not latest.is_guess:
+        return Decision(NextStep.CHALLENGE, "channel switch", wrong)
+    return Decision(NextStep.CHALLENGE, "wrong answer, attempts left", wrong)
+
+
+def _wrong(rounds: Sequence[ChallengeRound], latest: Answer) -> int:
+    wrong = 0
+    for index, r in enumerate(rounds):
+        if r.succeeded:
+            continue
+        if index + 1 < len(rounds):
+            following = parse_metadata(rounds[index + 1].metadata)
+            guess = following is None or not following.origin.brought_new_code
+        else:
+            guess = latest.is_guess
+        wrong += guess
+    return wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,20 +271,24 @@ class SignInUser:
 
 
 class SendResult(StrEnum):
-    """What happened to this round's SMS: for the log line, never shown to the user."""
+    """What happened to this round's code: for the log line, never shown to the user."""
 
     SENT = "SENT"
-    REUSED = "REUSED"  # a later round: the first round's code still applies
-    NOT_DELIVERED = "NOT_DELIVERED"  # Pinpoint answered with a delivery status other than SUCCESSFUL
+    REUSED = "REUSED"  # a later round: the code in force still applies
+    NOT_DELIVERED = "NOT_DELIVERED"  # the engine answered with a delivery status other than SUCCESSFUL
     REFUSED = "REFUSED"  # a protection rule refused the send
-    UPSTREAM_ERROR = "UPSTREAM_ERROR"  # Pinpoint failed; nothing was sent
-    MAYBE_SENT = "MAYBE_SENT"  # Pinpoint timed out; the SMS may be on its way under this reference
+    UPSTREAM_ERROR = "UPSTREAM_ERROR"  # the engine failed; nothing was sent
+    MAYBE_SENT = "MAYBE_SENT"  # the engine timed out; the code may be on its way under this reference
     NO_DESTINATION = "NO_DESTINATION"  # decoy: unknown user, or no verified, acceptable number
+
+    @property
+    def went_out(self) -> bool:
+        return self in (SendResult.SENT, SendResult.MAYBE_SENT)
 
 
 @dataclass(frozen=True, slots=True)
 class SmsChallenge:
-    """What Create Auth Challenge answers. ``destination`` is None for a decoy (no SMS, never valid)."""
+    """What Create Auth Challenge answers. ``destination`` is None for a decoy (no code, never valid)."""
 
     public_parameters: dict[str, str]
     private_parameters: dict[str, str]
@@ -136,14 +296,27 @@ class SmsChallenge:
     reference_id: str
     destination: PhoneNumber | None
     send_result: SendResult
+    code: SessionCode
+    session_reference: str
 
     @property
     def is_decoy(self) -> bool:
         return self.destination is None
 
 
+@dataclass(frozen=True, slots=True)
+class _RoundPlan:
+    """What Create decided for a round before knowing whether the user is real: the same for a decoy."""
+
+    code: SessionCode
+    session_reference: str
+    switched: bool
+    send: bool  # a new code goes out in this round
+    quota: SendQuota = OPEN_QUOTA
+
+
 class SmsChallenges:
-    """Creates SMS-code challenges and checks answers, through the shared OtpService."""
+    """Creates code challenges and checks answers, through the shared OtpService."""
 
     def __init__(
         self,
@@ -154,58 +327,95 @@ class SmsChallenges:
         reference_factory: Callable[[], str] = new_reference_id,
         send_pacer: LatencyPacer | None = None,
         verify_pacer: LatencyPacer | None = None,
+        limits_clock: Callable[[], float] = time.time,
     ) -> None:
         self._service = service
         self._allowed_countries = sorted(allowed_countries)
+        self._offered = service.policy.channels
         self._decoy_key = decoy_key
         self._new_reference = reference_factory
         # Decoys wait as long as real rounds take (otp/domain/pacing.py); None: no pacing (unit tests).
         self._send_pacer = send_pacer
         self._verify_pacer = verify_pacer
+        # The per-number limits' clock (epoch seconds): a switch's cooldown waiver compares with it.
+        self._limits_clock = limits_clock
 
-    def create(self, user: SignInUser, rounds: Sequence[ChallengeRound]) -> SmsChallenge:
-        """The challenge for this round: send in the first round only, reuse the reference afterwards."""
+    def create(
+        self, user: SignInUser, rounds: Sequence[ChallengeRound], request: DeliveryRequest | None = None
+    ) -> SmsChallenge:
+        """The challenge for this round: a code in the first round and after a switch, else the same one."""
         started = self._send_pacer.clock() if self._send_pacer is not None else 0.0
-        reference = session_reference(rounds)
-        first_round = reference is None
-        if reference is None:
-            reference = self._new_reference()
+        plan = self._plan(session_state(rounds), request)
+        first_round = plan.code.origin is Origin.FIRST
         destination = self._destination(user, report_rejection=first_round)
         if destination is None:
-            decoy = self.decoy(
-                user.username, reference, phone_number=user.phone_number if user.found else None
-            )
-            if first_round and self._send_pacer is not None:
+            decoy = self._decoy_challenge(user.username, plan, user.phone_number if user.found else None)
+            if plan.send and self._send_pacer is not None:
                 self._send_pacer.pace(started)
             return decoy
-        result = self._send(destination, reference) if first_round else SendResult.REUSED
-        if first_round and self._send_pacer is not None:
-            self._send_pacer.observe(started)
+        code, result = plan.code, SendResult.REUSED
+        if plan.send:
+            sent_at_ms = int(self._limits_clock() * 1000)
+            result = self._send(destination, code, plan.quota)
+            code = SessionCode(
+                code.reference, code.channel, code.origin, sent_at_ms if result.went_out else None
+            )
+            if self._send_pacer is not None:
+                self._send_pacer.observe(started)
         # A failed send still answers with the real destination and reference: the user learns
         # nothing a working send would not tell them, and after a timeout (MAYBE_SENT) the code that
         # may still arrive is checked against this very reference, so it can still sign them in.
-        return self._challenge(reference, destination, destination.masked, result)
+        return self._challenge(plan, code, destination, destination.masked, result)
+
+    def _plan(self, state: SessionState, request: DeliveryRequest | None) -> _RoundPlan:
+        current = state.current
+        if current is None:
+            reference = self._new_reference()
+            code = SessionCode(reference, first_channel(self._offered), Origin.FIRST)
+            return _RoundPlan(code, reference, switched=False, send=True)
+        session = state.first_reference or current.reference
+        answer = classify_answer(state, request, self._offered)
+        if answer.kind is AnswerKind.SWITCH and answer.channel is not None:
+            # The cooldown is waived for a switch only while this session's own code is the last one
+            # the number received: one code and its switch may be seconds apart, no more.
+            waiver = SendQuota(cooldown_waived_since_ms=current.sent_at_ms)
+            code = SessionCode(self._new_reference(), answer.channel, Origin.SWITCH)
+            return _RoundPlan(code, session, switched=True, send=True, quota=waiver)
+        again = SessionCode(current.reference, current.channel, Origin.AGAIN, current.sent_at_ms)
+        return _RoundPlan(again, session, switched=state.switched, send=False)
 
     def decoy(
         self, username: str, reference_id: str | None = None, *, phone_number: str | None = None
     ) -> SmsChallenge:
-        """A challenge shaped like a real one for a user who gets no SMS; no answer can pass it.
+        """A first round shaped like a real one for a user who gets no code; no answer can pass it."""
+        reference = reference_id or self._new_reference()
+        code = SessionCode(reference, first_channel(self._offered), Origin.FIRST)
+        return self._decoy_challenge(username, _RoundPlan(code, reference, False, True), phone_number)
 
-        The masked number must be the one a real user in the same position would be shown, or the
+    def _decoy_challenge(self, username: str, plan: _RoundPlan, phone_number: str | None) -> SmsChallenge:
+        """The masked number must be the one a real user in the same position would be shown, or the
         difference gives the decoy away: the user's own (unverified or refused) number if they have
         one, else the username itself when it is a phone number (pools that sign in by phone, where
         the caller typed the number), else a keyed derivation of the username.
         """
-        reference = reference_id or self._new_reference()
         masked = (
             _mask_phone_like(phone_number)
             or _mask_phone_like(username)
             or self._keyed_masked_number(username)
         )
-        return self._challenge(reference, None, masked, SendResult.NO_DESTINATION)
+        code = SessionCode(plan.code.reference, plan.code.channel, plan.code.origin)
+        return self._challenge(plan, code, None, masked, SendResult.NO_DESTINATION)
 
-    def check_answer(self, private_parameters: Mapping[str, str], answer: object) -> bool:
-        """True only when Pinpoint confirms the answer for the session's reference and destination."""
+    def check_answer(
+        self, private_parameters: Mapping[str, str], answer: object, request: DeliveryRequest | None = None
+    ) -> bool:
+        """True only when the engine confirms the answer for the session's reference and destination.
+
+        An answer that comes with a delivery request is not a code: it is wrong without asking the
+        engine (no attempt spent), for a real user and a decoy alike.
+        """
+        if request is not None:
+            return False
         pacer = self._verify_pacer
         started = pacer.clock() if pacer is not None else 0.0
         destination = private_parameters.get(PRIVATE_DESTINATION) or ""
@@ -239,10 +449,12 @@ class SmsChallenges:
         except InvalidRequest:
             return None
 
-    def _send(self, destination: PhoneNumber, reference: str) -> SendResult:
+    def _send(self, destination: PhoneNumber, code: SessionCode, quota: SendQuota) -> SendResult:
         """Send once; every failure is already logged and counted by the service, so map it and move on."""
         try:
-            self._service.send(destination, reference_id=reference)
+            self._service.send(
+                destination, reference_id=code.reference, channel=code.channel.value, quota=quota
+            )
         except DeliveryFailed:
             return SendResult.NOT_DELIVERED
         except SendRefused:
@@ -255,24 +467,34 @@ class SmsChallenges:
         return SendResult.SENT
 
     def _challenge(
-        self, reference: str, destination: PhoneNumber | None, masked: str, result: SendResult
+        self,
+        plan: _RoundPlan,
+        code: SessionCode,
+        destination: PhoneNumber | None,
+        masked: str,
+        result: SendResult,
     ) -> SmsChallenge:
+        offered = alternatives(self._offered, code.channel, switched=plan.switched)
         public = {
-            PUBLIC_DELIVERY_MEDIUM: "SMS",
+            PUBLIC_DELIVERY_MEDIUM: code.channel.value,
             PUBLIC_DESTINATION: masked,
             PUBLIC_CODE_LENGTH: str(self._service.policy.code_length),
+            PUBLIC_ALTERNATIVES: ",".join(channel.value for channel in offered),
         }
         private = {
-            PRIVATE_REFERENCE_ID: reference,
+            PRIVATE_REFERENCE_ID: code.reference,
             PRIVATE_DESTINATION: destination.e164 if destination is not None else "",
+            PRIVATE_SESSION_REFERENCE: plan.session_reference,
         }
         return SmsChallenge(
             public_parameters=public,
             private_parameters=private,
-            metadata=METADATA_PREFIX + reference,
-            reference_id=reference,
+            metadata=code.metadata,
+            reference_id=code.reference,
             destination=destination,
             send_result=result,
+            code=code,
+            session_reference=plan.session_reference,
         )
 
     def _keyed_masked_number(self, username: str) -> str:

@@ -21,10 +21,11 @@ from otp.domain.limits import (
     first_to_clear,
     retention_seconds,
     send_limits,
+    sole_event_since,
     verify_reference_limits,
     with_event,
 )
-from otp.domain.models import PhoneNumber
+from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
 from otp.domain.ports import EventHistory, HistoryUpdate, LimitLedger
 from otp.domain.reasons import RejectReason
 
@@ -47,8 +48,22 @@ def limit_key(kind: str, *parts: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class LimitedKey:
+    """A key and its limits. ``waivable`` is left out of the decision when the only event recorded at
+    or after ``waived_since_ms`` is the caller's own (a sign-in's channel switch: SendQuota)."""
+
     key: str
     limits: tuple[WindowLimit, ...]
+    waivable: WindowLimit | None = None
+    waived_since_ms: int | None = None
+
+    def applicable(self, events_ms: Sequence[int]) -> tuple[WindowLimit, ...]:
+        if (
+            self.waivable is None
+            or self.waived_since_ms is None
+            or not sole_event_since(events_ms, self.waived_since_ms)
+        ):
+            return self.limits
+        return tuple(limit for limit in self.limits if limit is not self.waivable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +112,12 @@ class SlidingWindowLimiter:
             broken = [
                 exceeded
                 for limited, history in zip(keys, histories, strict=True)
-                if (exceeded := first_to_clear(history.events_ms, now_ms, limited.limits)) is not None
+                if (
+                    exceeded := first_to_clear(
+                        history.events_ms, now_ms, limited.applicable(history.events_ms)
+                    )
+                )
+                is not None
             ]
             if broken:
                 worst = max(broken, key=lambda exceeded: exceeded.retry_after)
@@ -167,6 +187,10 @@ class SendRateGuard:
     """SendGuard: per number, a cooldown and caps per rolling hour and day; and, across all numbers, the
     account-wide send budget (in all and per country). One all-or-nothing write records the send in
     every one of them, so a request refused by any records nothing in the others.
+
+    A sign-in's channel switch (SendQuota.cooldown_waived_since_ms) skips the cooldown when nothing but
+    the sign-in's own code was sent to the number since it began: with one switch per sign-in, at most
+    two codes reach a number in any cooldown window (docs/architecture.md, "Switching channels").
     """
 
     def __init__(
@@ -181,14 +205,21 @@ class SendRateGuard:
     ) -> None:
         self._limiter = limiter
         self._limits = send_limits(cooldown_seconds=cooldown_seconds, per_hour=per_hour, per_day=per_day)
+        self._cooldown = next(
+            (limit for limit in self._limits if limit.reason is RejectReason.SEND_COOLDOWN), None
+        )
         self._budget = budget
         self._report_usage = report_usage
 
-    def before_send(self, destination: PhoneNumber) -> None:
+    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None:
         budgets = budgets_for(self._budget, destination.region) if self._budget is not None else ()
-        charged = self._limiter.acquire(
-            [LimitedKey(limit_key("send", destination.e164), self._limits)], budgets
+        number = LimitedKey(
+            limit_key("send", destination.e164),
+            self._limits,
+            waivable=self._cooldown,
+            waived_since_ms=quota.cooldown_waived_since_ms,
         )
+        charged = self._limiter.acquire([number], budgets)
         now_ms = int(self._limiter.now() * 1000)
         for charge in charged:
             history = charge.history

@@ -64,6 +64,11 @@ def first_to_clear(
     return worst
 
 
+def sole_event_since(events_ms: Sequence[int], since_ms: int) -> bool:
+    """True when exactly one recorded event is at or after ``since_ms``."""
+    return sum(1 for event_ms in events_ms if event_ms >= since_ms) == 1
+
+
 def with_event(events_ms: Sequence[int], now_ms: int, limits: Sequence[WindowLimit]) -> tuple[int, ...]:
     """The history after one more event at ``now_ms``, trimmed to what the limits can still see."""
     horizon_ms = retention_seconds(limits) * 1000

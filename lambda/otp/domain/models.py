@@ -73,6 +73,23 @@ class OtpPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class SendQuota:
+    """Which part of a number's send limits one send may use (``otp.domain.limiter.SendRateGuard``).
+
+    The default is what every send gets: the cooldown, the hourly and daily caps and the send budget.
+    A sign-in may ask for less strictness only in the documented cases below.
+    """
+
+    # A channel switch within a sign-in (otp/domain/challenge.py): the cooldown does not apply when the
+    # only code recorded for the number at or after this time (epoch ms, the limits' clock) is the
+    # sign-in's own. Every other limit and the budget still do.
+    cooldown_waived_since_ms: int | None = None
+
+
+OPEN_QUOTA = SendQuota()
+
+
+@dataclass(frozen=True, slots=True)
 class SendOtpRequest:
     """What a gateway needs to send one code: the policy's values, this request's destination and channel.
 

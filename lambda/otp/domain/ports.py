@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from otp.domain.models import DeliveryReport, PhoneNumber, SendOtpRequest, SendOutcome
+from otp.domain.models import OPEN_QUOTA, DeliveryReport, PhoneNumber, SendOtpRequest, SendOutcome, SendQuota
 
 
 class OtpGateway(Protocol):
@@ -18,9 +18,12 @@ class OtpGateway(Protocol):
 
 
 class SendGuard(Protocol):
-    """A protection rule consulted before any SMS goes out; raises SendRefused to stop it."""
+    """A protection rule consulted before any SMS goes out; raises SendRefused to stop it.
 
-    def before_send(self, destination: PhoneNumber) -> None: ...
+    ``quota`` says which part of the number's limits the send may use (most guards ignore it).
+    """
+
+    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None: ...
 
 
 class VerifyGuard(Protocol):

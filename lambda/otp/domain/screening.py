@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from otp.domain.errors import PhoneNumberRejected
-from otp.domain.models import PhoneNumber
+from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
 from otp.domain.reasons import RejectReason
 
 # Types a person's handset number can have (libphonenumber's PhoneNumberType names). Landlines, pagers
@@ -51,7 +51,7 @@ class NumberScreen:
         self._blocked_prefixes = policy.blocked_prefixes
         self._allowed_types = policy.allowed_types
 
-    def before_send(self, destination: PhoneNumber) -> None:
+    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None:
         if destination.e164.startswith(self._blocked_prefixes):
             raise PhoneNumberRejected(
                 "phone numbers in this range are not accepted", reason=RejectReason.PREFIX_BLOCKED

@@ -7,7 +7,16 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
 
 from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
-from otp.domain.models import Channel, DeliveryStatus, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome
+from otp.domain.models import (
+    OPEN_QUOTA,
+    Channel,
+    DeliveryStatus,
+    OtpPolicy,
+    PhoneNumber,
+    SendOtpRequest,
+    SendOutcome,
+    SendQuota,
+)
 from otp.domain.phone import parse_phone_number
 from otp.domain.ports import OtpGateway, OtpObserver, SendGuard, VerifyGuard
 from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
@@ -69,11 +78,13 @@ class OtpService:
         reference_id: str | None = None,
         language: str | None = None,
         channel: str | None = None,
+        quota: SendQuota = OPEN_QUOTA,
     ) -> SendOutcome:
         """Send a code. Returns on SUCCESSFUL; raises DeliveryFailed for any other delivery status.
 
         ``channel`` defaults to SMS; one the deployment does not offer is an InvalidRequest (field
-        ``channel``) raised before any guard runs, so it uses none of the number's quota.
+        ``channel``) raised before any guard runs, so it uses none of the number's quota. ``quota`` is
+        for the Cognito sign-in's own rounds (a channel switch, a device ticket); callers leave it.
         """
         destination = self.parse_destination(phone_number)
         try:
@@ -87,7 +98,7 @@ class OtpService:
         try:
             # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
             for guard in self._send_guards:
-                guard.before_send(destination)
+                guard.before_send(destination, quota)
         except (SendRefused, InvalidRequest) as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise

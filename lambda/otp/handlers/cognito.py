@@ -1,21 +1,27 @@
-"""Cognito custom-auth triggers for passwordless sign-in with an SMS code.
+"""Cognito custom-auth triggers for passwordless sign-in with a one-time code.
 
 Thin on purpose: read the event with Powertools' data classes, ask ``otp.domain.challenge`` what to
 do, write the answer into the event's ``response`` and return the event, as Cognito expects.
+
+The client's ``ClientMetadata`` (RespondToAuthChallenge passes it to all three triggers) may carry
+``otpChannel``: a delivery request instead of a code ("call me instead", contracts.md). It is read
+here and nowhere else.
 
 Nothing here may raise to Cognito: Cognito would turn the exception into an error for the client,
 and an error that only real users can provoke tells an attacker which users exist. So Define fails
 the session, Create answers with a decoy challenge, and Verify answers "wrong".
 
 Correlation id: Cognito puts no request id in trigger events, so each log line carries the sign-in
-session's reference id instead. Create generates it, records it in the session and sends the SMS
-under it; Define and Verify find it in the session, so one search finds every line of one sign-in,
-across the three functions, and Pinpoint's own records of it.
+session's first reference id instead. Create generates it, records it in the session and sends the
+first code under it; Define and Verify find it in the session, so one search finds every line of one
+sign-in, across the three functions. A channel switch sends its code under a new reference, which
+Create logs as ``referenceId`` (the engine's records of that code carry it).
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import (
@@ -26,17 +32,22 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from otp import wiring
 from otp.domain.challenge import (
+    CODE_ANSWER,
     CUSTOM_CHALLENGE,
     PRIVATE_REFERENCE_ID,
+    PRIVATE_SESSION_REFERENCE,
     ChallengeRound,
     Decision,
+    DeliveryRequest,
     NextStep,
     SignInUser,
     SmsChallenge,
     SmsChallenges,
+    classify_answer,
     decide_next_step,
-    session_reference,
+    session_state,
 )
 from otp.handlers import startup
 from otp.observability import logger, tracer
@@ -79,6 +90,7 @@ def _challenges() -> SmsChallenges:
         decoy_key=_decoy_key(),
         send_pacer=send_pacer,
         verify_pacer=verify_pacer,
+        limits_clock=lambda: wiring.limits_clock(),
     )
 
 
@@ -89,6 +101,19 @@ if get_settings().secret_arn is not None:
 
 def _rounds(session: list[ChallengeResult]) -> list[ChallengeRound]:
     return [ChallengeRound(r.challenge_name, r.challenge_result, r.challenge_metadata) for r in session]
+
+
+# ClientMetadata keys of the protocol (README, "Switch to a voice call").
+CLIENT_CHANNEL = "otpChannel"
+
+
+def _delivery_request(request: Mapping[str, Any]) -> DeliveryRequest | None:
+    """The client's delivery request, if its ClientMetadata makes one; never logged."""
+    metadata = request.get("clientMetadata")
+    channel = metadata.get(CLIENT_CHANNEL) if isinstance(metadata, Mapping) else None
+    if not isinstance(channel, str) or not channel:
+        return None
+    return DeliveryRequest(channel=channel)
 
 
 def _start(event: dict[str, Any], reference_id: str | None) -> None:
@@ -113,8 +138,15 @@ def define_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
     trigger = DefineAuthChallengeTriggerEvent(event)
     try:
         rounds = _rounds(trigger.request.session)
-        _start(event, session_reference(rounds))
-        decision = decide_next_step(rounds, get_settings().allowed_attempts)
+        state = session_state(rounds)
+        _start(event, state.first_reference)
+        # Only the latest round's answer comes with this call's ClientMetadata; earlier switches are
+        # recorded in the rounds that followed them.
+        latest = CODE_ANSWER
+        if rounds and not rounds[-1].succeeded:
+            request = _delivery_request(trigger.request.raw_event)
+            latest = classify_answer(state, request, get_settings().channels)
+        decision = decide_next_step(rounds, get_settings().allowed_attempts, latest)
     except Exception:
         logger.exception("define auth challenge failed; failing the session")
         decision = Decision(NextStep.FAIL, "internal error", 0)
@@ -137,12 +169,12 @@ def define_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Text a code in the session's first round; ask for the same code again in later rounds."""
+    """Send a code in the session's first round and on a switch; ask for the same code otherwise."""
     trigger = CreateAuthChallengeTriggerEvent(event)
     challenge: SmsChallenge
     try:
         rounds = _rounds(trigger.request.session)
-        _start(event, session_reference(rounds))
+        _start(event, session_state(rounds).first_reference)
         attributes = trigger.request.get("userAttributes") or {}
         user = SignInUser(
             username=trigger.user_name,
@@ -150,13 +182,13 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
             phone_number=attributes.get("phone_number"),
             phone_number_verified=attributes.get("phone_number_verified") == "true",
         )
-        challenge = _challenges().create(user, rounds)
+        challenge = _challenges().create(user, rounds, _delivery_request(trigger.request.raw_event))
     except Exception:
         # Same shape as every other challenge, so the failure is invisible to the client; the
         # user cannot pass it and signs in again, which starts a new session and a new code.
         logger.exception("create auth challenge failed; answering with a decoy")
         challenge = _challenges().decoy(str(event.get("userName") or ""))
-    logger.set_correlation_id(challenge.reference_id)
+    logger.set_correlation_id(challenge.session_reference)
     response = trigger.response
     response.public_challenge_parameters = challenge.public_parameters
     response.private_challenge_parameters = challenge.private_parameters
@@ -166,6 +198,8 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
         extra={
             "round": len(trigger.request.get("session") or []) + 1,
             "sendResult": challenge.send_result.value,
+            "channel": challenge.code.channel.value,
+            "origin": challenge.code.origin.name,
             "decoy": challenge.is_decoy,
             "phoneNumber": challenge.destination.masked if challenge.destination else None,
             "referenceId": challenge.reference_id,
@@ -177,21 +211,26 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Ask Pinpoint whether the answer is the code sent under the session's reference and number."""
+    """Ask the engine whether the answer is the code in force for the session's reference and number."""
     trigger = VerifyAuthChallengeResponseTriggerEvent(event)
     # Wrong unless proven right: whatever fails below leaves this answer in place.
     trigger.response.answer_correct = False
     correct = False
+    request: DeliveryRequest | None = None
     try:
         private = trigger.request.get("privateChallengeParameters") or {}
-        _start(event, private.get(PRIVATE_REFERENCE_ID))
-        # An unknown user's decoy is checked too: it is never right, but it takes as long as a real answer.
-        correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"))
+        _start(event, private.get(PRIVATE_SESSION_REFERENCE) or private.get(PRIVATE_REFERENCE_ID))
+        # A delivery request is no code: wrong, and no engine attempt spent. An unknown user's decoy is
+        # checked too: it is never right, but it takes as long as a real answer.
+        request = _delivery_request(trigger.request.raw_event)
+        correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"), request)
     except Exception:
         logger.exception("verify auth challenge failed; treating the answer as wrong")
         correct = False
     trigger.response.answer_correct = correct
-    logger.info("sign-in answer checked", extra={"answerCorrect": correct})
+    logger.info(
+        "sign-in answer checked", extra={"answerCorrect": correct, "deliveryRequest": request is not None}
+    )
     return trigger.raw_event
 
 

@@ -1,7 +1,9 @@
-// The web sign-in page in headless Chromium (Debian's package, driven by playwright-core): a person
-// creates a user, signs in with the code from the outbox after a wrong one, refreshes the tokens and
-// signs out; an unknown number gets the same screens and no SMS; "call me instead" appears only when a
-// (stubbed) challenge offers VOICE; pointed at a deployed pool, the page offers no user creation.
+// The web sign-in page in headless Chromium (Debian's package, driven by playwright-core), against a
+// sandbox on End User Messaging with SMS and VOICE: a person creates a user, signs in with the code
+// from the outbox after a wrong one, refreshes the tokens and signs out; "call me instead" really calls
+// and only the spoken code signs in; an unknown number gets the same screens and no message; the
+// button is hidden when a challenge offers no call; pointed at a deployed pool, the page offers no
+// user creation.
 
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -71,7 +73,7 @@ test("create a user, a wrong code, the right code, a forced refresh, sign-out", 
     await page.locator("#code-screen").waitFor({ state: "visible" });
     assert.equal(await text(page, "#destination"), `We texted a code to +1********${phone.slice(-2)}. Enter the 6-digit code.`);
     assert.equal(await text(page, "#attempts"), "3 of 3 attempts left.");
-    assert.equal(await page.locator("#call-me").isVisible(), false);
+    assert.equal(await page.locator("#call-me").isVisible(), true);
     assert.match(await text(page, "#resend"), /^Send a new code \(in \d+ s\)$/);
     assert.equal(await page.locator("#resend").isDisabled(), true);
     const code = await lastCode(phone);
@@ -138,27 +140,57 @@ test("an unknown number gets the same screens, and no SMS", async () => {
   }
 });
 
-test("call me instead: shown only when the challenge offers VOICE (stubbed Cognito answers)", async () => {
+test("call me instead: a real call, the texted code stops working, the spoken one signs in", async () => {
   const { page, cognitoCalls, close } = await openPage();
-  const sent = [];
+  const phone = freshNumber();
   try {
-    // No engine offers VOICE yet: Cognito's answers are stubbed at the browser's network layer.
+    await page.fill("#phone", phone);
+    await page.click("#create-user");
+    await page.locator("#message", { hasText: `Created user ${phone}` }).waitFor();
+    await page.click("#send-code");
+    await page.locator("#call-me").waitFor({ state: "visible" });
+    const smsCode = await lastCode(phone);
+
+    await page.click("#call-me");
+    await page.locator("#destination", { hasText: `We are calling +1********${phone.slice(-2)}` }).waitFor();
+    await page.locator("#message", { hasText: "Calling you with a new code: the texted one no longer works." }).waitFor();
+    assert.equal(await page.locator("#call-me").isVisible(), false);
+    assert.equal(await text(page, "#attempts"), "3 of 3 attempts left.");
+    const messages = await outbox(phone);
+    assert.deepEqual(messages.map((message) => message.channel), ["SMS", "VOICE"]);
+    const switched = cognitoCalls.at(-1);
+    assert.deepEqual(switched.body.ClientMetadata, { otpChannel: "VOICE" });
+    assert.equal(switched.body.ChallengeResponses.ANSWER, "VOICE");
+
+    // The texted code is now a wrong answer; the spoken one signs in
+    await page.fill("#code", smsCode);
+    await page.click("#submit-code");
+    await page.locator("#message", { hasText: "That code is wrong. 2 attempts left." }).waitFor();
+    await page.fill("#code", await lastCode(phone));
+    await page.click("#submit-code");
+    await page.locator('#verification[data-verified="true"]').waitFor();
+    assert.equal(await text(page, '[data-claim="phone_number"] td'), JSON.stringify(phone));
+  } finally {
+    await close();
+  }
+});
+
+test("call me instead is hidden when the challenge offers no call (stubbed Cognito answers)", async () => {
+  const { page, close } = await openPage();
+  try {
+    // A Pinpoint deployment, or one with SMS only: Cognito's answer stubbed at the network layer.
     await page.route(`${awsUrl}/`, async (route) => {
-      const operation = route.request().headers()["x-amz-target"].split(".")[1];
-      const body = route.request().postDataJSON();
-      sent.push({ operation, body });
-      const medium = operation === "InitiateAuth" ? "SMS" : "VOICE";
       await route.fulfill({
         status: 200,
         contentType: "application/x-amz-json-1.1",
         body: JSON.stringify({
           ChallengeName: "CUSTOM_CHALLENGE",
-          Session: `session-${sent.length}`,
+          Session: "session-1",
           ChallengeParameters: {
-            CODE_DELIVERY_DELIVERY_MEDIUM: medium,
+            CODE_DELIVERY_DELIVERY_MEDIUM: "SMS",
             CODE_DELIVERY_DESTINATION: "+1********77",
             CODE_LENGTH: "6",
-            CODE_DELIVERY_ALTERNATIVES: operation === "InitiateAuth" ? "VOICE" : "",
+            CODE_DELIVERY_ALTERNATIVES: "",
             USERNAME: "stubbed-user",
           },
         }),
@@ -166,24 +198,8 @@ test("call me instead: shown only when the challenge offers VOICE (stubbed Cogni
     });
     await page.fill("#phone", "+12065550177");
     await page.click("#send-code");
-    await page.locator("#call-me").waitFor({ state: "visible" });
-
-    await page.click("#call-me");
-    await page.locator("#destination", { hasText: "We are calling +1********77" }).waitFor();
-
+    await page.locator("#destination", { hasText: "We texted a code to +1********77" }).waitFor();
     assert.equal(await page.locator("#call-me").isVisible(), false);
-    assert.equal(await text(page, "#attempts"), "3 of 3 attempts left.");
-    assert.deepEqual(sent[1], {
-      operation: "RespondToAuthChallenge",
-      body: {
-        ClientId: (await sandboxPool()).clientId,
-        ChallengeName: "CUSTOM_CHALLENGE",
-        Session: "session-1",
-        ChallengeResponses: { USERNAME: "stubbed-user", ANSWER: "VOICE" },
-        ClientMetadata: { otpChannel: "VOICE" },
-      },
-    });
-    assert.equal(cognitoCalls.length, 2);
   } finally {
     await close();
   }
