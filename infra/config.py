@@ -114,6 +114,9 @@ class OtpConfig:
     send_cooldown_seconds: int = 30
     send_limit_per_hour: int = 5
     send_limit_per_day: int = 10
+    # The part of the daily cap only a device ticket can draw on; None: reserve_per_day's default.
+    send_reserve_per_day: int | None = None
+    device_ticket_days: int = 90
     verify_limit_per_reference: int = 5
     allow_toll_free: bool = False
     allow_voip: bool = False
@@ -159,6 +162,15 @@ class OtpConfig:
         return self.engine == END_USER_MESSAGING
 
     @property
+    def reserve_per_day(self) -> int:
+        """sendReservePerDay, else one less than the daily cap beyond the hourly one (the functions'
+        otp.settings.default_reserve_per_day; a test keeps the two in step): spending the open part
+        then takes a stranger more than an hour."""
+        if self.send_reserve_per_day is not None:
+            return self.send_reserve_per_day
+        return max(0, self.send_limit_per_day - self.send_limit_per_hour - 1)
+
+    @property
     def uses_example_origination(self) -> bool:
         """True while cdk.json's example values are in use: such a stack deploys but sends no SMS."""
         return (
@@ -200,6 +212,15 @@ def _text(pattern: re.Pattern[str], allowed: str) -> Callable[[object], str]:
         return value
 
     return parse
+
+
+def _optional_int(parse: Callable[[object], int]) -> Callable[[object], int | None]:
+    def parse_optional(value: object) -> int | None:
+        if value is None or value == "":
+            return None
+        return parse(value)
+
+    return parse_optional
 
 
 def _optional(parse: Callable[[object], str]) -> Callable[[object], str | None]:
@@ -398,6 +419,8 @@ _KEYS: Final = (
     _Key("sendCooldownSeconds", "send_cooldown_seconds", _int_in(0, 3600)),
     _Key("sendLimitPerHour", "send_limit_per_hour", _int_in(1, 100)),
     _Key("sendLimitPerDay", "send_limit_per_day", _int_in(1, 1000)),
+    _Key("sendReservePerDay", "send_reserve_per_day", _optional_int(_int_in(0, 999))),
+    _Key("deviceTicketDays", "device_ticket_days", _int_in(1, 365)),
     _Key("verifyLimitPerReference", "verify_limit_per_reference", _int_in(1, 20)),
     _Key("allowTollFree", "allow_toll_free", _bool),
     _Key("allowVoip", "allow_voip", _bool),
@@ -564,6 +587,13 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
         problems.append(
             f"{CONTEXT_KEY}.sendLimitPerDay = {per_day} is invalid: must be at least "
             f"{CONTEXT_KEY}.sendLimitPerHour ({per_hour})"
+        )
+    reserve = value("send_reserve_per_day")
+    if reserve is not None and reserve > per_day - 1:
+        problems.append(
+            f"{CONTEXT_KEY}.sendReservePerDay = {reserve} is invalid: must be at most "
+            f"{CONTEXT_KEY}.sendLimitPerDay - 1 ({per_day - 1}), so that a first sign-in on a new device "
+            "can get a code"
         )
     budget_hour, budget_day = value("send_budget_per_hour"), value("send_budget_per_day")
     if budget_day < budget_hour:

@@ -35,6 +35,8 @@ SEND_KEYS: Final = "send#*"
 VERIFY_KEYS: Final = "verify#*"
 IDEMPOTENCY_KEYS: Final = "idempotency#*"
 BUDGET_KEYS: Final = "budget#*"
+OPEN_KEYS: Final = "open#*"
+TICKET_KEYS: Final = "ticket#*"
 
 # Powertools Idempotency: PutItem (claim), GetItem (read a replay), UpdateItem (store the answer),
 # DeleteItem (drop the claim when the send failed, so a retry may try again).
@@ -47,6 +49,9 @@ IDEMPOTENCY_ACTIONS: Final = (
 # The limiter: a consistent GetItem, then a conditional PutItem (alone or inside TransactWriteItems,
 # which IAM authorizes as the PutItem calls it contains).
 LIMIT_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
+# Device tickets: Create holds them (a conditional PutItem) and checks them (GetItem); Verify only turns
+# a pending one valid (a conditional UpdateItem), and can neither create nor read one.
+TICKET_CONFIRM_ACTIONS: Final = ("dynamodb:UpdateItem",)
 
 REFUSALS_PERIOD: Final = Duration.minutes(5)
 NEW_COUNTRY_PERIOD: Final = Duration.minutes(15)
@@ -83,11 +88,15 @@ class OtpProtection(Construct):
         self._monitoring = monitoring
         self.table = self._table()
         self._configure(functions)
-        # Both doors that send charge the account-wide budget (budget#...) along with the number's history.
-        self._grant(functions.api, (SEND_KEYS, VERIFY_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
+        # Both doors that send charge the account-wide budget (budget#...) along with the number's history
+        # and, without a device ticket (the API never has one), the open part of its daily cap (open#...).
+        self._grant(functions.api, (SEND_KEYS, OPEN_KEYS, VERIFY_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
         self._grant(functions.api, (IDEMPOTENCY_KEYS,), IDEMPOTENCY_ACTIONS)
-        self._grant(functions.create_auth_challenge, (SEND_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
+        self._grant(
+            functions.create_auth_challenge, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS, TICKET_KEYS), LIMIT_ACTIONS
+        )
         self._grant(functions.verify_auth_challenge, (VERIFY_KEYS,), LIMIT_ACTIONS)
+        self._grant(functions.verify_auth_challenge, (TICKET_KEYS,), TICKET_CONFIRM_ACTIONS)
         self.web_acl = self._web_acl(api) if config.waf_enabled else None
         self.sign_in_web_acl = self._sign_in_web_acl(auth) if config.waf_enabled else None
         self.alarms: list[cw.AlarmBase] = [
@@ -107,7 +116,8 @@ class OtpProtection(Construct):
             # Traffic is spiky and small; on-demand costs nothing while idle and cannot be throttled by a
             # provisioned capacity an attack would exhaust (which would block every send: fail closed).
             billing=dynamodb.Billing.on_demand(),
-            # Every item is a limit history or an idempotency record that is useless after a day at most.
+            # Every item expires: limit histories and idempotency records within a day, device tickets
+            # when their validity (deviceTicketDays) ends.
             time_to_live_attribute=EXPIRY_ATTRIBUTE,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True
@@ -131,6 +141,8 @@ class OtpProtection(Construct):
             "OTP_SEND_COOLDOWN_SECONDS": str(c.send_cooldown_seconds),
             "OTP_SEND_LIMIT_PER_HOUR": str(c.send_limit_per_hour),
             "OTP_SEND_LIMIT_PER_DAY": str(c.send_limit_per_day),
+            "OTP_SEND_RESERVE_PER_DAY": str(c.reserve_per_day),
+            "OTP_DEVICE_TICKET_DAYS": str(c.device_ticket_days),
             "OTP_VERIFY_LIMIT_PER_REFERENCE": str(c.verify_limit_per_reference),
             "OTP_ALLOW_TOLL_FREE": str(c.allow_toll_free).lower(),
             "OTP_ALLOW_VOIP": str(c.allow_voip).lower(),

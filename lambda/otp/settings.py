@@ -35,6 +35,8 @@ SEND_COOLDOWN_RANGE = (0, 3600)
 SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
 SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
 VERIFY_LIMIT_PER_REFERENCE_RANGE = (1, 20)
+SEND_RESERVE_PER_DAY_RANGE = (0, 999)  # and at most OTP_SEND_LIMIT_PER_DAY - 1 (_cross_checks)
+DEVICE_TICKET_DAYS_RANGE = (1, 365)
 IDEMPOTENCY_TTL_RANGE = (60, 86400)
 SEND_BUDGET_PER_HOUR_RANGE = (1, 1_000_000)
 SEND_BUDGET_PER_DAY_RANGE = (1, 10_000_000)
@@ -80,6 +82,10 @@ class Settings:
     send_cooldown_seconds: int = 30
     send_limit_per_hour: int = 5
     send_limit_per_day: int = 10
+    # The part of the daily cap only a device ticket can draw on (otp/domain/tickets.py); None: the
+    # default, reserve_per_day.
+    send_reserve_per_day: int | None = None
+    device_ticket_days: int = 90
     verify_limit_per_reference: int = 5
     allow_toll_free: bool = False
     allow_voip: bool = False
@@ -118,6 +124,19 @@ class Settings:
     @property
     def protection_enabled(self) -> bool:
         return self.table_name is not None
+
+    @property
+    def reserve_per_day(self) -> int:
+        """The reserve: as configured, else one less than the daily cap beyond the hourly one, so that a
+        stranger spending the open part (hourly cap + 1 codes) must still wait out an hour to do it."""
+        if self.send_reserve_per_day is not None:
+            return self.send_reserve_per_day
+        return default_reserve_per_day(self.send_limit_per_hour, self.send_limit_per_day)
+
+
+def default_reserve_per_day(per_hour: int, per_day: int) -> int:
+    """infra/config.py computes the same default for the stack (a test keeps the two in step)."""
+    return max(0, per_day - per_hour - 1)
 
 
 # ------------------------------------------------------------------------------------------ parsers
@@ -278,6 +297,10 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_SEND_LIMIT_PER_HOUR", "send_limit_per_hour", _int_in(*SEND_LIMIT_PER_HOUR_RANGE)),
     _Variable("OTP_SEND_LIMIT_PER_DAY", "send_limit_per_day", _int_in(*SEND_LIMIT_PER_DAY_RANGE)),
     _Variable(
+        "OTP_SEND_RESERVE_PER_DAY", "send_reserve_per_day", _optional(_int_in(*SEND_RESERVE_PER_DAY_RANGE))
+    ),
+    _Variable("OTP_DEVICE_TICKET_DAYS", "device_ticket_days", _int_in(*DEVICE_TICKET_DAYS_RANGE)),
+    _Variable(
         "OTP_VERIFY_LIMIT_PER_REFERENCE",
         "verify_limit_per_reference",
         _int_in(*VERIFY_LIMIT_PER_REFERENCE_RANGE),
@@ -382,6 +405,12 @@ def _cross_checks(settings: Settings) -> list[str]:
         problems.append(
             f"OTP_SEND_LIMIT_PER_DAY ({settings.send_limit_per_day}) must be at least "
             f"OTP_SEND_LIMIT_PER_HOUR ({settings.send_limit_per_hour})"
+        )
+    if settings.reserve_per_day > settings.send_limit_per_day - 1:
+        problems.append(
+            f"OTP_SEND_RESERVE_PER_DAY ({settings.reserve_per_day}) must be at most "
+            f"OTP_SEND_LIMIT_PER_DAY - 1 ({settings.send_limit_per_day - 1}): a first sign-in on a new "
+            "device needs at least one code"
         )
     if settings.send_budget_per_day < settings.send_budget_per_hour:
         problems.append(

@@ -18,13 +18,13 @@ from otp.adapters.end_user_messaging import (
 )
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.secret import read_secret, secretsmanager_client
-from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client, idempotency_store
+from otp.adapters.store import DynamoDbLimitLedger, DynamoDbTicketBook, dynamodb_client, idempotency_store
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
 from otp.domain.pacing import LatencyPacer
-from otp.domain.ports import OtpGateway, SendGuard, VerifyGuard
+from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
 from otp.observability import PowertoolsObserver, logger
@@ -133,6 +133,7 @@ def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tup
         cooldown_seconds=settings.send_cooldown_seconds,
         per_hour=settings.send_limit_per_hour,
         per_day=settings.send_limit_per_day,
+        reserve_per_day=settings.reserve_per_day,
         budget=send_budget(settings),
         report_usage=otp_observer().budget_usage,
     )
@@ -183,9 +184,17 @@ _VERIFY_PRIOR = (0.05, 0.06, 0.08, 0.1)
 
 
 @lru_cache(maxsize=1)
-def decoy_pacers() -> tuple[LatencyPacer, LatencyPacer]:
-    """The Cognito triggers' pacers (first-round send, answer check): they learn for the container's life."""
-    return LatencyPacer(prior=_SEND_PRIOR), LatencyPacer(prior=_VERIFY_PRIOR)
+def decoy_pacers() -> tuple[LatencyPacer, LatencyPacer, LatencyPacer]:
+    """The Cognito triggers' pacers (first-round send, answer check, a later round's new code: a switch
+    or a resend): they learn for the container's life."""
+    return LatencyPacer(prior=_SEND_PRIOR), LatencyPacer(prior=_VERIFY_PRIOR), LatencyPacer(prior=_SEND_PRIOR)
+
+
+@lru_cache(maxsize=1)
+def ticket_book() -> TicketBook | None:
+    """Where device tickets are recorded: the protection table (None without one: no ticket is valid)."""
+    table_name = get_settings().table_name
+    return None if table_name is None else DynamoDbTicketBook(dynamodb_client(), table_name)
 
 
 @lru_cache(maxsize=1)
@@ -202,6 +211,7 @@ def reset() -> None:
     pinpoint_client.cache_clear()
     end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()
+    ticket_book.cache_clear()
     dynamodb_client.cache_clear()
     secretsmanager_client.cache_clear()
     _deployment_secret.cache_clear()

@@ -29,6 +29,10 @@ def test_client_library_signs_in_refreshes_and_signs_out(sandbox: Any, script: s
     run_node_tests(JS / script, {"SANDBOX_AWS_URL": sandbox.aws_url})
 
 
+def test_client_libraries_present_a_device_ticket(sandbox: Any) -> None:
+    run_node_tests(JS / "device_ticket.test.mjs", {"SANDBOX_AWS_URL": sandbox.aws_url})
+
+
 def test_client_libraries_switch_to_a_voice_call(sandbox_sms_voice: Any) -> None:
     run_node_tests(JS / "channel_switch.test.mjs", {"SANDBOX_AWS_URL": sandbox_sms_voice.aws_url})
 

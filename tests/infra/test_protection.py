@@ -13,7 +13,9 @@ from infra.config import ConfigError, load_config
 from otp import metric_names
 from otp.adapters import store
 from otp.domain.limiter import limit_key
+from otp.domain.tickets import DeviceTickets
 from otp.handlers.idempotency import IDEMPOTENCY_KEY_PREFIX
+from otp.settings import default_reserve_per_day
 from tests.infra.support import REAL_IDENTITY, Synth, arn_of, synth
 
 HANDLERS = {
@@ -28,6 +30,8 @@ CUSTOM = {
     "otp.sendCooldownSeconds": 60,
     "otp.sendLimitPerHour": 3,
     "otp.sendLimitPerDay": 6,
+    "otp.sendReservePerDay": 2,
+    "otp.deviceTicketDays": 30,
     "otp.verifyLimitPerReference": 4,
     "otp.allowTollFree": True,
     "otp.blockedPrefixes": ["+1900", "+9114"],
@@ -96,6 +100,9 @@ def test_the_table_layout_and_key_prefixes_are_the_ones_the_code_uses() -> None:
     assert protection.EXPIRY_ATTRIBUTE == store.EXPIRY_ATTRIBUTE
     assert limit_key("send", "+12065550100").startswith(protection.SEND_KEYS.removesuffix("*"))
     assert limit_key("verify", "+12065550100", "ref").startswith(protection.VERIFY_KEYS.removesuffix("*"))
+    assert limit_key("open", "+12065550100").startswith(protection.OPEN_KEYS.removesuffix("*"))
+    tickets = DeviceTickets(None, key=b"k" * 32, valid_days=90)
+    assert tickets.record_key("+12065550100", "t" * 43).startswith(protection.TICKET_KEYS.removesuffix("*"))
     assert f"{IDEMPOTENCY_KEY_PREFIX}#*" == protection.IDEMPOTENCY_KEYS
 
 
@@ -108,6 +115,7 @@ def test_every_function_is_told_the_table_and_the_default_limits(default: Synth)
         assert env["OTP_TABLE_NAME"] == {"Ref": table_id(default)}, name
         assert env["OTP_SEND_COOLDOWN_SECONDS"] == "30"
         assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("5", "10")
+        assert (env["OTP_SEND_RESERVE_PER_DAY"], env["OTP_DEVICE_TICKET_DAYS"]) == ("4", "90")
         assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "5"
         assert "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR" not in env
         assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("false", "false")
@@ -121,9 +129,10 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
     limits = ["dynamodb:GetItem", "dynamodb:PutItem"]
     idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     expected = {
-        "Api": [(limits, ["send#*", "verify#*", "budget#*"]), (idempotency, ["idempotency#*"])],
-        "CreateAuthChallenge": [(limits, ["send#*", "budget#*"])],
-        "VerifyAuthChallenge": [(limits, ["verify#*"])],
+        "Api": [(limits, ["send#*", "open#*", "verify#*", "budget#*"]), (idempotency, ["idempotency#*"])],
+        "CreateAuthChallenge": [(limits, ["send#*", "open#*", "budget#*", "ticket#*"])],
+        # Verify may only turn a pending ticket valid: no new item, no read of one
+        "VerifyAuthChallenge": [(limits, ["verify#*"]), (["dynamodb:UpdateItem"], ["ticket#*"])],
         "DefineAuthChallenge": [],
     }
     # When each function's DynamoDB statements are read
@@ -131,7 +140,10 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
         statements = dynamodb_statements(default, function)
         # Then they name this table only, no Scan/Query/wildcard, and only the key prefixes it needs
         granted = [
-            (s["Action"], s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"])
+            (
+                s["Action"] if isinstance(s["Action"], list) else [s["Action"]],
+                s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+            )
             for s in statements
         ]
         assert sorted(granted) == sorted(expected[name]), name
@@ -222,6 +234,7 @@ def test_configured_values_reach_the_functions_the_waf_and_the_alarms(custom: Sy
     # Then the functions read them
     assert env["OTP_SEND_COOLDOWN_SECONDS"] == "60"
     assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("3", "6")
+    assert (env["OTP_SEND_RESERVE_PER_DAY"], env["OTP_DEVICE_TICKET_DAYS"]) == ("2", "30")
     assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "4"
     assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("true", "false")
     assert env["OTP_BLOCKED_PREFIXES"] == "+1900,+9114"
@@ -271,6 +284,7 @@ def test_the_protection_defaults() -> None:
     assert config.country_send_budgets == ()
     assert (config.reserved_concurrency, config.account_concurrent_executions) == (25, 1000)
     assert (config.refusal_alarm_threshold, config.new_country_alarm_min_sends) == (50, 10)
+    assert (config.send_reserve_per_day, config.reserve_per_day, config.device_ticket_days) == (None, 4, 90)
 
 
 def test_cli_strings_are_coerced() -> None:
@@ -303,6 +317,8 @@ def test_cli_strings_are_coerced() -> None:
         ("wafRateLimit", 9, "from 10 to 2000000000"),
         ("refusalAlarmThreshold", 0, "from 1 to 1000000"),
         ("newCountryAlarmMinSends", 0, "from 1 to 1000000"),
+        ("sendReservePerDay", -1, "from 0 to 999"),
+        ("deviceTicketDays", 366, "from 1 to 365"),
     ],
 )
 def test_a_bad_value_names_the_key_the_value_and_what_is_allowed(
@@ -317,3 +333,17 @@ def test_a_day_cap_below_the_hour_cap_is_refused_naming_both() -> None:
     [problem] = problems({"otp": {**REQUIRED, "sendLimitPerHour": 8, "sendLimitPerDay": 6}})
     assert "otp.sendLimitPerDay = 6" in problem
     assert "otp.sendLimitPerHour (8)" in problem
+
+
+def test_a_reserve_that_leaves_no_open_part_is_refused_naming_both() -> None:
+    [problem] = problems({"otp": {**REQUIRED, "sendReservePerDay": 10}})
+    assert "otp.sendReservePerDay = 10 is invalid" in problem
+    assert "otp.sendLimitPerDay - 1 (9)" in problem
+    assert load_config({"otp": {**REQUIRED, "sendReservePerDay": 9}}).reserve_per_day == 9
+
+
+@pytest.mark.parametrize(("per_hour", "per_day"), [(5, 10), (5, 6), (1, 1), (10, 10), (3, 100), (100, 1000)])
+def test_the_stack_and_the_functions_derive_the_same_default_reserve(per_hour: int, per_day: int) -> None:
+    config = load_config({"otp": {**REQUIRED, "sendLimitPerHour": per_hour, "sendLimitPerDay": per_day}})
+    assert config.reserve_per_day == default_reserve_per_day(per_hour, per_day)
+    assert config.reserve_per_day <= per_day - 1

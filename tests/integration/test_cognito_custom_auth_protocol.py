@@ -199,6 +199,7 @@ def test_triggers_receive_the_events_cognito_sends(sandbox_env, emulation, cogni
         "referenceId",
         "destination",
         "sessionReference",
+        "ticketRecord",
     }
     # No client metadata was given, so none reached the triggers
     assert all("clientMetadata" not in event["request"] for event in recorder.events)

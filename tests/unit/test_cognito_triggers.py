@@ -27,6 +27,7 @@ PUBLIC_KEYS = {
     "CODE_DELIVERY_DESTINATION",
     "CODE_LENGTH",
     "CODE_DELIVERY_ALTERNATIVES",
+    "OTP_DEVICE_TICKET",
 }
 #: What a first round offers to switch to: ENGINE_ENV enables every channel of End User Messaging.
 FIRST_ALTERNATIVES = {PINPOINT: "", END_USER_MESSAGING: "VOICE,WHATSAPP"}
@@ -340,7 +341,13 @@ def test_create_sends_one_code_in_the_first_round(invoke, outbox, engine):
     assert messages[0]["referenceId"] == private["referenceId"]
     assert messages[0]["channel"] == "SMS"
     reference = private["referenceId"]
-    assert private == {"referenceId": reference, "destination": number, "sessionReference": reference}
+    # (protection is off here: no table, so no ticket record; tests/integration/protection has them)
+    assert private == {
+        "referenceId": reference,
+        "destination": number,
+        "sessionReference": reference,
+        "ticketRecord": "",
+    }
     assert re.fullmatch(rf"OTP-{re.escape(reference)}/SMS/F/\d{{13}}", response["challengeMetadata"])
     # And the client sees only the masked number, the medium, the code length and the channels it may
     # switch to - never the code
@@ -394,7 +401,10 @@ def test_create_for_an_unknown_user_looks_like_a_real_challenge_and_sends_nothin
     assert re.fullmatch(r"\+\d{1,3}\*+\d\d", public["CODE_DELIVERY_DESTINATION"])
     assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == "SMS"
     assert public["CODE_DELIVERY_ALTERNATIVES"] == FIRST_ALTERNATIVES[engine]
-    assert again["response"]["publicChallengeParameters"] == public
+    shown_again = dict(again["response"]["publicChallengeParameters"])
+    # (each session shows its own device ticket, as a real user's sessions do)
+    assert shown_again.pop("OTP_DEVICE_TICKET") != public["OTP_DEVICE_TICKET"]
+    assert shown_again == {k: v for k, v in public.items() if k != "OTP_DEVICE_TICKET"}
     assert (
         again["response"]["privateChallengeParameters"]["referenceId"]
         != (first["response"]["privateChallengeParameters"]["referenceId"])

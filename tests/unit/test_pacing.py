@@ -90,7 +90,7 @@ def test_only_the_latest_real_rounds_are_remembered() -> None:
 @pytest.fixture
 def recorded_pacers(
     trigger_env: Any, monkeypatch: pytest.MonkeyPatch
-) -> tuple[LatencyPacer, list[float], list[float]]:
+) -> tuple[tuple[LatencyPacer, ...], list[float], list[float]]:
     """The triggers' pacers with the real clock, a recorded sleep and a recorded draw (the longest)."""
     from otp.handlers import cognito
 
@@ -104,17 +104,18 @@ def recorded_pacers(
     pacers = (
         LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
         LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
+        LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
     )
     monkeypatch.setattr(cognito, "decoy_pacers", lambda: pacers)
-    return pacers[0], slept, drawn
+    return pacers, slept, drawn
 
 
 def test_an_unknown_users_first_round_waits_as_long_as_a_real_one_took(
-    recorded_pacers: tuple[LatencyPacer, list[float], list[float]],
+    recorded_pacers: tuple[tuple[LatencyPacer, ...], list[float], list[float]],
 ) -> None:
     from otp.handlers import cognito
 
-    send_pacer, slept, drawn = recorded_pacers
+    (send_pacer, _, _), slept, drawn = recorded_pacers
     # Given a real first round (an SMS really sent, through the sandbox's Pinpoint)
     started = send_pacer.clock()
     with captured_output():
@@ -136,11 +137,11 @@ def test_an_unknown_users_first_round_waits_as_long_as_a_real_one_took(
 
 
 def test_an_unknown_users_switch_waits_as_long_as_a_real_switch_took(
-    recorded_pacers: tuple[LatencyPacer, list[float], list[float]], engine: str
+    recorded_pacers: tuple[tuple[LatencyPacer, ...], list[float], list[float]], engine: str
 ) -> None:
     from otp.handlers import cognito
 
-    send_pacer, slept, drawn = recorded_pacers
+    (send_pacer, _, _), slept, drawn = recorded_pacers
     voice = {"otpChannel": "VOICE"}
     number = fresh_number()
     # Given a real user's first round and switch to a call (timed: the switch really sends)
@@ -170,6 +171,8 @@ def test_an_unknown_users_switch_waits_as_long_as_a_real_switch_took(
         assert (slept, drawn) == ([], [])
         return
     assert engine == END_USER_MESSAGING
+    # (the draw is the longest real switch remembered by the switch's own pacer, timed inside the
+    # handler, so at most what the test timed around it; the first round's duration is not among them)
     [duration] = drawn
-    assert duration >= real_switch
+    assert 0 < duration <= real_switch
     assert len(slept) == 1

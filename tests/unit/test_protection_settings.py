@@ -24,6 +24,12 @@ def test_defaults() -> None:
     assert settings.verify_limit_per_reference == 5
     assert (settings.allow_toll_free, settings.allow_voip, settings.blocked_prefixes) == (False, False, ())
     assert settings.idempotency_ttl_seconds == 3600
+    # the reserve follows the caps unless set: one less than the daily cap beyond the hourly one
+    assert (settings.send_reserve_per_day, settings.reserve_per_day, settings.device_ticket_days) == (
+        None,
+        4,
+        90,
+    )
 
 
 def test_values_are_parsed_from_text() -> None:
@@ -39,8 +45,11 @@ def test_values_are_parsed_from_text() -> None:
             "OTP_ALLOW_VOIP": "false",
             "OTP_BLOCKED_PREFIXES": "+1900, +4470",
             "OTP_IDEMPOTENCY_TTL_SECONDS": "600",
+            "OTP_SEND_RESERVE_PER_DAY": "2",
+            "OTP_DEVICE_TICKET_DAYS": "7",
         }
     )
+    assert (settings.reserve_per_day, settings.device_ticket_days) == (2, 7)
     assert settings.send_cooldown_seconds == 0
     assert (settings.send_limit_per_hour, settings.send_limit_per_day) == (3, 3)
     assert settings.verify_limit_per_reference == 2
@@ -61,6 +70,10 @@ def test_values_are_parsed_from_text() -> None:
         ("OTP_BLOCKED_PREFIXES", "1900"),
         ("OTP_BLOCKED_PREFIXES", "+19OO"),
         ("OTP_IDEMPOTENCY_TTL_SECONDS", "59"),
+        ("OTP_SEND_RESERVE_PER_DAY", "-1"),
+        ("OTP_SEND_RESERVE_PER_DAY", "10"),  # no open part left of the default 10 a day
+        ("OTP_DEVICE_TICKET_DAYS", "0"),
+        ("OTP_DEVICE_TICKET_DAYS", "366"),
     ],
 )
 def test_a_bad_value_names_its_variable(variable: str, value: str) -> None:

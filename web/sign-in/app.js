@@ -54,6 +54,28 @@ function expectedIssuer(config, token) {
   return claimed;
 }
 
+/**
+ * Device tickets live in localStorage, one per app client and number, and are written only after a
+ * successful sign-in (the ticket is valid only then). They are never sent anywhere but Cognito.
+ */
+const ticketStore = {
+  key: (config, phone) => `otp-device-ticket:${config.clientId}:${phone}`,
+  get(config, phone) {
+    try {
+      return localStorage.getItem(this.key(config, phone));
+    } catch {
+      return null; // storage blocked (private mode, policies): the page works without tickets
+    }
+  },
+  set(config, phone, ticket) {
+    try {
+      localStorage.setItem(this.key(config, phone), ticket);
+    } catch {
+      /* nothing kept: the next sign-in simply has no ticket */
+    }
+  },
+};
+
 class Page {
   constructor(config) {
     this.config = config;
@@ -111,6 +133,7 @@ class Page {
     });
     $("resend").addEventListener("click", () => this.busy($("resend"), () => this.sendCode(this.phone, true)));
     $("call-me").addEventListener("click", () => this.busy($("call-me"), () => this.callMe()));
+    $("resend-device").addEventListener("click", () => this.busy($("resend-device"), () => this.resendFromDevice()));
     $("start-over").addEventListener("click", () => {
       this.say("");
       this.show("phone-screen");
@@ -154,10 +177,17 @@ class Page {
     $("attempts").textContent = `${this.signIn.attemptsLeft} of ${this.signIn.allowedAttempts} attempts left.`;
     // "Call me instead" exists only when this challenge offers the voice channel.
     $("call-me").hidden = !challenge.alternatives.includes("VOICE");
+    // "Send again from this device" needs a ticket from an earlier sign-in of this number, once.
+    $("resend-device").hidden = !this.signIn.canResend(this.deviceTicket());
+  }
+
+  deviceTicket() {
+    return this.phone ? ticketStore.get(this.config, this.phone) : null;
   }
 
   renderResend() {
     const wait = this.signIn.resendWaitSeconds(this.config.sendCooldownSeconds);
+    $("resend-device").disabled = wait > 0;
     $("resend").disabled = wait > 0;
     $("resend").textContent = wait > 0 ? `Send a new code (in ${wait} s)` : "Send a new code";
     $("resend-help").textContent =
@@ -185,12 +215,25 @@ class Page {
       );
       return;
     }
+    if (this.signIn.earnedTicket) ticketStore.set(this.config, this.phone, this.signIn.earnedTicket);
     this.say("Signed in.");
     await this.renderSignedIn();
   }
 
+  async resendFromDevice() {
+    const result = await this.signIn.resendFromDevice(this.deviceTicket());
+    if (result.status !== "resent") {
+      this.show("phone-screen");
+      this.say("This sign-in ended. Send a new code to try again.");
+      return;
+    }
+    this.renderChallenge();
+    $("code").value = "";
+    this.say("Sent again, from this device's reserve: enter the newest code.");
+  }
+
   async callMe() {
-    const result = await this.signIn.switchChannel("VOICE");
+    const result = await this.signIn.switchChannel("VOICE", this.deviceTicket());
     if (result.status !== "switched") {
       this.show("phone-screen");
       this.say("This sign-in ended. Send a new code to try again.");

@@ -5,8 +5,14 @@
 // deployment's allowedAttempts is configuration (3 by default; the sandbox serves its own value),
 // and the client counts its own wrong answers in this sign-in: an answer that earns another
 // CUSTOM_CHALLENGE instead of tokens was wrong. Answers that are not CODE_LENGTH digits are refused
-// here, before they can spend an attempt. A channel switch ("call me instead") is not an answer and
-// is not counted (contracts: the triggers do not count it either).
+// here, before they can spend an attempt. A channel switch ("call me instead") and a resend with a
+// device ticket ("send again from this device") are not answers and are not counted (the triggers do
+// not count them either).
+//
+// Device tickets: every challenge shows the sign-in's ticket (OTP_DEVICE_TICKET). It becomes valid
+// only when this sign-in's code is verified, so the page keeps it only after a successful sign-in
+// (earnedTicket); presented later for the same number, it lets a code come from the part of the
+// number's daily quota that strangers cannot spend.
 
 import { callCognito, CognitoError } from "./cognito.js";
 
@@ -21,6 +27,7 @@ function challengeOf(answer) {
     medium: parameters.CODE_DELIVERY_DELIVERY_MEDIUM || "SMS",
     destination: parameters.CODE_DELIVERY_DESTINATION || "",
     codeLength: Number(parameters.CODE_LENGTH) || 6,
+    ticket: parameters.OTP_DEVICE_TICKET || null,
     alternatives: (parameters.CODE_DELIVERY_ALTERNATIVES || "")
       .split(",")
       .map((channel) => channel.trim())
@@ -39,6 +46,8 @@ export class PasswordlessSignIn {
     this.wrongAnswers = 0;
     this.startedAt = null;
     this.tokens = null;
+    this.resent = false;
+    this.earnedTicket = null;
   }
 
   call(operation, body) {
@@ -65,6 +74,8 @@ export class PasswordlessSignIn {
     this.startedAt = this.now();
     this.wrongAnswers = 0;
     this.tokens = null;
+    this.resent = false;
+    this.earnedTicket = null;
     this.challenge = challengeOf(answer);
     return this.challenge;
   }
@@ -85,6 +96,8 @@ export class PasswordlessSignIn {
       const answer = await this.respond(code, undefined);
       if (answer.AuthenticationResult) {
         this.tokens = answer.AuthenticationResult;
+        // The ticket this sign-in showed is valid now (its code was just verified): worth keeping.
+        this.earnedTicket = this.challenge.ticket;
         this.challenge = null;
         return { status: "signedIn" };
       }
@@ -96,15 +109,43 @@ export class PasswordlessSignIn {
     }
   }
 
-  /** "Call me instead": only a channel the challenge offers; the new code comes on that channel. */
-  async switchChannel(channel) {
+  /**
+   * "Call me instead": only a channel the challenge offers; the new code comes on that channel. With
+   * the device's ticket for this number, the call may come from its reserve when strangers spent the rest.
+   */
+  async switchChannel(channel, deviceTicket = null) {
     if (!this.challenge?.alternatives.includes(channel)) {
       throw new Error(`${channel} is not offered for this sign-in`);
     }
+    const metadata = { otpChannel: channel };
+    if (deviceTicket) metadata.otpDeviceTicket = deviceTicket;
     try {
-      const answer = await this.respond(channel, { otpChannel: channel });
+      const answer = await this.respond(channel, metadata);
       this.challenge = challengeOf(answer);
       return { status: "switched", medium: this.challenge.medium };
+    } catch (error) {
+      return this.ended(error, false);
+    }
+  }
+
+  /** Whether "send again from this device" can still be asked in this sign-in (once, with a ticket). */
+  canResend(deviceTicket) {
+    return Boolean(this.challenge && deviceTicket && !this.resent);
+  }
+
+  /**
+   * "Send again from this device": a new code on the same channel, drawn on the number's reserve,
+   * which only a ticket from an earlier sign-in of this number reaches. Once per sign-in.
+   */
+  async resendFromDevice(deviceTicket) {
+    if (!this.canResend(deviceTicket)) throw new Error("no device ticket, or already sent again in this sign-in");
+    const channel = this.challenge.medium;
+    this.resent = true;
+    try {
+      const answer = await this.respond(channel, { otpChannel: channel, otpDeviceTicket: deviceTicket });
+      this.startedAt = this.now();
+      this.challenge = challengeOf(answer);
+      return { status: "resent", medium: this.challenge.medium };
     } catch (error) {
       return this.ended(error, false);
     }

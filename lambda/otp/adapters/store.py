@@ -7,6 +7,9 @@ Table layout (created by infra/protection.py, and by the sandbox in moto at star
   naming the write that produced this version).
 - ``budget#<scope>#<shard>``: a shard of the account-wide send budget, the same attributes plus
   ``counts`` (sends per bucket; ``events`` then holds the buckets' end times).
+- ``open#<sha256>``: the open part of a number's daily cap (sends without a device ticket), as ``send#``.
+- ``ticket#<hmac>``: a device ticket's record (otp/domain/tickets.py): ``state`` (PENDING or VALID) and
+  ``until`` (epoch seconds), expiring with it; never the ticket or the number.
 - ``idempotency#<hash>``: Powertools Idempotency records for POST /otp.
 The key prefixes are what the IAM policies of each function are scoped to (dynamodb:LeadingKeys).
 """
@@ -24,7 +27,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from otp.adapters import aws_sdk
 from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError
-from otp.domain.ports import EventHistory, HistoryUpdate
+from otp.domain.ports import EventHistory, HistoryUpdate, TicketRecord, TicketState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -36,6 +39,10 @@ EVENTS_ATTRIBUTE = "events"
 VERSION_ATTRIBUTE = "version"
 WRITER_ATTRIBUTE = "writer"
 COUNTS_ATTRIBUTE = "counts"
+STATE_ATTRIBUTE = "state"
+UNTIL_ATTRIBUTE = "until"
+# DynamoDB's TTL deletes an item up to a few days after it expires; ``until`` is what the code checks.
+_TTL_SLACK_SECONDS = 3600
 
 # DynamoDB answers in milliseconds; short timeouts and a few quick retries keep a slow store from
 # eating the API's 29-second budget. Throttling and 5xx are retried by botocore: these calls are safe
@@ -164,6 +171,82 @@ def _only_contention(exc: ClientError) -> bool:
     return all(
         reason.get("Code") in {"None", "ConditionalCheckFailed", "TransactionConflict"} for reason in reasons
     )
+
+
+class DynamoDbTicketBook:
+    """Implements the domain's TicketBook: one item per ticket, written with conditions so that a
+    record is created once and only a pending, unexpired one can become valid."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def hold(self, key: str, *, until: int) -> None:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    PARTITION_KEY: {"S": key},
+                    STATE_ATTRIBUTE: {"S": TicketState.PENDING.value},
+                    UNTIL_ATTRIBUTE: {"N": str(until)},
+                    EXPIRY_ATTRIBUTE: {"N": str(until + _TTL_SLACK_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(#pk)",
+                ExpressionAttributeNames={"#pk": PARTITION_KEY},
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+
+    def confirm(self, key: str, *, now: int, until: int) -> bool:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={PARTITION_KEY: {"S": key}},
+                UpdateExpression="SET #state = :valid, #until = :until, #expiration = :expiration",
+                ConditionExpression="#state = :pending AND #until > :now",
+                ExpressionAttributeNames={
+                    "#state": STATE_ATTRIBUTE,
+                    "#until": UNTIL_ATTRIBUTE,
+                    "#expiration": EXPIRY_ATTRIBUTE,
+                },
+                ExpressionAttributeValues={
+                    ":valid": {"S": TicketState.VALID.value},
+                    ":pending": {"S": TicketState.PENDING.value},
+                    ":until": {"N": str(until)},
+                    ":expiration": {"N": str(until + _TTL_SLACK_SECONDS)},
+                    ":now": {"N": str(now)},
+                },
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise _unavailable(exc) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc) from exc
+        return True
+
+    def read(self, key: str) -> TicketRecord | None:
+        try:
+            item = self._client.get_item(
+                TableName=self._table,
+                Key={PARTITION_KEY: {"S": key}},
+                ConsistentRead=True,
+                ProjectionExpression="#state, #until",
+                ExpressionAttributeNames={"#state": STATE_ATTRIBUTE, "#until": UNTIL_ATTRIBUTE},
+            ).get("Item")
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc) from exc
+        if not item:
+            return None
+        try:
+            state = TicketState(item.get(STATE_ATTRIBUTE, {}).get("S", ""))
+            until = int(item.get(UNTIL_ATTRIBUTE, {}).get("N", "0"))
+        except ValueError:
+            return None
+        return TicketRecord(state, until)
 
 
 def idempotency_store(table_name: str) -> DynamoDBPersistenceLayer:

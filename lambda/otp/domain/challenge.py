@@ -4,7 +4,7 @@ No Cognito event shapes here: ``otp.handlers.cognito`` turns events into these v
 and verifying go through the same ``OtpService`` as the HTTP API, so limits, screening, logs and
 metrics are the same whichever door a code goes out of.
 
-Four rules shape this module:
+Five rules shape this module:
 - One code in force per sign-in session. The first round sends a code under a fresh reference id and
   records it in the round's challenge metadata; later rounds (after a wrong answer) find it there and
   ask again for the same code. Sending a new code per wrong answer would text the user once per typo,
@@ -13,6 +13,9 @@ Four rules shape this module:
   (``DeliveryRequest``: "call me instead") gets a new code on the requested channel under a new
   reference, and from then on only that code is accepted. Such an answer is not a guess: Verify asks
   no engine, Define does not count it. A request the session cannot take is a wrong answer.
+- One resend per session, for a device ticket only (otp/domain/tickets.py): a client whose round brought
+  no code may ask again on the same channel with its ticket; a valid one draws on the number's reserve.
+  Every round shows the session's own ticket, which becomes valid when the session's code is verified.
 - No user enumeration. An unknown user, a user without a verified phone number, and a user whose
   send failed all get a challenge of exactly the same shape as a real one, with a plausible masked
   number that is the same on every attempt for the same username, and the same channels to switch to.
@@ -37,6 +40,7 @@ from otp.domain.pacing import LatencyPacer
 from otp.domain.phone import E164_PATTERN, parse_phone_number
 from otp.domain.rules import REFERENCE_ID_PATTERN
 from otp.domain.service import OtpService, new_reference_id
+from otp.domain.tickets import DeviceTickets
 
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
 
@@ -57,6 +61,8 @@ PUBLIC_DELIVERY_MEDIUM = "CODE_DELIVERY_DELIVERY_MEDIUM"
 PUBLIC_DESTINATION = "CODE_DELIVERY_DESTINATION"
 PUBLIC_CODE_LENGTH = "CODE_LENGTH"
 PUBLIC_ALTERNATIVES = "CODE_DELIVERY_ALTERNATIVES"
+# The session's device ticket (otp/domain/tickets.py): the client keeps it once the sign-in succeeds.
+PUBLIC_DEVICE_TICKET = "OTP_DEVICE_TICKET"
 
 # Private parameter names: only Cognito and the Verify trigger ever see these.
 PRIVATE_REFERENCE_ID = "referenceId"
@@ -64,6 +70,8 @@ PRIVATE_DESTINATION = "destination"
 # The session's first reference: the correlation id of every log line of the sign-in, which keeps
 # naming it after a switch has put a code under another reference in force.
 PRIVATE_SESSION_REFERENCE = "sessionReference"
+# The table key of the session's ticket for the number ("" for a decoy): Verify confirms it.
+PRIVATE_TICKET_RECORD = "ticketRecord"
 
 # The order channels are offered in: the first one the deployment offers carries a session's first code.
 CHANNEL_ORDER = (Channel.SMS, Channel.VOICE, Channel.WHATSAPP)
@@ -77,11 +85,12 @@ class Origin(StrEnum):
     FIRST = "F"  # the session's first code
     AGAIN = "A"  # asked again after a wrong answer: the same code
     SWITCH = "S"  # a new code on another channel: the answer before it was not a guess
+    RESEND = "R"  # a new code on the same channel, asked with a device ticket: not a guess either
 
     @property
     def brought_new_code(self) -> bool:
         """True when the answer to the previous round asked for this round's new code."""
-        return self is Origin.SWITCH
+        return self in (Origin.SWITCH, Origin.RESEND)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,11 +149,13 @@ class Decision:
 
 @dataclass(frozen=True, slots=True)
 class SessionState:
-    """What the session's rounds of ours recorded: its first reference, the code in force, the switch."""
+    """What the session's rounds of ours recorded: its first reference, the code in force, and whether
+    it used its switch and its resend."""
 
     first_reference: str | None
     current: SessionCode | None
     switched: bool
+    resent: bool = False
 
 
 def session_state(rounds: Sequence[ChallengeRound]) -> SessionState:
@@ -157,6 +168,7 @@ def session_state(rounds: Sequence[ChallengeRound]) -> SessionState:
         first_reference=codes[0].reference if codes else None,
         current=codes[-1] if codes else None,
         switched=any(code.origin is Origin.SWITCH for code in codes),
+        resent=any(code.origin is Origin.RESEND for code in codes),
     )
 
 
@@ -167,14 +179,17 @@ def session_reference(rounds: Sequence[ChallengeRound]) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class DeliveryRequest:
-    """A client's answer that asks for a code on ``channel`` instead of giving one (contracts.md)."""
+    """A client's answer that asks for a code on ``channel`` instead of giving one (contracts.md), with
+    the device ticket it holds for the number, if any."""
 
     channel: str
+    ticket: str | None = None
 
 
 class AnswerKind(StrEnum):
     CODE = "CODE"  # an answer to check; a guess when wrong
     SWITCH = "SWITCH"  # a new code on another channel: not a guess
+    RESEND = "RESEND"  # a new code on the same channel, with a device ticket: not a guess
     REFUSED = "REFUSED"  # a delivery request this session cannot take: a wrong answer
 
 
@@ -182,10 +197,11 @@ class AnswerKind(StrEnum):
 class Answer:
     kind: AnswerKind
     channel: Channel | None = None
+    ticket: str | None = None  # the device ticket presented with a switch or a resend
 
     @property
     def is_guess(self) -> bool:
-        return self.kind is not AnswerKind.SWITCH
+        return self.kind not in (AnswerKind.SWITCH, AnswerKind.RESEND)
 
 
 CODE_ANSWER = Answer(AnswerKind.CODE)
@@ -203,9 +219,16 @@ def classify_answer(
     except ValueError:
         return Answer(AnswerKind.REFUSED)
     current = state.current
-    if current is None or channel not in offered or channel is current.channel or state.switched:
+    if current is None or channel not in offered:
         return Answer(AnswerKind.REFUSED)
-    return Answer(AnswerKind.SWITCH, channel)
+    if channel is current.channel:
+        # The same channel again: only with a ticket (a code from the reserve), once per session.
+        if not request.ticket or state.resent:
+            return Answer(AnswerKind.REFUSED)
+        return Answer(AnswerKind.RESEND, channel, request.ticket)
+    if state.switched:
+        return Answer(AnswerKind.REFUSED)
+    return Answer(AnswerKind.SWITCH, channel, request.ticket)
 
 
 def alternatives(offered: Collection[Channel], current: Channel, *, switched: bool) -> tuple[Channel, ...]:
@@ -225,9 +248,9 @@ def decide_next_step(
 ) -> Decision:
     """Challenge a fresh session, issue tokens after a right answer, fail after too many wrong ones.
 
-    A wrong round counts only when its answer was a guess: a round answered with a channel switch
-    is followed by a round of origin SWITCH (earlier rounds), or is the ``latest`` one, which the
-    caller classified with ``classify_answer``.
+    A wrong round counts only when its answer was a guess: a round answered with a switch or a
+    resend is followed by a round of origin SWITCH or RESEND (earlier rounds), or is the ``latest``
+    one, which the caller classified with ``classify_answer``.
 
     Only this module's custom challenge is accepted: a session that went through SRP or a password
     verifier is not a passwordless sign-in, and letting it continue would mix two flows' rules.
@@ -241,8 +264,10 @@ def decide_next_step(
         return Decision(NextStep.ISSUE_TOKENS, "correct answer", wrong)
     if wrong >= allowed_attempts:
         return Decision(NextStep.FAIL, "no attempts left", wrong)
-    if not latest.is_guess:
+    if latest.kind is AnswerKind.SWITCH:
         return Decision(NextStep.CHALLENGE, "channel switch", wrong)
+    if latest.kind is AnswerKind.RESEND:
+        return Decision(NextStep.CHALLENGE, "resend with a device ticket", wrong)
     return Decision(NextStep.CHALLENGE, "wrong answer, attempts left", wrong)
 
 
@@ -280,6 +305,7 @@ class SendResult(StrEnum):
     UPSTREAM_ERROR = "UPSTREAM_ERROR"  # the engine failed; nothing was sent
     MAYBE_SENT = "MAYBE_SENT"  # the engine timed out; the code may be on its way under this reference
     NO_DESTINATION = "NO_DESTINATION"  # decoy: unknown user, or no verified, acceptable number
+    NO_VALID_TICKET = "NO_VALID_TICKET"  # a resend whose device ticket is not valid for the number
 
     @property
     def went_out(self) -> bool:
@@ -313,6 +339,9 @@ class _RoundPlan:
     switched: bool
     send: bool  # a new code goes out in this round
     quota: SendQuota = OPEN_QUOTA
+    ticket: str | None = None  # presented by the client: a valid one lets the send draw on the reserve
+    needs_ticket: bool = False  # a resend: nothing goes out without a valid ticket
+    previous: SessionCode | None = None  # the code in force before this round, if any
 
 
 class SmsChallenges:
@@ -327,7 +356,10 @@ class SmsChallenges:
         reference_factory: Callable[[], str] = new_reference_id,
         send_pacer: LatencyPacer | None = None,
         verify_pacer: LatencyPacer | None = None,
+        delivery_pacer: LatencyPacer | None = None,
         limits_clock: Callable[[], float] = time.time,
+        tickets: DeviceTickets | None = None,
+        report_store_error: Callable[[UpstreamError], None] = lambda error: None,
     ) -> None:
         self._service = service
         self._allowed_countries = sorted(allowed_countries)
@@ -335,37 +367,90 @@ class SmsChallenges:
         self._decoy_key = decoy_key
         self._new_reference = reference_factory
         # Decoys wait as long as real rounds take (otp/domain/pacing.py); None: no pacing (unit tests).
+        # First rounds and later new-code rounds (switch, resend) do different work (the first also
+        # records the device ticket), so each kind is paced from its own real rounds.
         self._send_pacer = send_pacer
+        self._delivery_pacer = delivery_pacer or send_pacer
         self._verify_pacer = verify_pacer
         # The per-number limits' clock (epoch seconds): a switch's cooldown waiver compares with it.
         self._limits_clock = limits_clock
+        # Device tickets (None: no ticket shown or accepted, unit tests); a failure of their store is
+        # reported and never fails a round: the ticket then just does not become, or count as, valid.
+        self._tickets = tickets
+        self._report_store_error = report_store_error
 
     def create(
         self, user: SignInUser, rounds: Sequence[ChallengeRound], request: DeliveryRequest | None = None
     ) -> SmsChallenge:
-        """The challenge for this round: a code in the first round and after a switch, else the same one."""
-        started = self._send_pacer.clock() if self._send_pacer is not None else 0.0
+        """The challenge for this round: a new code in the first round, on a switch and on a resend with a
+        valid device ticket; otherwise the code in force again."""
         plan = self._plan(session_state(rounds), request)
         first_round = plan.code.origin is Origin.FIRST
+        pacer = self._send_pacer if first_round else self._delivery_pacer
+        started = pacer.clock() if pacer is not None else 0.0
         destination = self._destination(user, report_rejection=first_round)
         if destination is None:
             decoy = self._decoy_challenge(user.username, plan, user.phone_number if user.found else None)
-            if plan.send and self._send_pacer is not None:
-                self._send_pacer.pace(started)
+            if plan.send and pacer is not None:
+                pacer.pace(started)
             return decoy
+        ticket_record = self._ticket_record(destination, plan)
         code, result = plan.code, SendResult.REUSED
         if plan.send:
+            code, result = self._new_code(destination, plan, pacer, started)
+        # A failed send still answers with the real destination: the user learns nothing a working
+        # send would not tell them. In a first round the challenge keeps the new reference, so that
+        # after a timeout (MAYBE_SENT) the code that may still arrive can sign them in.
+        return self._challenge(plan, code, destination, destination.masked, result, ticket_record)
+
+    def _new_code(
+        self, destination: PhoneNumber, plan: _RoundPlan, pacer: LatencyPacer | None, started: float
+    ) -> tuple[SessionCode, SendResult]:
+        """Send the round's new code (from the reserve with a valid ticket); the code in force after it."""
+        code, quota = plan.code, plan.quota
+        if plan.ticket is not None and self._ticket_is_valid(destination, plan.ticket):
+            quota = SendQuota(reserve=True, cooldown_waived_since_ms=quota.cooldown_waived_since_ms)
+        if plan.needs_ticket and not quota.reserve:
+            # Nothing to draw on: nothing is sent, and the round takes as long as one that sends.
+            result = SendResult.NO_VALID_TICKET
+            if pacer is not None:
+                pacer.pace(started)
+        else:
             sent_at_ms = int(self._limits_clock() * 1000)
-            result = self._send(destination, code, plan.quota)
-            code = SessionCode(
-                code.reference, code.channel, code.origin, sent_at_ms if result.went_out else None
-            )
-            if self._send_pacer is not None:
-                self._send_pacer.observe(started)
-        # A failed send still answers with the real destination and reference: the user learns
-        # nothing a working send would not tell them, and after a timeout (MAYBE_SENT) the code that
-        # may still arrive is checked against this very reference, so it can still sign them in.
-        return self._challenge(plan, code, destination, destination.masked, result)
+            result = self._send(destination, code, quota)
+            if pacer is not None:
+                pacer.observe(started)
+            if result.went_out:
+                return SessionCode(code.reference, code.channel, code.origin, sent_at_ms), result
+        previous = plan.previous
+        if previous is None:
+            return SessionCode(code.reference, code.channel, code.origin), result
+        # Nothing went out: the code in force stays the one before (it may yet arrive). The challenge
+        # still names the channel asked for, as a decoy's would.
+        return SessionCode(previous.reference, code.channel, code.origin, previous.sent_at_ms), result
+
+    def _ticket_record(self, destination: PhoneNumber, plan: _RoundPlan) -> str | None:
+        """The table key of the session's ticket for the number; the first round holds it as pending."""
+        tickets = self._tickets
+        if tickets is None or not tickets.enabled:
+            return None
+        ticket = tickets.ticket_for(plan.session_reference)
+        if plan.code.origin is not Origin.FIRST:
+            return tickets.record_key(destination.e164, ticket)
+        try:
+            return tickets.hold(destination.e164, ticket)
+        except UpstreamError as exc:
+            self._report_store_error(exc)
+            return None
+
+    def _ticket_is_valid(self, destination: PhoneNumber, ticket: str) -> bool:
+        if self._tickets is None:
+            return False
+        try:
+            return self._tickets.is_valid(destination.e164, ticket)
+        except UpstreamError as exc:
+            self._report_store_error(exc)
+            return False
 
     def _plan(self, state: SessionState, request: DeliveryRequest | None) -> _RoundPlan:
         current = state.current
@@ -380,7 +465,21 @@ class SmsChallenges:
             # the number received: one code and its switch may be seconds apart, no more.
             waiver = SendQuota(cooldown_waived_since_ms=current.sent_at_ms)
             code = SessionCode(self._new_reference(), answer.channel, Origin.SWITCH)
-            return _RoundPlan(code, session, switched=True, send=True, quota=waiver)
+            return _RoundPlan(
+                code, session, switched=True, send=True, quota=waiver, ticket=answer.ticket, previous=current
+            )
+        if answer.kind is AnswerKind.RESEND:
+            # No waiver: a resend meets the cooldown like any new code.
+            code = SessionCode(self._new_reference(), current.channel, Origin.RESEND)
+            return _RoundPlan(
+                code,
+                session,
+                switched=state.switched,
+                send=True,
+                ticket=answer.ticket,
+                needs_ticket=True,
+                previous=current,
+            )
         again = SessionCode(current.reference, current.channel, Origin.AGAIN, current.sent_at_ms)
         return _RoundPlan(again, session, switched=state.switched, send=False)
 
@@ -404,7 +503,7 @@ class SmsChallenges:
             or self._keyed_masked_number(username)
         )
         code = SessionCode(plan.code.reference, plan.code.channel, plan.code.origin)
-        return self._challenge(plan, code, None, masked, SendResult.NO_DESTINATION)
+        return self._challenge(plan, code, None, masked, SendResult.NO_DESTINATION, None)
 
     def check_answer(
         self, private_parameters: Mapping[str, str], answer: object, request: DeliveryRequest | None = None
@@ -412,7 +511,8 @@ class SmsChallenges:
         """True only when the engine confirms the answer for the session's reference and destination.
 
         An answer that comes with a delivery request is not a code: it is wrong without asking the
-        engine (no attempt spent), for a real user and a decoy alike.
+        engine (no attempt spent), for a real user and a decoy alike. A right answer makes the
+        session's device ticket valid.
         """
         if request is not None:
             return False
@@ -435,6 +535,13 @@ class SmsChallenges:
             valid = False
         if pacer is not None:
             pacer.observe(started)
+        record = private_parameters.get(PRIVATE_TICKET_RECORD) or ""
+        if valid and record and self._tickets is not None:
+            try:
+                self._tickets.confirm(record)
+            except UpstreamError as exc:
+                # The sign-in succeeds all the same; only this device's ticket stays pending.
+                self._report_store_error(exc)
         return valid
 
     def _destination(self, user: SignInUser, *, report_rejection: bool) -> PhoneNumber | None:
@@ -473,6 +580,7 @@ class SmsChallenges:
         destination: PhoneNumber | None,
         masked: str,
         result: SendResult,
+        ticket_record: str | None,
     ) -> SmsChallenge:
         offered = alternatives(self._offered, code.channel, switched=plan.switched)
         public = {
@@ -486,6 +594,10 @@ class SmsChallenges:
             PRIVATE_DESTINATION: destination.e164 if destination is not None else "",
             PRIVATE_SESSION_REFERENCE: plan.session_reference,
         }
+        if self._tickets is not None:
+            # A decoy shows a ticket as well (never recorded, so never valid): the same keys, always.
+            public[PUBLIC_DEVICE_TICKET] = self._tickets.ticket_for(plan.session_reference)
+            private[PRIVATE_TICKET_RECORD] = ticket_record or ""
         return SmsChallenge(
             public_parameters=public,
             private_parameters=private,

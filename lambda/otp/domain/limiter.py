@@ -19,6 +19,7 @@ from otp.domain.limits import (
     LimitExceeded,
     WindowLimit,
     first_to_clear,
+    open_part_limits,
     retention_seconds,
     send_limits,
     sole_event_since,
@@ -191,6 +192,12 @@ class SendRateGuard:
     A sign-in's channel switch (SendQuota.cooldown_waived_since_ms) skips the cooldown when nothing but
     the sign-in's own code was sent to the number since it began: with one switch per sign-in, at most
     two codes reach a number in any cooldown window (docs/architecture.md, "Switching channels").
+
+    The daily cap has an open part and a reserve (``reserve_per_day``). Every send is recorded in the
+    number's history (``send#``), whose caps bound the total; a send without a valid device ticket is
+    also recorded in the open part's history (``open#``), capped at the daily cap less the reserve, in
+    the same commit. So strangers, who have no ticket, can spend at most the open part, and the total
+    never exceeds the daily cap whoever sends.
     """
 
     def __init__(
@@ -200,11 +207,13 @@ class SendRateGuard:
         cooldown_seconds: int,
         per_hour: int,
         per_day: int,
+        reserve_per_day: int = 0,
         budget: SendBudget | None = None,
         report_usage: Callable[[str, int], None] = lambda scope, percent: None,
     ) -> None:
         self._limiter = limiter
         self._limits = send_limits(cooldown_seconds=cooldown_seconds, per_hour=per_hour, per_day=per_day)
+        self._open_limits = open_part_limits(per_day=per_day, reserve=reserve_per_day)
         self._cooldown = next(
             (limit for limit in self._limits if limit.reason is RejectReason.SEND_COOLDOWN), None
         )
@@ -219,7 +228,10 @@ class SendRateGuard:
             waivable=self._cooldown,
             waived_since_ms=quota.cooldown_waived_since_ms,
         )
-        charged = self._limiter.acquire([number], budgets)
+        keys = [number]
+        if self._open_limits and not quota.reserve:
+            keys.append(LimitedKey(limit_key("open", destination.e164), self._open_limits))
+        charged = self._limiter.acquire(keys, budgets)
         now_ms = int(self._limiter.now() * 1000)
         for charge in charged:
             history = charge.history

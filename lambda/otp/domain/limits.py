@@ -111,6 +111,21 @@ def send_limits(*, cooldown_seconds: int, per_hour: int, per_day: int) -> tuple[
     return tuple(limits)
 
 
+def open_part_limits(*, per_day: int, reserve: int) -> tuple[WindowLimit, ...]:
+    """Codes to one number without a device ticket: the daily cap less its reserve (none if no reserve)."""
+    if reserve <= 0:
+        return ()
+    return (
+        WindowLimit(
+            per_day - reserve,
+            DAY_SECONDS,
+            RejectReason.SEND_LIMIT_DAILY_OPEN,
+            f"too many codes for this number: at most {per_day - reserve} per day, the other {reserve} are "
+            "kept for devices that signed in on it before",
+        ),
+    )
+
+
 def verify_reference_limits(per_reference: int) -> tuple[WindowLimit, ...]:
     """Guesses at one code. The window outlives any code (Pinpoint's maximum validity is 60 minutes)."""
     return (

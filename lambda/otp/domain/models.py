@@ -76,10 +76,13 @@ class OtpPolicy:
 class SendQuota:
     """Which part of a number's send limits one send may use (``otp.domain.limiter.SendRateGuard``).
 
-    The default is what every send gets: the cooldown, the hourly and daily caps and the send budget.
-    A sign-in may ask for less strictness only in the documented cases below.
+    The default is what every send gets: the cooldown, the hourly and daily caps, the open part of the
+    daily cap, and the send budget. A sign-in may ask for less only in the documented cases below.
     """
 
+    # The caller proved a device ticket valid for this number (otp/domain/tickets.py): the send may
+    # draw on the reserved part of the daily cap, so it counts against the whole daily cap only.
+    reserve: bool = False
     # A channel switch within a sign-in (otp/domain/challenge.py): the cooldown does not apply when the
     # only code recorded for the number at or after this time (epoch ms, the limits' clock) is the
     # sign-in's own. Every other limit and the budget still do.

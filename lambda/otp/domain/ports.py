@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from otp.domain.models import OPEN_QUOTA, DeliveryReport, PhoneNumber, SendOtpRequest, SendOutcome, SendQuota
@@ -80,3 +81,31 @@ class LimitLedger(Protocol):
     def read(self, key: str) -> EventHistory: ...
 
     def commit(self, updates: Sequence[HistoryUpdate]) -> bool: ...
+
+
+class TicketState(StrEnum):
+    PENDING = "PENDING"
+    VALID = "VALID"
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRecord:
+    """A device ticket's record (otp/domain/tickets.py): its state and when that ends (epoch seconds)."""
+
+    state: TicketState
+    until: int
+
+
+class TicketBook(Protocol):
+    """Where device-ticket records live (the protection table). Every method raises UpstreamError when
+    the store cannot be used."""
+
+    def hold(self, key: str, *, until: int) -> None:
+        """Record a pending ticket; nothing if the key is already there."""
+        ...
+
+    def confirm(self, key: str, *, now: int, until: int) -> bool:
+        """Make a pending, unexpired ticket valid until ``until``; False when there is none."""
+        ...
+
+    def read(self, key: str) -> TicketRecord | None: ...

@@ -18,6 +18,8 @@ class RejectReason(StrEnum):
     SEND_COOLDOWN = "SEND_COOLDOWN"
     SEND_LIMIT_HOURLY = "SEND_LIMIT_HOURLY"
     SEND_LIMIT_DAILY = "SEND_LIMIT_DAILY"
+    # The open part of the daily cap is spent; the rest is for devices with a ticket (otp/domain/tickets.py).
+    SEND_LIMIT_DAILY_OPEN = "SEND_LIMIT_DAILY_OPEN"
     VERIFY_LIMIT_REFERENCE = "VERIFY_LIMIT_REFERENCE"
     LIMIT_CONTENTION = "LIMIT_CONTENTION"
     # The account-wide send budget (otp/domain/budget.py): refusals are HTTP 503, not 429.

@@ -4,8 +4,9 @@ Thin on purpose: read the event with Powertools' data classes, ask ``otp.domain.
 do, write the answer into the event's ``response`` and return the event, as Cognito expects.
 
 The client's ``ClientMetadata`` (RespondToAuthChallenge passes it to all three triggers) may carry
-``otpChannel``: a delivery request instead of a code ("call me instead", contracts.md). It is read
-here and nowhere else.
+``otpChannel``: a delivery request instead of a code ("call me instead", contracts.md), and with it
+``otpDeviceTicket``, the device ticket the client holds for the number. Both are read here and nowhere
+else, and never logged.
 
 Nothing here may raise to Cognito: Cognito would turn the exception into an error for the client,
 and an error that only real users can provoke tells an attacker which users exist. So Define fails
@@ -49,71 +50,94 @@ from otp.domain.challenge import (
     decide_next_step,
     session_state,
 )
+from otp.domain.errors import UpstreamError
+from otp.domain.tickets import DeviceTickets
 from otp.handlers import startup
 from otp.observability import logger, tracer
 from otp.settings import get_settings
-from otp.wiring import decoy_pacers, deployment_key, otp_service
+from otp.wiring import decoy_pacers, deployment_key, otp_observer, otp_service, ticket_book
 
 # Fail the init phase, not the first sign-in, when the deployment's environment is wrong.
 get_settings()
 
 DECOY_KEY_PURPOSE = "cognito-decoy"
+TICKET_KEY_PURPOSE = "device-ticket"
 # Only when the deployment secret cannot be had: decoys then stay the same within this container but
-# not across containers, which a patient prober could notice; never a key anyone could compute.
+# not across containers, which a patient prober could notice, and device tickets issued here are
+# checked here only; never a key anyone could compute.
 _CONTAINER_KEY = secrets.token_bytes(32)
 
 
-def _decoy_key() -> bytes:
-    """The HMAC key of the made-up masked numbers: derived from the secret generated at deploy time.
+def _key(purpose: str) -> bytes:
+    """A key derived from the secret generated at deploy time (Create Auth Challenge only reads it).
 
     Never from the Pinpoint application id or any other id the stack shows: whoever knew it could
-    compute each username's decoy and compare it with what the challenge shows.
+    compute each username's decoy, or a session's device ticket.
     """
     if get_settings().secret_arn is None:
         if get_settings().lambda_function_name:
-            logger.error("OTP_SECRET_ARN is not set; decoy numbers use a key of this container only")
+            logger.error("OTP_SECRET_ARN is not set; decoys and device tickets use a key of this container")
         return _CONTAINER_KEY
     try:
-        return deployment_key(DECOY_KEY_PURPOSE)
+        return deployment_key(purpose)
     except Exception:
-        logger.exception("the deployment secret could not be read; decoy numbers use a key of this container")
+        logger.exception("the deployment secret could not be read; decoys and tickets use a container key")
         return _CONTAINER_KEY
 
 
-def _challenges() -> SmsChallenges:
-    # Rebuilt per invocation (it is only a wrapper); the OtpService and its client are cached.
+def _challenges(*, creating: bool = False) -> SmsChallenges:
+    """Rebuilt per invocation (it is only a wrapper); the OtpService and its clients are cached.
+
+    Only Create needs the keys (decoys, and issuing and checking tickets); Verify confirms a ticket by
+    the record key Create left in the private parameters, and has no access to the secret.
+    """
     settings = get_settings()
-    send_pacer, verify_pacer = decoy_pacers()
+    send_pacer, verify_pacer, delivery_pacer = decoy_pacers()
     return SmsChallenges(
         otp_service(),
         allowed_countries=settings.allowed_countries,
-        decoy_key=_decoy_key(),
+        decoy_key=_key(DECOY_KEY_PURPOSE) if creating else _CONTAINER_KEY,
         send_pacer=send_pacer,
         verify_pacer=verify_pacer,
+        delivery_pacer=delivery_pacer,
         limits_clock=lambda: wiring.limits_clock(),
+        tickets=DeviceTickets(
+            ticket_book(),
+            key=_key(TICKET_KEY_PURPOSE) if creating else _CONTAINER_KEY,
+            valid_days=settings.device_ticket_days,
+            clock=lambda: wiring.limits_clock(),
+        ),
+        report_store_error=_report_store_error,
     )
+
+
+def _report_store_error(error: UpstreamError) -> None:
+    otp_observer().upstream_error(error.code, "DeviceTickets", maybe_sent=False)
 
 
 # Read the secret during init (only the function granted it has OTP_SECRET_ARN): no sign-in waits for it.
 if get_settings().secret_arn is not None:
-    _decoy_key()
+    _key(DECOY_KEY_PURPOSE)
 
 
 def _rounds(session: list[ChallengeResult]) -> list[ChallengeRound]:
     return [ChallengeRound(r.challenge_name, r.challenge_result, r.challenge_metadata) for r in session]
 
 
-# ClientMetadata keys of the protocol (README, "Switch to a voice call").
+# ClientMetadata keys of the protocol (README, "Call me instead" and "Device tickets").
 CLIENT_CHANNEL = "otpChannel"
+CLIENT_TICKET = "otpDeviceTicket"
 
 
 def _delivery_request(request: Mapping[str, Any]) -> DeliveryRequest | None:
     """The client's delivery request, if its ClientMetadata makes one; never logged."""
     metadata = request.get("clientMetadata")
-    channel = metadata.get(CLIENT_CHANNEL) if isinstance(metadata, Mapping) else None
+    if not isinstance(metadata, Mapping):
+        return None
+    channel, ticket = metadata.get(CLIENT_CHANNEL), metadata.get(CLIENT_TICKET)
     if not isinstance(channel, str) or not channel:
         return None
-    return DeliveryRequest(channel=channel)
+    return DeliveryRequest(channel=channel, ticket=ticket if isinstance(ticket, str) and ticket else None)
 
 
 def _start(event: dict[str, Any], reference_id: str | None) -> None:
@@ -182,12 +206,13 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
             phone_number=attributes.get("phone_number"),
             phone_number_verified=attributes.get("phone_number_verified") == "true",
         )
-        challenge = _challenges().create(user, rounds, _delivery_request(trigger.request.raw_event))
+        request = _delivery_request(trigger.request.raw_event)
+        challenge = _challenges(creating=True).create(user, rounds, request)
     except Exception:
         # Same shape as every other challenge, so the failure is invisible to the client; the
         # user cannot pass it and signs in again, which starts a new session and a new code.
         logger.exception("create auth challenge failed; answering with a decoy")
-        challenge = _challenges().decoy(str(event.get("userName") or ""))
+        challenge = _challenges(creating=True).decoy(str(event.get("userName") or ""))
     logger.set_correlation_id(challenge.session_reference)
     response = trigger.response
     response.public_challenge_parameters = challenge.public_parameters

@@ -13,7 +13,17 @@ import { after, before, test } from "node:test";
 
 import { chromium } from "playwright-core";
 
-import { anotherCode, awsUrl, cognito, freshNumber, lastCode, outbox, sandboxPool } from "./sandbox.mjs";
+import {
+  advanceClock,
+  anotherCode,
+  awsUrl,
+  cognito,
+  freshNumber,
+  lastCode,
+  outbox,
+  sandboxPool,
+  spendOpenPart,
+} from "./sandbox.mjs";
 
 const pageUrl = `${awsUrl}/_sandbox/app/`;
 const executablePath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
@@ -44,8 +54,10 @@ after(async () => {
   if (profile) await rm(profile, { recursive: true, force: true });
 });
 
-async function openPage(url = pageUrl) {
+async function openPage(url = pageUrl, { fakeClock = false } = {}) {
   const context = await browser.newContext();
+  // The page counts the per-number cooldown down on its own clock; a test moves it with the sandbox's.
+  if (fakeClock) await context.clock.install();
   const page = await context.newPage();
   const cognitoCalls = [];
   page.on("request", (request) => {
@@ -170,6 +182,62 @@ test("call me instead: a real call, the texted code stops working, the spoken on
     await page.click("#submit-code");
     await page.locator('#verification[data-verified="true"]').waitFor();
     assert.equal(await text(page, '[data-claim="phone_number"] td'), JSON.stringify(phone));
+  } finally {
+    await close();
+  }
+});
+
+test("a returning device: the ticket kept after a sign-in brings a code when strangers spent the open part", async () => {
+  const { page, close } = await openPage(pageUrl, { fakeClock: true });
+  const phone = freshNumber();
+  const { clientId } = await sandboxPool();
+  const storedTicket = () => page.evaluate((key) => localStorage.getItem(key), `otp-device-ticket:${clientId}:${phone}`);
+  try {
+    // A first sign-in on this device: no ticket yet, so nothing to send again from
+    await page.fill("#phone", phone);
+    await page.click("#create-user");
+    await page.locator("#message", { hasText: `Created user ${phone}` }).waitFor();
+    await page.click("#send-code");
+    await page.locator("#code-screen").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#resend-device").isVisible(), false);
+    assert.equal(await storedTicket(), null);
+    await page.fill("#code", await lastCode(phone));
+    await page.click("#submit-code");
+    await page.locator("#signed-in-screen").waitFor({ state: "visible" });
+    // Signed in: the page kept this sign-in's ticket
+    const ticket = await storedTicket();
+    assert.match(ticket, /^[A-Za-z0-9_-]{43}$/);
+    await page.click("#sign-out");
+    await page.locator("#phone-screen").waitFor({ state: "visible" });
+
+    // A stranger spends the open part of the number's day (six codes with the user's, over an hour)
+    await advanceClock(31);
+    const requests = await spendOpenPart(phone);
+    assert.equal(requests, 5);
+    assert.equal((await outbox(phone)).length, 6);
+
+    // The user's next sign-in brings no code; the page offers to send again from this device
+    await page.click("#send-code");
+    await page.locator("#code-screen").waitFor({ state: "visible" });
+    assert.equal((await outbox(phone)).length, 6);
+    await page.locator("#resend-device").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#resend-device").isDisabled(), true, "not before the cooldown");
+    await advanceClock(31);
+    await page.clock.fastForward(31_000);
+    await page.locator("#resend-device:enabled").waitFor();
+    await page.click("#resend-device");
+    await page.locator("#message", { hasText: "Sent again, from this device's reserve: enter the newest code." }).waitFor();
+    assert.equal(await page.locator("#resend-device").isVisible(), false, "once per sign-in");
+    assert.equal(await text(page, "#attempts"), "3 of 3 attempts left.");
+    assert.equal((await outbox(phone)).length, 7);
+
+    // The reserve's code signs in, and the page keeps the new sign-in's ticket
+    await page.fill("#code", await lastCode(phone));
+    await page.click("#submit-code");
+    await page.locator("#signed-in-screen").waitFor({ state: "visible" });
+    const newer = await storedTicket();
+    assert.match(newer, /^[A-Za-z0-9_-]{43}$/);
+    assert.notEqual(newer, ticket);
   } finally {
     await close();
   }

@@ -1,6 +1,6 @@
 // The web page's sign-in logic (web/sign-in/flow.js) against a stubbed Cognito: what it sends and how
-// it counts attempts, including "call me instead", which no engine offers yet (contracts: a challenge
-// whose CODE_DELIVERY_ALTERNATIVES lists VOICE).
+// it counts attempts, including "call me instead" (a challenge whose CODE_DELIVERY_ALTERNATIVES lists
+// VOICE) and "send again from this device" (a device ticket kept from an earlier sign-in).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -9,7 +9,7 @@ import { PasswordlessSignIn } from "../../../web/sign-in/flow.js";
 
 const USERNAME = "7d1f0b5c-users-uuid";
 
-function challenge(session, { medium = "SMS", alternatives = "" } = {}) {
+function challenge(session, { medium = "SMS", alternatives = "", ticket = "ticket-of-this-sign-in" } = {}) {
   return {
     ChallengeName: "CUSTOM_CHALLENGE",
     Session: session,
@@ -18,10 +18,13 @@ function challenge(session, { medium = "SMS", alternatives = "" } = {}) {
       CODE_DELIVERY_DESTINATION: "+1********00",
       CODE_LENGTH: "6",
       CODE_DELIVERY_ALTERNATIVES: alternatives,
+      OTP_DEVICE_TICKET: ticket,
       USERNAME,
     },
   };
 }
+
+const TOKENS = { AuthenticationResult: { IdToken: "id", AccessToken: "access", RefreshToken: "refresh" } };
 
 function error(type, message) {
   return { status: 400, body: { __type: type, message } };
@@ -139,4 +142,52 @@ test("signed in: refresh uses GetTokensFromRefreshToken and sign-out RevokeToken
     ["RevokeToken", { ClientId: "client-1", Token: "r1" }],
   ]);
   assert.equal(flow.tokens, null);
+});
+
+test("device ticket: earned only by a sign-in that succeeds, the one its challenge showed", async () => {
+  const { fetchImpl } = stubCognito(challenge("s1"), challenge("s2"), TOKENS);
+  const flow = signIn(fetchImpl);
+  await flow.start("+12065550100");
+
+  assert.equal((await flow.answer("111111")).status, "wrongCode");
+  assert.equal(flow.earnedTicket, null, "not before the code is verified");
+  assert.equal((await flow.answer("222222")).status, "signedIn");
+  assert.equal(flow.earnedTicket, "ticket-of-this-sign-in");
+});
+
+test("device ticket: a sign-in that ends without success earns nothing", async () => {
+  const { fetchImpl } = stubCognito(challenge("s1"), error("NotAuthorizedException", "Incorrect username or password."));
+  const flow = signIn(fetchImpl);
+  await flow.start("+12065550100");
+  assert.equal((await flow.answer("111111")).status, "noAttemptsLeft");
+  assert.equal(flow.earnedTicket, null);
+});
+
+test("send again from this device: once per sign-in, on the same channel, with the ticket, no attempt spent", async () => {
+  const { sent, fetchImpl } = stubCognito(challenge("s1"), challenge("s2"));
+  let now = 0;
+  const flow = signIn(fetchImpl, () => now);
+  await flow.start("+12065550100");
+  assert.equal(flow.canResend(null), false, "no ticket: nothing to offer");
+  assert.equal(flow.canResend("kept-ticket"), true);
+
+  now = 31_000;
+  const resent = await flow.resendFromDevice("kept-ticket");
+
+  assert.deepEqual(resent, { status: "resent", medium: "SMS" });
+  assert.deepEqual(sent[1].body.ClientMetadata, { otpChannel: "SMS", otpDeviceTicket: "kept-ticket" });
+  assert.equal(sent[1].body.ChallengeResponses.ANSWER, "SMS");
+  assert.equal(flow.attemptsLeft, 3);
+  assert.equal(flow.canResend("kept-ticket"), false);
+  await assert.rejects(flow.resendFromDevice("kept-ticket"), /already sent again/);
+  assert.equal(sent.length, 2);
+  assert.equal(flow.resendWaitSeconds(30), 30, "the cooldown counts again from the resend");
+});
+
+test("call me instead carries the device ticket when there is one", async () => {
+  const { sent, fetchImpl } = stubCognito(challenge("s1", { alternatives: "VOICE" }), challenge("s2", { medium: "VOICE" }));
+  const flow = signIn(fetchImpl);
+  await flow.start("+12065550100");
+  await flow.switchChannel("VOICE", "kept-ticket");
+  assert.deepEqual(sent[1].body.ClientMetadata, { otpChannel: "VOICE", otpDeviceTicket: "kept-ticket" });
 });
