@@ -46,9 +46,13 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 DEFAULT_TABLE_NAME = "otp-sandbox"
 # Defaults for the handler's own settings; a value the user exported wins.
 OTP_DEFAULTS = {"OTP_BRAND_NAME": "Sandbox", "OTP_ORIGINATION_IDENTITY": "+12065550199"}
-# With OTP_ENGINE=endusermessaging: the sandbox's configuration set, and WhatsApp's two required values
-# when OTP_CHANNELS enables it (a WhatsApp phone number id's shape; the sandbox accepts any).
-END_USER_MESSAGING_DEFAULTS = {"OTP_CONFIGURATION_SET": SANDBOX_CONFIGURATION_SET}
+# With OTP_ENGINE=endusermessaging: the sandbox's configuration set, SMS and voice calls (so that the
+# Cognito sign-in offers "call me instead" out of the box), and WhatsApp's two required values when
+# OTP_CHANNELS enables it (a WhatsApp phone number id's shape; the sandbox accepts any).
+END_USER_MESSAGING_DEFAULTS = {
+    "OTP_CONFIGURATION_SET": SANDBOX_CONFIGURATION_SET,
+    "OTP_CHANNELS": "SMS,VOICE",
+}
 WHATSAPP_DEFAULTS = {
     "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
     "OTP_WHATSAPP_ORIGINATION_IDENTITY": "phone-number-id-0123456789abcdef0123456789abcdef",

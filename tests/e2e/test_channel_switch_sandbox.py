@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_cognito_sign_in import another_code, create_user, fresh_number, start
-from tests.sandbox_harness import RunningSandbox, aws_client
+from tests.sandbox_harness import RunningSandbox, aws_client, running_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -177,3 +177,20 @@ def test_an_unknown_number_switches_the_same_way_and_nothing_is_sent(sandbox, co
     assert switched["ChallengeParameters"]["CODE_DELIVERY_ALTERNATIVES"] == ""
     assert switched["ChallengeParameters"]["CODE_DELIVERY_DESTINATION"] == f"+1********{phone[-2:]}"
     assert sandbox.outbox(destination=phone) == []
+
+
+def test_the_readme_example_on_a_plain_end_user_messaging_sandbox() -> None:
+    """`OTP_ENGINE=endusermessaging make run` and nothing else: the sign-in offers a call, which comes."""
+    with running_sandbox({"OTP_ENGINE": "endusermessaging"}) as plain:
+        cognito = aws_client("cognito-idp", plain.aws_url)
+        health = plain.health().body
+        pool = {"userPoolId": health["userPoolId"], "clientId": health["userPoolClientId"]}
+        phone = fresh_number()
+        create_user(cognito, pool, phone)
+        challenge = start(cognito, pool, phone)
+        assert challenge["ChallengeParameters"]["CODE_DELIVERY_ALTERNATIVES"] == "VOICE"
+        switched = call_me(cognito, pool, challenge, phone)
+        [(_, _), (channel, voice_code)] = codes(plain, phone)
+        assert channel == "VOICE"
+        result = respond(cognito, pool, switched, phone, voice_code)
+        assert "AccessToken" in result["AuthenticationResult"]
