@@ -1,7 +1,11 @@
 """Logger, tracer and the metric/log reporting shared by every entry point.
 
-Each metric is its own EMF document (``single_metric``) so that every delivery status, result or
-reason is a dimension value of one metric name, exactly as the dashboards and alarms read them.
+Metrics are CloudWatch embedded metric format (EMF) documents printed to stdout, one per event. Every
+metric of an event is its own metric directive with its own dimension set, ``service`` + the metric's
+own dimension (``OtpDelivery`` by ``DeliveryStatus``, ``OtpSentByCountry`` by ``Country``...), exactly
+what the dashboards and alarms select (infra/monitoring.py). One document per event, written here
+rather than through Powertools' ``single_metric`` (one document per metric, each with its own
+validation and serialisation), costs a send about a third of what two ``single_metric`` did.
 
 The tracer is Powertools' only when tracing is on: Powertools' ``Tracer`` imports the X-Ray SDK even
 when it is disabled, and the SDK's recorder builds two boto3 X-Ray clients on import, which costs a
@@ -10,11 +14,14 @@ cold start ~150 ms and ~20 MiB for nothing.
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from otp import metric_names as names
 from otp.domain.models import DeliveryStatus, PhoneNumber, SendOutcome
@@ -57,15 +64,52 @@ _DEPLOYMENT_FAULTS = frozenset(
 tracer: HandlerTracer = TracingOff() if tracing_disabled() else Tracer(service=names.SERVICE)
 
 
-def _count(metric: str, dimension: str, value: str) -> None:
-    with single_metric(
-        name=metric,
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=names.NAMESPACE,
-        default_dimensions={names.DIM_SERVICE: names.SERVICE},
-    ) as metric_doc:
-        metric_doc.add_dimension(name=dimension, value=value)
+def emf_document(counts: tuple[tuple[str, str, str], ...], timestamp_ms: int) -> dict[str, Any]:
+    """One EMF document counting 1 of each ``(metric, dimension, value)``, each metric selectable by
+    ``service`` + its own dimension. The dimensions of one document must be distinct."""
+    document: dict[str, Any] = {
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": names.NAMESPACE,
+                    "Dimensions": [[names.DIM_SERVICE, dimension]],
+                    "Metrics": [{"Name": metric, "Unit": "Count"}],
+                }
+                for metric, dimension, _ in counts
+            ],
+        },
+        names.DIM_SERVICE: names.SERVICE,
+    }
+    for metric, dimension, value in counts:
+        # CloudWatch drops a data point whose dimension value is empty.
+        document[dimension] = value or "unknown"
+        document[metric] = 1
+    return document
+
+
+def _count(*counts: tuple[str, str, str]) -> None:
+    if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, as Powertools' own metrics honour it
+        return
+    document = emf_document(counts, int(time.time() * 1000))
+    # stdout, one line: what Lambda ships to CloudWatch Logs, where the metrics are extracted.
+    print(json.dumps(document, separators=(",", ":")))
+
+
+# Pinpoint's StatusMessage is free text from the carrier path: it may name the destination or quote
+# the message. Logged bounded, on one line, with every run of 4+ digits (separators allowed) masked.
+STATUS_MESSAGE_MAX = 200
+_DIGIT_RUN = re.compile(r"\+?[0-9](?:[\s().-]{0,2}[0-9]){3,}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def sanitised_status_message(text: str | None) -> str | None:
+    if text is None:
+        return None
+    cleaned = _DIGIT_RUN.sub("***", _CONTROL.sub(" ", text[: STATUS_MESSAGE_MAX * 5]))
+    if len(cleaned) > STATUS_MESSAGE_MAX:
+        cleaned = cleaned[: STATUS_MESSAGE_MAX - 1] + "…"
+    return cleaned
 
 
 def _gauge(metric: str, dimension: str, value: str, amount: float) -> None:
@@ -85,8 +129,10 @@ class PowertoolsObserver:
     def delivery(self, outcome: SendOutcome) -> None:
         report = outcome.report
         status = outcome.status
-        _count(names.OTP_DELIVERY, names.DIM_DELIVERY_STATUS, status.value)
-        _count(names.OTP_SENT_BY_COUNTRY, names.DIM_COUNTRY, outcome.destination.region)
+        _count(
+            (names.OTP_DELIVERY, names.DIM_DELIVERY_STATUS, status.value),
+            (names.OTP_SENT_BY_COUNTRY, names.DIM_COUNTRY, outcome.destination.region),
+        )
         fields = {
             "phoneNumber": outcome.destination.masked,
             "country": outcome.destination.region,
@@ -94,7 +140,7 @@ class PowertoolsObserver:
             "referenceId": outcome.reference_id,
             "deliveryStatus": status.value,
             "statusCode": report.status_code,
-            "statusMessage": report.status_message,
+            "statusMessage": sanitised_status_message(report.status_message),
             "messageId": report.message_id,
             "pinpointRequestId": report.request_id,
         }
@@ -107,14 +153,14 @@ class PowertoolsObserver:
 
     def verification(self, destination: PhoneNumber, reference_id: str, *, valid: bool) -> None:
         result = "VALID" if valid else "INVALID"
-        _count(names.OTP_VERIFICATION, names.DIM_RESULT, result)
+        _count((names.OTP_VERIFICATION, names.DIM_RESULT, result))
         logger.info(
             "otp verified",
             extra={"phoneNumber": destination.masked, "referenceId": reference_id, "result": result},
         )
 
     def rejected(self, reason: str, *, destination: PhoneNumber | None = None) -> None:
-        _count(names.OTP_REJECTED, names.DIM_REASON, reason)
+        _count((names.OTP_REJECTED, names.DIM_REASON, reason))
         extra = {"reason": reason}
         if destination is not None:
             extra["phoneNumber"] = destination.masked
@@ -125,7 +171,7 @@ class PowertoolsObserver:
         _gauge(names.OTP_SEND_BUDGET_USED, names.DIM_BUDGET, scope, percent)
 
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
-        _count(names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code)
+        _count((names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code))
         # A BadRequest means this service built a wrong request: that is our bug, so it is an error.
         log = logger.error if code in _DEPLOYMENT_FAULTS else logger.warning
         log(

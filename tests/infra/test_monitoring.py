@@ -153,3 +153,137 @@ def test_dashboard_graphs_every_service_metric(default):
     for status in metric_names.DELIVERY_STATUSES:
         assert f'"{status}"' in text
     assert any(w["type"] == "alarm" for w in widgets)
+
+
+# ------------------------------------------------------------ the EMF the code prints, read as CloudWatch
+
+# A read of the stack: (metric name, the exact dimension names, the dimension values it fixes).
+Read = tuple[str, frozenset[str], tuple[tuple[str, str], ...]]
+
+
+def _reads(s: Synth) -> set[Read]:
+    """Every way the alarms and the dashboard select an OtpService metric: metric stats (alarms and
+    dashboard graphs), SEARCH expressions and Metrics Insights SCHEMA queries."""
+    reads: set[Read] = set()
+    for alarm in _alarms(s).values():
+        for metric in _metric_stats(alarm):
+            if metric["Namespace"] == metric_names.NAMESPACE:
+                fixed = {d["Name"]: d["Value"] for d in metric["Dimensions"]}
+                reads.add((metric["MetricName"], frozenset(fixed), tuple(sorted(fixed.items()))))
+    (dashboard,) = s.resources("AWS::CloudWatch::Dashboard").values()
+    parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"][1]
+    widgets = json.loads("".join(p if isinstance(p, str) else "0" for p in parts))["widgets"]
+    for widget in widgets:
+        for row in widget.get("properties", {}).get("metrics", []):
+            labels = [cell for cell in row if isinstance(cell, str)]
+            if labels and labels[0] == metric_names.NAMESPACE:
+                fixed = dict(zip(labels[2::2], labels[3::2], strict=True))
+                reads.add((labels[1], frozenset(fixed), tuple(sorted(fixed.items()))))
+    text = json.dumps(s.json).replace('\\"', '"')
+    for dims, name in re.findall(
+        r"SEARCH\('\{" + metric_names.NAMESPACE + r",([^}]*)\} MetricName=\"(\w+)\"", text
+    ):
+        reads.add((name, frozenset(d.strip() for d in dims.split(",")), ((metric_names.DIM_SERVICE, "otp"),)))
+    for name, dims in re.findall(
+        r"SELECT SUM\((\w+)\) FROM SCHEMA\(" + metric_names.NAMESPACE + r", ([^)]*)\)", text
+    ):
+        reads.add((name, frozenset(d.strip() for d in dims.split(",")), ((metric_names.DIM_SERVICE, "otp"),)))
+    return reads
+
+
+Datapoint = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def _extract(output: str) -> list[Datapoint]:
+    """Metric data points as CloudWatch extracts them from EMF documents: for each directive, each
+    dimension set and each metric, one point whose dimension values are the root members so named."""
+    points = []
+    for line in output.splitlines():
+        if not line.startswith("{"):
+            continue
+        document = json.loads(line)
+        if "_aws" not in document:
+            continue
+        for directive in document["_aws"]["CloudWatchMetrics"]:
+            for dimension_set in directive["Dimensions"]:
+                for metric in directive["Metrics"]:
+                    assert document[metric["Name"]] == 1
+                    assert metric["Unit"] == "Count"
+                    dimensions = tuple(sorted((name, document[name]) for name in dimension_set))
+                    points.append((directive["Namespace"], metric["Name"], dimensions))
+    return points
+
+
+def _emitted_by_every_event() -> list[Datapoint]:
+    """What the real observer prints for every kind of event, each delivery status, result and reason."""
+    from datetime import UTC, datetime
+
+    from otp.domain.models import DeliveryReport, DeliveryStatus, PhoneNumber, SendOutcome
+    from otp.domain.reasons import RejectReason
+    from otp.observability import PowertoolsObserver
+    from tests.telemetry import captured_output
+
+    observer = PowertoolsObserver()
+    number = PhoneNumber(e164="+12065550100", region="US", country_code=1)
+    with captured_output() as output:
+        for status in DeliveryStatus:
+            report = DeliveryReport(status.value, "m-1", 200, "ok", "req-1")
+            observer.delivery(SendOutcome(number, "ref", report, datetime(2026, 1, 1, tzinfo=UTC)))
+        for country in ("CA", "GB"):  # the other allowed countries of cdk.json's defaults
+            abroad = PhoneNumber(e164="+12045550100", region=country, country_code=1)
+            report = DeliveryReport("SUCCESSFUL", "m-1", 200, "ok", "req-1")
+            observer.delivery(SendOutcome(abroad, "ref", report, datetime(2026, 1, 1, tzinfo=UTC)))
+        for valid in (True, False):
+            observer.verification(number, "ref", valid=valid)
+        for reason in RejectReason:
+            observer.rejected(reason, destination=number)
+        faults = load_metric_contract().deployment_fault_codes
+        for code in (*faults, "TooManyRequestsException", "Timeout", "ConnectionError"):
+            observer.upstream_error(code, "SendOTPMessage", maybe_sent=False)
+    return _extract(output.getvalue())
+
+
+def test_every_metric_the_stack_reads_is_selectable_in_what_the_code_prints(default):
+    # Given every selection the alarms and the dashboard make in the OtpService namespace
+    reads = _reads(default)
+    assert {name for name, _, _ in reads} == set(OWN_DIMENSION)
+    # and the data points CloudWatch extracts from what the observer prints for every event
+    points = _emitted_by_every_event()
+
+    # Then every data point carries exactly service + its metric's own dimension, in OtpService
+    for namespace, name, dimensions in points:
+        assert namespace == metric_names.NAMESPACE
+        assert {d for d, _ in dimensions} == {metric_names.DIM_SERVICE, OWN_DIMENSION[name]}
+        assert dict(dimensions)[metric_names.DIM_SERVICE] == metric_names.SERVICE
+    # and every read of the stack selects some of them: same name, same dimension names, same values
+    for name, dimension_names, fixed in reads:
+        matching = [
+            point
+            for point in points
+            if point[1] == name
+            and {d for d, _ in point[2]} == dimension_names
+            and set(fixed) <= set(point[2])
+        ]
+        assert matching, (name, sorted(dimension_names), fixed)
+
+
+def test_one_send_is_one_document_with_both_of_its_metrics():
+    # Given one delivered send
+    from datetime import UTC, datetime
+
+    from otp.domain.models import DeliveryReport, PhoneNumber, SendOutcome
+    from otp.observability import PowertoolsObserver
+    from tests.telemetry import captured_output, parse_output
+
+    number = PhoneNumber(e164="+442079460000", region="GB", country_code=44)
+    report = DeliveryReport("SUCCESSFUL", "m-1", 200, "ok", "req-1")
+    with captured_output() as output:
+        PowertoolsObserver().delivery(SendOutcome(number, "ref", report, datetime(2026, 1, 1, tzinfo=UTC)))
+
+    # Then one EMF document carries OtpDelivery by DeliveryStatus and OtpSentByCountry by Country
+    [document] = parse_output(output.getvalue()).metrics
+    assert sorted(_extract(output.getvalue())) == [
+        ("OtpService", "OtpDelivery", (("DeliveryStatus", "SUCCESSFUL"), ("service", "otp"))),
+        ("OtpService", "OtpSentByCountry", (("Country", "GB"), ("service", "otp"))),
+    ]
+    assert len(document["_aws"]["CloudWatchMetrics"]) == 2

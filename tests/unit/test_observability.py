@@ -13,9 +13,6 @@ from tests.telemetry import captured_output, parse_output
 
 DESTINATION = PhoneNumber(e164="+12065550100", region="US", country_code=1)
 
-# Reproduces issue 11 item 7 on main; the fix removes this mark.
-REPRODUCES = pytest.mark.xfail(strict=True, reason="issue 11 item 7: not fixed yet")
-
 
 def logged_status_message(status_message: str, raw_status: str = "PERMANENT_FAILURE") -> str:
     outcome = SendOutcome(
@@ -41,7 +38,6 @@ def logged_status_message(status_message: str, raw_status: str = "PERMANENT_FAIL
         "0044 7700900123",
     ],
 )
-@REPRODUCES
 def test_numbers_in_the_status_message_are_masked(number: str) -> None:
     # Given Pinpoint (or a carrier behind it) names the destination in its free-text status
     # When the send is logged
@@ -53,14 +49,12 @@ def test_numbers_in_the_status_message_are_masked(number: str) -> None:
         assert run not in logged.replace(" ", "").replace("-", "").replace(".", "")
 
 
-@REPRODUCES
 def test_a_code_in_the_status_message_is_masked() -> None:
     logged = logged_status_message("Rejected message body: your code is 482913 from Acme")
     assert "482913" not in logged
     assert "your code is" in logged
 
 
-@REPRODUCES
 def test_the_status_message_is_bounded_and_single_line() -> None:
     # Given an enormous status message with control characters
     logged = logged_status_message("carrier said:\n\r\t" + "x" * 100_000 + "\x1b[31m")
