@@ -142,7 +142,7 @@ class OtpApi(Construct):
             validate_request_body=True,
             validate_request_parameters=True,
         )
-        # The models are the handler's own request schemas (docs/openapi.json), converted to draft 4.
+        # The models are the handler's own request schemas (lambda/otp/api_schema.py), as draft 4.
         send_model = self.rest_api.add_model(
             "SendOtpRequest",
             content_type="application/json",

@@ -1,8 +1,10 @@
-"""The HTTP request contract, read from docs/openapi.json.
+"""The HTTP request contract, read from the Lambda code's own declaration of it.
 
-docs/openapi.json is generated from the handler's own models (``make openapi``; a unit test fails when
-it is stale), so building API Gateway's request models from it keeps the two validators identical: a
-body API Gateway lets through is one the handler accepts, and the other way round.
+``lambda/otp/api_schema.py`` holds the API's JSON schemas as plain data; the handler validates requests
+with them and docs/openapi.json is generated from them (``make openapi``). Building API Gateway's
+request models from the same module keeps the two validators identical: a body API Gateway lets
+through is one the handler accepts, and the other way round. The module is dependency-free, so it is
+loaded by file path (``lambda`` is a Python keyword and ``otp`` is not on the CDK app's import path).
 
 API Gateway validates with JSON Schema draft 4. The OpenAPI 3.1 schemas use a small subset of it, which
 is converted here; anything outside that subset stops synthesis rather than being silently dropped.
@@ -10,14 +12,14 @@ is converted here; anything outside that subset stops synthesis rather than bein
 
 from __future__ import annotations
 
-import json
+import importlib.util
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 from aws_cdk import aws_apigateway as apigw
 
-OPENAPI_FILE: Final = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
+API_SCHEMA_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "api_schema.py"
 
 # Keywords with the same meaning in draft 4, and documentation-only keywords that are dropped.
 _KEPT: Final = {"type", "properties", "required", "additionalProperties", "pattern", "enum", "minLength",
@@ -26,27 +28,19 @@ _DROPPED: Final = {"examples", "default"}
 
 
 @cache
-def openapi_document(path: Path = OPENAPI_FILE) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return document
+def _api_schema(path: Path = API_SCHEMA_FILE) -> Any:
+    spec = importlib.util.spec_from_file_location("_otp_api_schema", path)
+    if spec is None or spec.loader is None:
+        raise RuntimeError(f"cannot load the API schemas from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def request_body_schema(path: str, method: str = "post") -> dict[str, Any]:
-    """The OpenAPI schema of an operation's JSON request body, with its ``$ref`` resolved."""
-    document = openapi_document()
-    schema = document["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
-    return _resolve(schema, document)
-
-
-def _resolve(schema: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
-    ref = schema.get("$ref")
-    if ref is None:
-        return schema
-    prefix = "#/components/schemas/"
-    if not ref.startswith(prefix):
-        raise ValueError(f"{OPENAPI_FILE}: unsupported $ref {ref}")
-    resolved: dict[str, Any] = document["components"]["schemas"][ref.removeprefix(prefix)]
-    return resolved
+def request_body_schema(path: str) -> dict[str, Any]:
+    """The JSON schema of the request body of POST ``path`` (e.g. ``/otp``)."""
+    schema: dict[str, Any] = _api_schema().request_schema(path)
+    return schema
 
 
 def to_draft4(schema: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +48,7 @@ def to_draft4(schema: dict[str, Any]) -> dict[str, Any]:
     unknown = set(schema) - _KEPT - _DROPPED
     if unknown:
         raise ValueError(
-            f"{OPENAPI_FILE}: keywords API Gateway's draft 4 models cannot express: {sorted(unknown)}"
+            f"{API_SCHEMA_FILE}: keywords API Gateway's draft 4 models cannot express: {sorted(unknown)}"
         )
     converted: dict[str, Any] = {k: v for k, v in schema.items() if k in _KEPT}
     if "properties" in converted:

@@ -64,9 +64,12 @@ _DEPLOYMENT_FAULTS = frozenset(
 tracer: HandlerTracer = TracingOff() if tracing_disabled() else Tracer(service=names.SERVICE)
 
 
-def emf_document(counts: tuple[tuple[str, str, str], ...], timestamp_ms: int) -> dict[str, Any]:
-    """One EMF document counting 1 of each ``(metric, dimension, value)``, each metric selectable by
-    ``service`` + its own dimension. The dimensions of one document must be distinct."""
+def emf_document(
+    counts: tuple[tuple[str, str, str], ...], timestamp_ms: int, *, unit: str = "Count", value: float = 1
+) -> dict[str, Any]:
+    """One EMF document with one data point (1 Count unless said) of each ``(metric, dimension, value)``,
+    each metric selectable by ``service`` + its own dimension. The dimensions of one document must be
+    distinct."""
     document: dict[str, Any] = {
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -74,17 +77,17 @@ def emf_document(counts: tuple[tuple[str, str, str], ...], timestamp_ms: int) ->
                 {
                     "Namespace": names.NAMESPACE,
                     "Dimensions": [[names.DIM_SERVICE, dimension]],
-                    "Metrics": [{"Name": metric, "Unit": "Count"}],
+                    "Metrics": [{"Name": metric, "Unit": unit}],
                 }
                 for metric, dimension, _ in counts
             ],
         },
         names.DIM_SERVICE: names.SERVICE,
     }
-    for metric, dimension, value in counts:
+    for metric, dimension, dimension_value in counts:
         # CloudWatch drops a data point whose dimension value is empty.
-        document[dimension] = value or "unknown"
-        document[metric] = 1
+        document[dimension] = dimension_value or "unknown"
+        document[metric] = value
     return document
 
 
@@ -113,14 +116,13 @@ def sanitised_status_message(text: str | None) -> str | None:
 
 
 def _gauge(metric: str, dimension: str, value: str, amount: float) -> None:
-    with single_metric(
-        name=metric,
-        unit=MetricUnit.Percent,
-        value=amount,
-        namespace=names.NAMESPACE,
-        default_dimensions={names.DIM_SERVICE: names.SERVICE},
-    ) as metric_doc:
-        metric_doc.add_dimension(name=dimension, value=value)
+    """One data point of a percentage (a budget's use), in a document of its own."""
+    if is_metrics_disabled():
+        return
+    document = emf_document(
+        ((metric, dimension, value),), int(time.time() * 1000), unit="Percent", value=amount
+    )
+    print(json.dumps(document, separators=(",", ":")))
 
 
 class PowertoolsObserver:

@@ -7,8 +7,7 @@ import hmac
 import time
 from collections.abc import Callable
 from functools import lru_cache
-
-from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+from typing import TYPE_CHECKING
 
 from otp import engine_rules
 from otp.adapters.end_user_messaging import (
@@ -29,6 +28,9 @@ from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
 from otp.observability import PowertoolsObserver, logger
 from otp.settings import Settings, SettingsError, get_settings
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
 
 # What the per-number limits take as "now" (epoch seconds). The sandbox may point it at its own clock.
 limits_clock: Callable[[], float] = time.time

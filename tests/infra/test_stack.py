@@ -260,7 +260,7 @@ VERIFY_BODIES = [
 def test_send_model_accepts_exactly_the_contract(default, body, accepted):
     # Given the JSON schema API Gateway validates POST /otp bodies with (draft 4, as API Gateway runs it)
     gateway = Draft4Validator(_model_schema(default, "SendOtpRequest"))
-    # and the handler's own schema for the same body (docs/openapi.json, generated from the handler)
+    # and the handler's own schema for the same body (lambda/otp/api_schema.py, also docs/openapi.json)
     handler = Draft202012Validator(request_body_schema("/otp"))
 
     # When a body is validated

@@ -21,9 +21,6 @@ CALLER_CODE = "918273"
 # Far above anything a valid body needs, far below what would strain the function or the answer.
 MAX_PROBLEM_BYTES = 1024
 
-# Reproduces issue 11 item 6 on main; the fix removes this mark.
-REPRODUCES = pytest.mark.xfail(strict=True, reason="issue 11 item 6: not fixed yet")
-
 
 def assert_bounded_400(result: ApiResult, *caller_text: str) -> dict[str, Any]:
     """A 400 problem+json of bounded size, naming none of the caller's text, counted as INVALID_REQUEST."""
@@ -46,7 +43,6 @@ def assert_bounded_400(result: ApiResult, *caller_text: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("path", ["/otp", "/otp/verify"])
-@REPRODUCES
 def test_unknown_keys_are_refused_without_being_named(
     invoke: Invoke, pinpoint_endpoint: Any, path: str
 ) -> None:
@@ -83,7 +79,6 @@ MALFORMED_JSON = {
 
 @pytest.mark.parametrize("raw", MALFORMED_JSON.values(), ids=MALFORMED_JSON.keys())
 @pytest.mark.parametrize("path", ["/otp", "/otp/verify"])
-@REPRODUCES
 def test_json_a_parser_chokes_on_is_a_400(
     invoke: Invoke, pinpoint_endpoint: Any, path: str, raw: str
 ) -> None:
@@ -97,7 +92,6 @@ def test_json_a_parser_chokes_on_is_a_400(
 
 
 @pytest.mark.parametrize("path", ["/otp", "/otp/verify"])
-@REPRODUCES
 def test_duplicate_members_are_refused(invoke: Invoke, pinpoint_endpoint: Any, path: str) -> None:
     # Given a body naming phoneNumber twice: API Gateway's validator and the function could each
     # read a different one, so which number is texted would depend on who parsed it
@@ -113,7 +107,6 @@ def test_duplicate_members_are_refused(invoke: Invoke, pinpoint_endpoint: Any, p
     assert pinpoint_endpoint.emulator.calls() == []
 
 
-@REPRODUCES
 def test_a_huge_body_of_extra_keys_gets_a_small_answer(invoke: Invoke, pinpoint_endpoint: Any) -> None:
     # Given a 5.5 MB body of distinct extra keys (each a made-up number), under Lambda's 6 MB limit
     members = [f'"+4477009{index:06d}": 1' for index in range(262_000)]

@@ -264,7 +264,7 @@ def test_a_send_that_times_out_is_not_retried_and_answers_504(invoke: Invoke, pi
     ("body", "field"),
     [
         ({"phoneNumber": "2065550100"}, "phoneNumber"),
-        ({"phoneNumber": "+12065550100", "extra": 1}, "extra"),
+        ({"phoneNumber": "+12065550100", "extra": 1}, "members other than phoneNumber"),
         ({}, "phoneNumber"),
         ({"phoneNumber": "+12065550100", "referenceId": "has space"}, "referenceId"),
         ({"phoneNumber": "+12065550100", "language": "english"}, "language"),

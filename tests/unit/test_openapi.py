@@ -1,4 +1,4 @@
-"""docs/openapi.json is generated from the handler; a stale copy fails here (fix: `make openapi`)."""
+"""docs/openapi.json is generated from otp/api_schema.py; a stale copy fails here (fix: `make openapi`)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -30,6 +29,7 @@ from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError
 from otp.domain.ports import EventHistory, HistoryUpdate, TicketRecord, TicketState
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef
 
@@ -250,7 +250,13 @@ class DynamoDbTicketBook:
 
 
 def idempotency_store(table_name: str) -> DynamoDBPersistenceLayer:
-    """Powertools' persistence layer on the same table, with the same key and TTL attribute names."""
+    """Powertools' persistence layer on the same table, with the same key and TTL attribute names.
+
+    Imported here, not at the top: only requests with an Idempotency-Key need it (a cold start saves
+    the import of Powertools' Idempotency utility).
+    """
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(
         table_name=table_name,
         key_attr=PARTITION_KEY,

@@ -1,33 +1,24 @@
 """API Gateway entry point: POST /otp and POST /otp/verify.
 
-Thin on purpose: validate the body (pydantic models, which also generate docs/openapi.json), call
-the use case, map the result or the domain exception to a response. Every error is problem+json.
+Thin on purpose: read and check the body (``request_body``, driven by the schemas of otp/api_schema.py,
+which also generate docs/openapi.json and API Gateway's models), call the use case, map the result or
+the domain exception to a response. Every error is problem+json, and names no text the caller chose.
+
+Powertools' resolver routes and maps exceptions; its own validation is off (it needs pydantic, ~50 ms
+and 5 MiB of every cold start).
 """
 
 from __future__ import annotations
 
 import binascii
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyPersistenceLayerError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
+from otp.api_schema import IDEMPOTENCY_KEY_HEADER, request_schema
 from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
     DeliveryFailed,
@@ -36,151 +27,102 @@ from otp.domain.errors import (
     SendRefused,
     UpstreamError,
 )
-from otp.domain.phone import E164_PATTERN
 from otp.domain.reasons import RejectReason
-from otp.domain.rules import CODE_PATTERN, REFERENCE_ID_PATTERN, LanguageTag
 from otp.handlers import startup
 from otp.handlers.idempotency import (
-    IDEMPOTENCY_KEY_DESCRIPTION,
-    IDEMPOTENCY_KEY_HEADER,
-    IdempotentSend,
+    IdempotencyKeyInProgress,
+    IdempotencyKeyReused,
+    IdempotencyStoreFailed,
     parse_idempotency_key,
 )
 from otp.handlers.problems import (
     DELIVERY_PROBLEMS,
-    PROBLEM_CONTENT_TYPE,
     UPSTREAM_FALLBACK,
     UPSTREAM_PROBLEMS,
-    Problem,
     ProblemKind,
     problem_response,
 )
+from otp.handlers.request_body import NOT_JSON, BodyValidator, InvalidBody, parse_json_body
 from otp.observability import logger, tracer
-from otp.settings import get_settings
+from otp.settings import Settings, get_settings
 from otp.wiring import idempotency_persistence, otp_observer, otp_service
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import BasePersistenceLayer
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from otp.handlers.idempotent_send import IdempotentSend
+
+SEND_PATH = "/otp"
+VERIFY_PATH = "/otp/verify"
 
 # Fail the init phase, not the first request, when the deployment's environment is wrong.
 get_settings()
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = APIGatewayRestResolver(enable_validation=False)
 
-_PHONE = Field(
-    pattern=E164_PATTERN,
-    description=(
-        "Destination in E.164 format, written as E.164 writes it (no national trunk prefix such as "
-        "the 1 of +1 1... or the 0 of +44 0... after the country code); must be a valid number of an "
-        "allowed country"
-    ),
-    examples=["+12065550100"],
-)
-_REFERENCE = Field(
-    pattern=REFERENCE_ID_PATTERN,
-    description="Your reference for this code; the same value must be given to verify it",
-    examples=["signup-7f3a9c"],
-)
+_SEND_BODY = BodyValidator(request_schema(SEND_PATH))
+_VERIFY_BODY = BodyValidator(request_schema(VERIFY_PATH))
 
 
-class SendOtpBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    phoneNumber: Annotated[str, _PHONE]
-    referenceId: Annotated[str | None, _REFERENCE] = None
-    language: Annotated[
-        LanguageTag | None, Field(description="Language of the SMS text (default: the deployment's)")
-    ] = None
-
-
-class SendOtpResult(BaseModel):
-    referenceId: str = Field(description="Give this back to POST /otp/verify")
-    deliveryStatus: str = Field(description="Always SUCCESSFUL on a 202", examples=["SUCCESSFUL"])
-    messageId: str | None = Field(description="Pinpoint's message id")
-    expiresAt: str = Field(description="When the code stops being valid (ISO 8601, UTC)")
+def _body(validator: BodyValidator) -> dict[str, Any]:
+    event = app.current_event
+    # As API Gateway's validator and Powertools' did: no Content-Type means JSON.
+    content_type = (event.headers.get("content-type") or "application/json").strip().lower()
+    if not content_type.startswith("application/json"):
+        raise InvalidBody(NOT_JSON)
+    return validator.validated(parse_json_body(event.body, base64_encoded=bool(event.is_base64_encoded)))
 
 
-class VerifyOtpBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    phoneNumber: Annotated[str, _PHONE]
-    referenceId: Annotated[str, _REFERENCE]
-    code: Annotated[str, Field(pattern=CODE_PATTERN, description="The code the user received")]
-
-
-class VerifyOtpResult(BaseModel):
-    valid: bool = Field(description="True only when the code matches this reference and number")
-
-
-def _problem_doc(description: str) -> OpenAPIResponse:
-    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
-
-
-_COMMON_ERRORS: dict[int, OpenAPIResponse] = {
-    400: _problem_doc("Invalid request: body, phone number, country, reference or code format"),
-    413: _problem_doc("Payload too large"),
-    429: _problem_doc("Rate limited; see Retry-After"),
-    500: _problem_doc("Deployment fault (Pinpoint application missing or not permitted)"),
-    502: _problem_doc("Unexpected answer from the messaging service"),
-    503: _problem_doc("Messaging service unavailable, or the service's SMS budget is spent; see Retry-After"),
-    504: _problem_doc("Messaging service timed out; the SMS may have been sent"),
-}
-
-
-@app.post(
-    "/otp",
-    summary="Send a one-time password by SMS",
-    responses={
-        202: {"description": "Code sent", "content": {"application/json": {"model": SendOtpResult}}},
-        409: _problem_doc(
-            "Destination is a duplicate or has opted out, "
-            "or a request with this Idempotency-Key is still in progress (see Retry-After)"
-        ),
-        422: _problem_doc(
-            "Permanent delivery failure, or this Idempotency-Key was already used with a different body"
-        ),
-        **_COMMON_ERRORS,
-    },
-)
-def send_otp(
-    body: Annotated[SendOtpBody, Body()],
-    idempotency_key: Annotated[
-        str | None, Header(alias=IDEMPOTENCY_KEY_HEADER, description=IDEMPOTENCY_KEY_DESCRIPTION)
-    ] = None,
-) -> Response[SendOtpResult]:
-    fields = body.model_dump(exclude_none=True)
-    # HTTP/2 clients send header names in lower case: read it case-insensitively whatever its spelling.
-    raw_key = idempotency_key or app.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
-    sender = _idempotent_send(idempotency_persistence()) if raw_key is not None else None
+@app.post(SEND_PATH)
+def send_otp() -> Response[dict[str, Any]]:
+    body = _body(_SEND_BODY)
+    # HTTP/2 clients send header names in lower case; Powertools' headers are case-insensitive.
+    raw_key = app.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
+    sender = _idempotent_send() if raw_key is not None else None
     if raw_key is None or sender is None:
-        result = _send_and_describe(fields)
+        result = _send_and_describe(body)
     else:
         try:
             key = parse_idempotency_key(raw_key)
         except InvalidRequest as exc:
             otp_observer().rejected(exc.reason)
             raise
-        result = sender(key=key, caller=_caller(), body=fields, context=app.lambda_context)
-    return Response(status_code=202, content_type="application/json", body=SendOtpResult(**result))
+        result = sender(key=key, caller=_caller(), body=body, context=app.lambda_context)
+    return Response(status_code=202, content_type="application/json", body=result)
 
 
-def _send_and_describe(fields: dict[str, Any]) -> dict[str, Any]:
-    """The send use case and its 202 body, as a dict: what an Idempotency-Key replay returns."""
+def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
+    """The send use case and its 202 body (SendOtpResult): what an Idempotency-Key replay returns."""
     outcome = otp_service().send(
-        fields["phoneNumber"], reference_id=fields.get("referenceId"), language=fields.get("language")
+        body["phoneNumber"], reference_id=body.get("referenceId"), language=body.get("language")
     )
-    return SendOtpResult(
-        referenceId=outcome.reference_id,
-        deliveryStatus=outcome.status.value,
-        messageId=outcome.report.message_id,
-        expiresAt=outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-    ).model_dump()
+    return {
+        "referenceId": outcome.reference_id,
+        "deliveryStatus": outcome.status.value,
+        "messageId": outcome.report.message_id,
+        "expiresAt": outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
 
 
-@lru_cache(maxsize=1)
-def _idempotent_send(persistence: BasePersistenceLayer | None) -> IdempotentSend | None:
+def _idempotent_send() -> IdempotentSend | None:
+    """Built on the first request that carries the header: only then is Powertools Idempotency imported."""
+    persistence = idempotency_persistence()
     if persistence is None:
         logger.warning("Idempotency-Key ignored: OTP_TABLE_NAME is not set")
         return None
+    return _idempotent_send_on(persistence, get_settings())
+
+
+@lru_cache(maxsize=1)
+def _idempotent_send_on(persistence: BasePersistenceLayer, settings: Settings) -> IdempotentSend:
+    from otp.handlers.idempotent_send import IdempotentSend, deployment_hash_key
+
     return IdempotentSend(
-        persistence, ttl_seconds=get_settings().idempotency_ttl_seconds, send=_send_and_describe
+        persistence,
+        ttl_seconds=settings.idempotency_ttl_seconds,
+        hash_key=deployment_hash_key(settings),
+        send=_send_and_describe,
     )
 
 
@@ -190,20 +132,11 @@ def _caller() -> str:
     return identity.user_arn or identity.api_key_id or identity.account_id or "anonymous"
 
 
-@app.post(
-    "/otp/verify",
-    summary="Verify a one-time password",
-    responses={
-        200: {
-            "description": "Verification result",
-            "content": {"application/json": {"model": VerifyOtpResult}},
-        },
-        **_COMMON_ERRORS,
-    },
-)
-def verify_otp(body: Annotated[VerifyOtpBody, Body()]) -> VerifyOtpResult:
-    valid = otp_service().verify(body.phoneNumber, reference_id=body.referenceId, code=body.code)
-    return VerifyOtpResult(valid=valid)
+@app.post(VERIFY_PATH)
+def verify_otp() -> dict[str, bool]:
+    body = _body(_VERIFY_BODY)
+    valid = otp_service().verify(body["phoneNumber"], reference_id=body["referenceId"], code=body["code"])
+    return {"valid": valid}
 
 
 def _request_id() -> str:
@@ -213,38 +146,20 @@ def _request_id() -> str:
 _INVALID = ProblemKind(400, "invalid-request", "Invalid request")
 
 
-@app.exception_handler(RequestValidationError)
-def _invalid_body(exc: RequestValidationError) -> Response[Any]:
-    # Name the fields and the rule, never the values: a body may carry a code or a phone number.
-    problems = []
-    for error in exc.errors():
-        location = ".".join(
-            str(part) for part in error.get("loc", ()) if isinstance(part, str) and part != "body"
-        )
-        problems.append(f"{location or 'body'}: {error.get('msg', 'invalid')}")
+@app.exception_handler(InvalidBody)
+def _invalid_body(exc: InvalidBody) -> Response[Any]:
+    # The detail names the API's fields and rules, never the caller's keys or values (request_body.py).
     otp_observer().rejected(RejectReason.INVALID_REQUEST)
-    return problem_response(_INVALID, "; ".join(problems) or "invalid request body", _request_id())
-
-
-def _unreadable_body() -> Response[Any]:
-    otp_observer().rejected(RejectReason.INVALID_REQUEST)
-    detail = "body: must be a JSON object, sent as UTF-8 text with Content-Type application/json"
-    return problem_response(_INVALID, detail, _request_id())
-
-
-@app.exception_handler(RequestUnsupportedContentType)
-def _not_json(exc: RequestUnsupportedContentType) -> Response[Any]:
-    return _unreadable_body()
+    return problem_response(_INVALID, exc.detail, _request_id())
 
 
 @app.exception_handler(ValueError)
 def _value_error(exc: ValueError) -> Response[Any]:
-    # Powertools raises ValueErrors while reading a body it cannot decode: base64 or UTF-8 errors (a
-    # binary body), a multipart body without a boundary... That is the caller's fault, not an internal
-    # error (a traceback in the logs and a 5xx on the dashboard). Anywhere else a ValueError is a bug.
-    content_type = app.current_event.headers.get("content-type") or "application/json"
-    if isinstance(exc, UnicodeError | binascii.Error) or not content_type.startswith("application/json"):
-        return _unreadable_body()
+    # Powertools raises ValueErrors while decoding what it reads for routing (base64, UTF-8): the
+    # caller's fault, not an internal error. Anywhere else a ValueError is a bug.
+    if isinstance(exc, UnicodeError | binascii.Error):
+        unreadable: Response[Any] = _invalid_body(InvalidBody(NOT_JSON))
+        return unreadable
     unexpected: Response[Any] = _unexpected(exc)
     return unexpected
 
@@ -267,27 +182,32 @@ def _budget_spent(exc: SendBudgetExhausted) -> Response[Any]:
     return problem_response(kind, exc.detail, _request_id())
 
 
-@app.exception_handler(IdempotencyValidationError)
-def _key_reused(exc: IdempotencyValidationError) -> Response[Any]:
+@app.exception_handler(IdempotencyKeyReused)
+def _key_reused(exc: IdempotencyKeyReused) -> Response[Any]:
     otp_observer().rejected(RejectReason.IDEMPOTENCY_KEY_REUSED)
     kind = ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused")
     detail = f"this {IDEMPOTENCY_KEY_HEADER} was already used with a different request body"
     return problem_response(kind, detail, _request_id())
 
 
-@app.exception_handler(IdempotencyAlreadyInProgressError)
-def _key_in_progress(exc: IdempotencyAlreadyInProgressError) -> Response[Any]:
+@app.exception_handler(IdempotencyKeyInProgress)
+def _key_in_progress(exc: IdempotencyKeyInProgress) -> Response[Any]:
     otp_observer().rejected(RejectReason.IDEMPOTENCY_IN_PROGRESS)
     kind = ProblemKind(409, "idempotency-key-in-progress", "Request in progress", 1)
     detail = f"a request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly"
     return problem_response(kind, detail, _request_id())
 
 
-@app.exception_handler(IdempotencyPersistenceLayerError)
-def _idempotency_store_failed(exc: IdempotencyPersistenceLayerError) -> Response[Any]:
-    logger.error("idempotency store failed", extra={"error": type(exc.__cause__ or exc).__name__})
+@app.exception_handler(IdempotencyStoreFailed)
+def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> Response[Any]:
+    logger.error("idempotency store failed", extra={"error": exc.cause, "sendAttempted": exc.send_attempted})
     kind = UPSTREAM_PROBLEMS[PROTECTION_STORE_UNAVAILABLE]
-    detail = "the idempotency store failed; the SMS may have been sent, retry with the same key"
+    if exc.send_attempted:
+        detail = (
+            "the idempotency store failed after the send; the SMS may have been sent, retry with the same key"
+        )
+    else:
+        detail = "the idempotency store is unavailable; the SMS was not sent, retry with the same key"
     return problem_response(kind, detail, _request_id(), errorCode=PROTECTION_STORE_UNAVAILABLE)
 
 
@@ -308,9 +228,13 @@ def _not_delivered(exc: DeliveryFailed) -> Response[Any]:
 @app.exception_handler(UpstreamError)
 def _upstream(exc: UpstreamError) -> Response[Any]:
     kind = UPSTREAM_PROBLEMS.get(exc.code, UPSTREAM_FALLBACK)
-    detail = "the messaging service did not complete the request"
-    if exc.maybe_sent:
-        detail += "; the SMS may have been sent, retry with care"
+    if exc.code == PROTECTION_STORE_UNAVAILABLE:
+        # The limits are checked before any send, and nothing is sent without them (fail closed).
+        detail = "the abuse-protection store is unavailable; the SMS was not sent"
+    else:
+        detail = "the messaging service did not complete the request"
+        if exc.maybe_sent:
+            detail += "; the SMS may have been sent, retry with care"
     return problem_response(kind, detail, _request_id(), errorCode=exc.code)
 
 

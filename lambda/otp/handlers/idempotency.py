@@ -1,4 +1,4 @@
-"""The Idempotency-Key header of POST /otp, on Powertools Idempotency.
+"""The Idempotency-Key header of POST /otp: its rules and outcomes, without the machinery behind it.
 
 A client that lost the answer to a send (timeout, dropped connection) can repeat the request with the
 same key: it gets the first answer back and no second SMS goes out. Decisions:
@@ -10,42 +10,29 @@ same key: it gets the first answer back and no second SMS goes out. Decisions:
 - The same key with a different body is refused with 422; while the first request with a key is
   still running, a second one gets 409 with Retry-After (IETF draft "The Idempotency-Key HTTP Header
   Field" uses those two statuses).
-- Only hashes of the key and the body are stored; the stored answer holds no phone number.
+- Only hashes of the key and the body are stored, and the body's is keyed with a deployment secret;
+  the stored answer holds no phone number.
+
+Powertools' Idempotency utility (``otp.handlers.idempotent_send``) is imported only when a request
+carries the header: most requests do not, and importing it costs a cold start several milliseconds.
+Its exceptions are translated into the ones below, so the handler can map them without importing it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    BasePersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
-)
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from otp.api_schema import IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_MAX_LENGTH
 from otp.domain.errors import InvalidRequest
 from otp.domain.reasons import RejectReason
 
-IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 # Records are stored as "idempotency#<hash>": a fixed prefix (not the function's name, Powertools'
 # default) so that IAM can scope the API function's access to these items (infra/protection.py).
 IDEMPOTENCY_KEY_PREFIX = "idempotency"
-IDEMPOTENCY_KEY_MAX_LENGTH = 255
 # Visible ASCII, like Stripe's keys; a UUID is the usual choice. A surrounding pair of double quotes
 # (the draft's structured-field string form) is accepted and removed.
 IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_LENGTH}}}$"
 _KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
-IDEMPOTENCY_KEY_DESCRIPTION = (
-    "Makes a retry safe: a repeat of a successful request with the same key and the same body returns "
-    "the first response and sends no SMS; the same key with a different body is refused with 422. "
-    f"1-{IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, e.g. a UUID; kept for "
-    "OTP_IDEMPOTENCY_TTL_SECONDS (default 1 hour). Only successful (202) responses are replayed."
-)
-
-SendFunction = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 def parse_idempotency_key(raw: str) -> str:
@@ -61,34 +48,22 @@ def parse_idempotency_key(raw: str) -> str:
     return key
 
 
-class IdempotentSend:
-    """Runs ``send(body)`` at most once per (caller, key) while its record lives."""
+class IdempotencyKeyReused(Exception):
+    """The key was already used with a different body (422)."""
 
-    def __init__(self, persistence: BasePersistenceLayer, *, ttl_seconds: int, send: SendFunction) -> None:
-        self._send = send
-        self._config = IdempotencyConfig(
-            event_key_jmespath="key",
-            payload_validation_jmespath="body",
-            raise_on_no_idempotency_key=True,
-            expires_after_seconds=ttl_seconds,
-            hash_function="sha256",
-        )
-        self._run_once: Callable[..., dict[str, Any]] = idempotent_function(
-            self._run,
-            data_keyword_argument="request",
-            persistence_store=persistence,
-            config=self._config,
-            key_prefix=IDEMPOTENCY_KEY_PREFIX,
-        )
 
-    def __call__(
-        self, *, key: str, caller: str, body: dict[str, Any], context: LambdaContext | None
-    ) -> dict[str, Any]:
-        if context is not None:
-            # Lets Powertools expire an in-progress record when this invocation times out, so that a
-            # crashed attempt does not block retries for the whole TTL.
-            self._config.register_lambda_context(context)
-        return self._run_once(request={"key": {"caller": caller, "idempotencyKey": key}, "body": body})
+class IdempotencyKeyInProgress(Exception):
+    """A request with this key is still running (409)."""
 
-    def _run(self, request: dict[str, Any]) -> dict[str, Any]:
-        return self._send(request["body"])
+
+class IdempotencyStoreFailed(Exception):
+    """The store of Idempotency-Key records failed; ``send_attempted`` says whether Pinpoint was called.
+
+    Before the send (the in-progress record could not be written or read) nothing went out; after it,
+    the SMS may have been sent even though its answer could not be stored.
+    """
+
+    def __init__(self, *, send_attempted: bool, cause: str) -> None:
+        super().__init__(cause)
+        self.send_attempted = send_attempted
+        self.cause = cause

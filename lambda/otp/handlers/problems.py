@@ -1,6 +1,7 @@
 """RFC 9457 problem details, and the mapping of domain outcomes and Pinpoint errors to HTTP.
 
-The tables here are the documented contract (README "Status mapping"); tests read them too.
+The tables here are the documented contract (README "Status mapping"); tests read them too. The
+document's schema is ``Problem`` in otp/api_schema.py.
 """
 
 from __future__ import annotations
@@ -9,26 +10,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, Field
+from aws_lambda_powertools.event_handler.api_gateway import Response
 
+from otp.api_schema import PROBLEM_CONTENT_TYPE
 from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE
 from otp.domain.models import DeliveryStatus
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:otp:problem:"
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    type: str = Field(
-        description="URI identifying the problem type", examples=["urn:otp:problem:invalid-request"]
-    )
-    title: str = Field(description="Short, human-readable summary of the problem type")
-    status: int = Field(description="The HTTP status code")
-    detail: str = Field(description="Explanation specific to this occurrence; never contains a code")
-    requestId: str = Field(description="API Gateway request id, also the log correlation id")
 
 
 @dataclass(frozen=True, slots=True)

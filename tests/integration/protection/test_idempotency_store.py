@@ -18,9 +18,6 @@ if TYPE_CHECKING:
 PHONE = "+12065550100"
 Configure = Callable[..., None]
 
-# Reproduces issue 11 items 6 and 7 on main; the fix removes this mark.
-REPRODUCES = pytest.mark.xfail(strict=True, reason="issue 11 items 6 and 7: not fixed yet")
-
 
 @pytest.fixture
 def protect(
@@ -62,7 +59,6 @@ def unkeyed_digests(body: dict[str, Any]) -> set[str]:
     }
 
 
-@REPRODUCES
 def test_a_stored_record_cannot_be_matched_to_a_number_without_the_deployments_key(
     protect: Configure, invoke: Invoke, dynamodb: DynamoDBClient, table_name: str
 ) -> None:
@@ -77,7 +73,6 @@ def test_a_stored_record_cannot_be_matched_to_a_number_without_the_deployments_k
     assert PHONE not in json.dumps(item)
 
 
-@REPRODUCES
 def test_the_fingerprint_depends_on_the_deployments_key(
     protect: Configure, invoke: Invoke, dynamodb: DynamoDBClient, table_name: str
 ) -> None:
@@ -95,7 +90,6 @@ def test_the_fingerprint_depends_on_the_deployments_key(
     assert len(set(fingerprints)) == 2
 
 
-@REPRODUCES
 def test_a_store_failure_before_the_send_says_nothing_was_sent(
     protect: Configure, invoke: Invoke, pinpoint_endpoint: Any, dynamodb: DynamoDBClient, table_name: str
 ) -> None:

@@ -1,0 +1,211 @@
+"""The HTTP API's contract as plain data: its JSON schemas (OpenAPI components) and operations.
+
+The one declaration three things are built from, so they cannot disagree:
+- the handler's request validation (``otp.handlers.request_body``: checks driven by these schemas),
+- ``docs/openapi.json`` (``otp.openapi``, ``make openapi``; a test fails when the file is stale),
+- API Gateway's request models (``infra/api_contract.py`` loads this file by path and converts the
+  request schemas to JSON Schema draft 4).
+
+Dependency-free on purpose, like ``metric_names.py``: the CDK app loads it by file path, and the Lambda
+entry points import it at every cold start. The patterns repeat the domain's own rules
+(``otp.domain.phone``, ``otp.domain.rules``), which check again after the schema; a unit test keeps
+the two equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+# Strict E.164, Pinpoint's ReferenceId limit, a code of 5 to 8 digits (the deployment fixes which).
+E164_PATTERN: Final = r"^\+[1-9][0-9]{6,14}$"
+REFERENCE_ID_PATTERN: Final = r"^[A-Za-z0-9._:-]{1,48}$"
+CODE_PATTERN: Final = r"^[0-9]{5,8}$"
+# The Language values Pinpoint's developer guide lists for OTP messages.
+LANGUAGES: Final = (
+    "de-DE", "en-GB", "en-US", "es-419", "es-ES", "fr-CA", "fr-FR",
+    "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
+)  # fmt: skip
+
+IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
+IDEMPOTENCY_KEY_DESCRIPTION: Final = (
+    "Makes a retry safe: a repeat of a successful request with the same key and the same body returns "
+    "the first response and sends no SMS; the same key with a different body is refused with 422. "
+    f"1-{IDEMPOTENCY_KEY_MAX_LENGTH} visible ASCII characters, e.g. a UUID; kept for "
+    "OTP_IDEMPOTENCY_TTL_SECONDS (default 1 hour). Only successful (202) responses are replayed."
+)
+
+PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
+
+_REFERENCE_DESCRIPTION: Final = "Your reference for this code; the same value must be given to verify it"
+_PHONE: Final = {
+    "type": "string",
+    "pattern": E164_PATTERN,
+    "description": (
+        "Destination in E.164 format, written as E.164 writes it (no national trunk prefix such as "
+        "the 1 of +1 1... or the 0 of +44 0... after the country code); must be a valid number of an "
+        "allowed country"
+    ),
+    "examples": ["+12065550100"],
+}
+_REFERENCE: Final = {
+    "type": "string",
+    "pattern": REFERENCE_ID_PATTERN,
+    "description": _REFERENCE_DESCRIPTION,
+    "examples": ["signup-7f3a9c"],
+}
+
+SCHEMAS: Final[dict[str, dict[str, Any]]] = {
+    "SendOtpBody": {
+        "title": "SendOtpBody",
+        "type": "object",
+        "properties": {
+            "phoneNumber": _PHONE,
+            "referenceId": {
+                "anyOf": [{"type": "string", "pattern": REFERENCE_ID_PATTERN}, {"type": "null"}],
+                "description": _REFERENCE_DESCRIPTION + "; generated when absent",
+                "examples": ["signup-7f3a9c"],
+            },
+            "language": {
+                "anyOf": [{"type": "string", "enum": list(LANGUAGES)}, {"type": "null"}],
+                "description": "Language of the SMS text (default: the deployment's)",
+            },
+        },
+        "required": ["phoneNumber"],
+        "additionalProperties": False,
+    },
+    "SendOtpResult": {
+        "title": "SendOtpResult",
+        "type": "object",
+        "properties": {
+            "referenceId": {"type": "string", "description": "Give this back to POST /otp/verify"},
+            "deliveryStatus": {
+                "type": "string",
+                "description": "Always SUCCESSFUL on a 202",
+                "examples": ["SUCCESSFUL"],
+            },
+            "messageId": {
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+                "description": "Pinpoint's message id",
+            },
+            "expiresAt": {"type": "string", "description": "When the code stops being valid (ISO 8601, UTC)"},
+        },
+        "required": ["referenceId", "deliveryStatus", "messageId", "expiresAt"],
+    },
+    "VerifyOtpBody": {
+        "title": "VerifyOtpBody",
+        "type": "object",
+        "properties": {
+            "phoneNumber": _PHONE,
+            "referenceId": _REFERENCE,
+            "code": {"type": "string", "pattern": CODE_PATTERN, "description": "The code the user received"},
+        },
+        "required": ["phoneNumber", "referenceId", "code"],
+        "additionalProperties": False,
+    },
+    "VerifyOtpResult": {
+        "title": "VerifyOtpResult",
+        "type": "object",
+        "properties": {
+            "valid": {
+                "type": "boolean",
+                "description": "True only when the code matches this reference and number",
+            }
+        },
+        "required": ["valid"],
+    },
+    "Problem": {
+        "title": "Problem",
+        "description": "An RFC 9457 problem document.",
+        "type": "object",
+        "properties": {
+            "type": {
+                "type": "string",
+                "description": "URI identifying the problem type",
+                "examples": ["urn:otp:problem:invalid-request"],
+            },
+            "title": {"type": "string", "description": "Short, human-readable summary of the problem type"},
+            "status": {"type": "integer", "description": "The HTTP status code"},
+            "detail": {
+                "type": "string",
+                "description": "Explanation specific to this occurrence; never contains a code, a number "
+                "or any other text the caller chose",
+            },
+            "requestId": {
+                "type": "string",
+                "description": "API Gateway request id, also the log correlation id",
+            },
+        },
+        "required": ["type", "title", "status", "detail", "requestId"],
+    },
+}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": _ref("Problem")}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+_COMMON_ERRORS: Final = {
+    "400": _problem(
+        "Invalid request: body, phone number, country, reference or code format. The detail names the "
+        "API's own fields and rules only"
+    ),
+    "413": _problem("Payload too large"),
+    "429": _problem("Rate limited; see Retry-After"),
+    "500": _problem("Deployment fault (Pinpoint application missing or not permitted)"),
+    "502": _problem("Unexpected answer from the messaging service"),
+    "503": _problem(
+        "Messaging service or protection store unavailable, or the service's SMS budget is spent; "
+        "see Retry-After"
+    ),
+    "504": _problem("Messaging service timed out; the SMS may have been sent"),
+}
+
+#: The operations, by path (every one is a POST with a JSON body).
+OPERATIONS: Final[dict[str, dict[str, Any]]] = {
+    "/otp": {
+        "summary": "Send a one-time password by SMS",
+        "operationId": "SendOtp",
+        "parameters": [
+            {
+                "name": IDEMPOTENCY_KEY_HEADER,
+                "in": "header",
+                "required": False,
+                "description": IDEMPOTENCY_KEY_DESCRIPTION,
+                "schema": {"type": "string"},
+            }
+        ],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SendOtpBody")}}},
+        "responses": {
+            "202": _json("Code sent", "SendOtpResult"),
+            "409": _problem(
+                "Destination is a duplicate or has opted out, "
+                "or a request with this Idempotency-Key is still in progress (see Retry-After)"
+            ),
+            "422": _problem(
+                "Permanent delivery failure, or this Idempotency-Key was already used with a different body"
+            ),
+            **_COMMON_ERRORS,
+        },
+    },
+    "/otp/verify": {
+        "summary": "Verify a one-time password",
+        "operationId": "VerifyOtp",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VerifyOtpBody")}}},
+        "responses": {"200": _json("Verification result", "VerifyOtpResult"), **_COMMON_ERRORS},
+    },
+}
+
+
+def request_schema(path: str) -> dict[str, Any]:
+    """The JSON schema of the request body of POST ``path``."""
+    ref: str = OPERATIONS[path]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return SCHEMAS[ref.rsplit("/", 1)[-1]]

@@ -1,0 +1,196 @@
+"""Reading a request body: bounded JSON parsing, then checks driven by the API's schemas (otp.api_schema).
+
+Every refusal is an :class:`InvalidBody` whose detail names only the API's own fields and rules: never a
+key or a value of the request, which may be a phone number or a code. A body is refused before it is
+parsed when it is larger than any valid one could be, and the parser refuses what would make it crash
+or disagree with API Gateway's validator (nesting deeper than Python's recursion limit, integers of
+thousands of digits, NaN and Infinity, a member named twice), so a malformed body is always a small 400.
+
+The checks cover the subset of JSON Schema the API uses (type, properties, required,
+additionalProperties false, pattern, enum, anyOf, min/maxLength) and report every failing field, in the
+wording pydantic used before (``phoneNumber: String should match pattern '...'``). They are built once
+per schema at import: no code generation, no compile step at start-up beyond three regular expressions.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+
+# A valid body is under 200 bytes; this leaves room for formatting while a hostile body is refused
+# before any parsing, whatever its size up to Lambda's 6 MB.
+MAX_BODY_BYTES: Final = 4096
+# No field of the API is a number: more digits than this can only be an attack on int() (CPython refuses
+# above 4,300 digits with a ValueError; below that, parsing huge integers is quadratic).
+MAX_INTEGER_DIGITS: Final = 32
+
+NOT_JSON: Final = "body: must be a JSON object, sent as UTF-8 text with Content-Type application/json"
+
+
+class InvalidBody(ValueError):
+    """The body is not a request this API accepts; ``detail`` names fields and rules, never values."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+
+def _no_constants(name: str) -> Any:
+    raise InvalidBody("body: NaN and Infinity are not JSON numbers")
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INTEGER_DIGITS:
+        raise InvalidBody(f"body: numbers must have at most {MAX_INTEGER_DIGITS} digits")
+    return int(text)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        # API Gateway's validator and this parser might each keep a different one of the two values.
+        raise InvalidBody("body: a member name appears more than once (duplicate members)")
+    return members
+
+
+_DECODER: Final = json.JSONDecoder(
+    parse_int=_bounded_int, parse_constant=_no_constants, object_pairs_hook=_unique_members
+)
+
+
+def _text_of(body: str | None, *, base64_encoded: bool) -> str:
+    if body is None:
+        raise InvalidBody(NOT_JSON)
+    if len(body) > (MAX_BODY_BYTES * 4 // 3 + 4 if base64_encoded else MAX_BODY_BYTES):
+        raise InvalidBody(f"body: must be at most {MAX_BODY_BYTES} bytes")
+    if not base64_encoded:
+        if len(body.encode("utf-8", "surrogatepass")) > MAX_BODY_BYTES:
+            raise InvalidBody(f"body: must be at most {MAX_BODY_BYTES} bytes")
+        return body
+    try:
+        raw = base64.b64decode(body, validate=True)
+        if len(raw) > MAX_BODY_BYTES:
+            raise InvalidBody(f"body: must be at most {MAX_BODY_BYTES} bytes")
+        return raw.decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidBody(NOT_JSON) from None
+
+
+def parse_json_body(body: str | None, *, base64_encoded: bool = False) -> Any:
+    """The JSON value of an API Gateway body, or InvalidBody. Nothing the caller sent is echoed."""
+    text = _text_of(body, base64_encoded=base64_encoded)
+    try:
+        return _DECODER.decode(text)
+    except InvalidBody:
+        raise
+    except RecursionError:
+        raise InvalidBody("body: nested too deeply") from None
+    except ValueError:  # JSONDecodeError, and int() refusing a number
+        raise InvalidBody(NOT_JSON) from None
+
+
+# ------------------------------------------------------------------------------------------ validation
+
+# An error message for a value, or None when it conforms.
+Check = Callable[[Any], "str | None"]
+
+_TYPES: Final[Mapping[str, tuple[Callable[[Any], bool], str]]] = {
+    "string": (lambda v: isinstance(v, str), "Input should be a valid string"),
+    "boolean": (lambda v: isinstance(v, bool), "Input should be a valid boolean"),
+    "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "Input should be a valid integer"),
+    "null": (lambda v: v is None, "Input should be null"),
+    "object": (lambda v: isinstance(v, dict), "Input should be an object"),
+}
+
+
+def _quoted_choices(values: list[Any]) -> str:
+    quoted = [f"'{value}'" for value in values]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _value_check(schema: Mapping[str, Any]) -> Check:
+    """Checks for one value (a member of the body), built once from its schema."""
+    if "anyOf" in schema:
+        branches = [_value_check(branch) for branch in schema["anyOf"]]
+
+        def any_of(value: Any) -> str | None:
+            errors = [check(value) for check in branches]
+            if None in errors:
+                return None
+            # Optional fields (a branch of type null): the error of the branch that is not null.
+            return next((error for error in errors if error != _TYPES["null"][1]), errors[0])
+
+        return any_of
+    checks: list[Check] = []
+    if "type" in schema:
+        is_type, message = _TYPES[schema["type"]]
+        checks.append(lambda value: None if is_type(value) else message)
+    if "enum" in schema:
+        allowed = frozenset(schema["enum"])
+        choices = f"Input should be {_quoted_choices(schema['enum'])}"
+        checks.append(lambda value: None if value in allowed else choices)
+    if "minLength" in schema:
+        shortest = schema["minLength"]
+        too_short = f"String should have at least {shortest} characters"
+        checks.append(lambda value: None if len(value) >= shortest else too_short)
+    if "maxLength" in schema:
+        longest = schema["maxLength"]
+        too_long = f"String should have at most {longest} characters"
+        checks.append(lambda value: None if len(value) <= longest else too_long)
+    if "pattern" in schema:
+        # fullmatch: Python's `$` also matches before a final newline, JSON Schema's (ECMA 262) does not.
+        matches = re.compile(schema["pattern"]).fullmatch
+        mismatch = f"String should match pattern '{schema['pattern']}'"
+        checks.append(lambda value: None if matches(value) else mismatch)
+
+    def all_of(value: Any) -> str | None:
+        # In order, stopping at the first failure: a later check may assume the type an earlier one proved.
+        for check in checks:
+            error = check(value)
+            if error is not None:
+                return error
+        return None
+
+    return all_of
+
+
+class BodyValidator:
+    """Validates a request body (a JSON object) against one schema of otp.api_schema."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
+            raise ValueError("request schemas must be objects without additional properties")
+        self._members = {name: _value_check(member) for name, member in schema["properties"].items()}
+        self._required = frozenset(schema.get("required", ()))
+        self._extra = f"body: members other than {', '.join(self._members)} are not permitted"
+
+    def errors(self, body: Any) -> list[str]:
+        """Every rule the body breaks, as ``field: rule`` texts; empty when it conforms."""
+        if not isinstance(body, dict):
+            return [NOT_JSON]
+        errors = []
+        for name, check in self._members.items():
+            if name in body:
+                error = check(body[name])
+                if error is not None:
+                    errors.append(f"{name}: {error}")
+            elif name in self._required:
+                errors.append(f"{name}: Field required")
+        if not body.keys() <= self._members.keys():
+            errors.append(self._extra)
+        return errors
+
+    def validated(self, body: Any) -> dict[str, Any]:
+        """The body itself when it conforms; InvalidBody naming every broken rule otherwise."""
+        errors = self.errors(body)
+        if errors:
+            raise InvalidBody("; ".join(errors))
+        result: dict[str, Any] = body
+        return result

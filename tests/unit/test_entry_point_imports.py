@@ -1,0 +1,118 @@
+"""What a cold start imports, read from ``python -X importtime`` in a fresh interpreter (never timed here:
+``make bench`` measures; this only proves which modules load).
+
+Each entry point must load neither pydantic, nor Powertools' unused resolvers (the AppSync one pulls in
+asyncio), nor the Idempotency utility before a request carries an Idempotency-Key, nor the X-Ray SDK
+when tracing is off.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENT = {
+    "PATH": "/usr/bin:/bin",
+    "PYTHONPATH": str(ROOT / "lambda"),
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "PINPOINT_APPLICATION_ID": "imports",
+    "OTP_BRAND_NAME": "Imports",
+    "OTP_ORIGINATION_IDENTITY": "+12065550199",
+    "OTP_TABLE_NAME": "otp-imports",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+}
+ENTRY_POINTS = ["otp.handlers.api", "otp.handlers.cognito"]
+NEVER_AT_START = (
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "asyncio",
+    "aws_xray_sdk",
+    "aws_lambda_powertools.event_handler.appsync",
+    "aws_lambda_powertools.event_handler.bedrock_agent",
+    "aws_lambda_powertools.event_handler.bedrock_agent_function",
+    "aws_lambda_powertools.event_handler.events_appsync",
+    "aws_lambda_powertools.event_handler.http_resolver",
+    "aws_lambda_powertools.event_handler.lambda_function_url",
+    "aws_lambda_powertools.event_handler.vpc_lattice",
+    "aws_lambda_powertools.event_handler.openapi.params",
+    "aws_lambda_powertools.utilities.idempotency",
+)
+
+
+def run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        cwd=ROOT,
+        env=ENVIRONMENT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+
+
+def imported_modules(importtime_output: str) -> set[str]:
+    """Module names from ``-X importtime`` lines: ``import time: <self> | <cumulative> | <name>``."""
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in importtime_output.splitlines()
+        if line.startswith("import time:") and "|" in line and not line.endswith("| imported package")
+    }
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_a_cold_start_loads_only_what_the_entry_point_uses(entry_point: str) -> None:
+    # Given a fresh interpreter, as Lambda starts one
+    # When the entry point is imported
+    modules = imported_modules(run(f"import {entry_point}").stderr)
+    # Then it is there, with Powertools' logger, and none of what it does not use
+    assert entry_point in modules
+    assert "aws_lambda_powertools.logging.logger" in modules
+    loaded = sorted(m for m in modules if m.startswith(NEVER_AT_START))
+    assert loaded == []
+
+
+def test_the_api_uses_the_rest_resolver_without_the_event_handler_package_init() -> None:
+    modules = imported_modules(run("import otp.handlers.api").stderr)
+    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+
+
+def test_every_name_of_the_deferred_package_still_imports() -> None:
+    # Given the API entry point loaded (the event handler package's __init__ deferred)
+    code = (
+        "import sys, otp.handlers.api\n"
+        "from aws_lambda_powertools.event_handler import AppSyncResolver, APIGatewayRestResolver, Response\n"
+        "from aws_lambda_powertools.event_handler.api_gateway import Response as Direct\n"
+        "from aws_lambda_powertools import event_handler\n"
+        "assert Response is Direct and 'AppSyncResolver' in event_handler.__all__\n"
+        "print(AppSyncResolver.__module__, APIGatewayRestResolver.__name__)\n"
+    )
+    # When names only the package's __init__ defines are imported
+    result = run(code)
+    # Then they resolve (the real __init__ ran on demand), and the resolvers are Powertools' own
+    assert result.stdout.split() == [
+        "aws_lambda_powertools.event_handler.appsync",
+        "APIGatewayRestResolver",
+    ]
+    assert "aws_lambda_powertools.event_handler.appsync" in imported_modules(result.stderr)
+
+
+def test_the_idempotency_utility_loads_with_the_first_idempotency_key() -> None:
+    # Given the API entry point loaded, no request seen
+    code = (
+        "import sys, otp.handlers.api as api\n"
+        "before = 'aws_lambda_powertools.utilities.idempotency' in sys.modules\n"
+        "assert api._idempotent_send() is not None\n"
+        "print(before, 'aws_lambda_powertools.utilities.idempotency' in sys.modules)\n"
+    )
+    # When the handler builds what a request with an Idempotency-Key needs
+    # Then the utility was not imported before, and is after
+    assert run(code).stdout.split() == ["False", "True"]
