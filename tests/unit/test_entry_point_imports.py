@@ -116,3 +116,41 @@ def test_the_idempotency_utility_loads_with_the_first_idempotency_key() -> None:
     # When the handler builds what a request with an Idempotency-Key needs
     # Then the utility was not imported before, and is after
     assert run(code).stdout.split() == ["False", "True"]
+
+
+MATCHER_SCRIPT = """
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatch, PhoneNumberMatcher
+text = ("Call +49 30 1234567 or 030/12345678, (0)30 1234 5678, +44 20 7946 0000, UK 020 7946 0000, "
+        "DE 089 123 456 78, US (206) 555-0100 ext. 12, 1-800-FLOWERS")
+found = []
+for leniency in (Leniency.POSSIBLE, Leniency.VALID, Leniency.STRICT_GROUPING, Leniency.EXACT_GROUPING):
+    for region in ("DE", "GB", "US"):
+        for match in PhoneNumberMatcher(text, region, leniency=leniency):
+            assert isinstance(match, PhoneNumberMatch)
+            found.append((leniency, region, match.start, match.end, match.raw_string))
+print(len(found), found)
+print(sorted((cc, len(formats)) for cc, formats in phonenumbers.data._ALT_NUMBER_FORMATS.items()))
+"""
+
+
+def test_phonenumbers_defers_its_matcher_and_alternate_formats() -> None:
+    # Given the API entry point loaded
+    code = (
+        "import sys, otp.handlers.api\n"
+        "matcher = sys.modules['phonenumbers.phonenumbermatcher']\n"
+        "formats = sys.modules['phonenumbers.data.alt_format_49'].PHONE_ALT_FORMAT_49\n"
+        "print('_verify' in vars(matcher), isinstance(formats, list))\n"
+    )
+    # Then neither the matcher's code nor any alternate-format list has run
+    assert run(code).stdout.split() == ["False", "False"]
+
+
+def test_the_deferred_matcher_finds_exactly_what_the_real_one_finds() -> None:
+    # Given free text with numbers that need the alternate formats (EXACT_GROUPING, German numbers)
+    # When it is searched with the deferral in place (as in the functions) and without it
+    deferred = run("import otp.handlers\n" + MATCHER_SCRIPT).stdout
+    plain = run(MATCHER_SCRIPT).stdout
+    # Then the matches and the alternate formats are identical
+    assert deferred == plain
+    assert int(plain.split()[0]) > 10
