@@ -15,12 +15,14 @@ cold start ~150 ms and ~20 MiB for nothing.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from otp import metric_names as names
@@ -57,7 +59,27 @@ def tracing_disabled() -> bool:
     return bool(Tracer._is_tracer_disabled())
 
 
-logger = Logger(service=names.SERVICE)
+# Characters a JSON text can start with (RFC 8259 values, whitespace, and Python's NaN/Infinity).
+_JSON_START = frozenset('{["-0123456789tfnNI \t\n\r')
+
+
+class PlainMessageFormatter(LambdaPowertoolsFormatter):
+    """Powertools' JSON log formatter, minus a failed ``json.loads`` per line.
+
+    Powertools tries to decode every text message as JSON (so that ``logger.info('{"a": 1}')`` logs an
+    object); for this service's messages ("otp sent") that attempt always fails, and raising and catching
+    the decode error is a measurable part of each log line. A message that cannot be JSON, because of
+    its first character, is kept as text without the attempt: the output is the same, key for key.
+    """
+
+    def _extract_log_message(self, log_record: logging.LogRecord) -> Any:
+        message = log_record.msg
+        if isinstance(message, str) and not log_record.args and message[:1] not in _JSON_START:
+            return message
+        return super()._extract_log_message(log_record)
+
+
+logger = Logger(service=names.SERVICE, logger_formatter=PlainMessageFormatter())
 _DEPLOYMENT_FAULTS = frozenset(
     c for codes in names.DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE.values() for c in codes
 )

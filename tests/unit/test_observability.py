@@ -1,9 +1,13 @@
-"""What the observer writes for a send: Pinpoint's free-text StatusMessage reaches the logs bounded and
-with anything that looks like a phone number or a code masked."""
+"""What the observer writes: Pinpoint's free-text StatusMessage reaches the logs bounded and with anything
+that looks like a phone number or a code masked; the lighter log formatter writes what Powertools' does."""
 
 from __future__ import annotations
 
+import json
+import logging
+import sys
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -66,3 +70,50 @@ def test_the_status_message_is_bounded_and_single_line() -> None:
 
 def test_an_ordinary_status_message_is_kept_as_it_is() -> None:
     assert logged_status_message("Phone number is opted out", "OPT_OUT") == "Phone number is opted out"
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("otp sent", ()),
+        ("", ()),
+        ("123", ()),
+        ('{"a": 1}', ()),
+        ("[1, 2]", ()),
+        ("true", ()),
+        (" 7", ()),
+        ("NaN", ()),
+        ('"quoted"', ()),
+        ("sent %s codes", (3,)),
+        ({"already": "a dict"}, ()),
+    ],
+)
+def test_the_lean_formatter_writes_what_powertools_writes(message: Any, args: tuple[Any, ...]) -> None:
+    # Given the same record, with extra keys and a correlation id, through both formatters
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from otp.observability import PlainMessageFormatter
+
+    record = logging.LogRecord("otp", logging.INFO, "x.py", 7, message, args, None, func="delivery")
+    record.phoneNumber = "+1********00"
+    record.statusCode = 200
+    record.nothing = None
+    outputs = []
+    for formatter in (LambdaPowertoolsFormatter(), PlainMessageFormatter()):
+        formatter.append_keys(service="otp", correlation_id="c-1")
+        outputs.append(formatter.format(record))
+    # Then the lines are identical, key for key and in the same order
+    assert outputs[0] == outputs[1]
+    assert list(json.loads(outputs[1]))[:4] == ["level", "location", "message", "timestamp"]
+
+
+def test_an_exception_is_formatted_as_powertools_does() -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from otp.observability import PlainMessageFormatter
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        record = logging.LogRecord("otp", logging.ERROR, "x.py", 7, "failed", (), sys.exc_info())
+    assert LambdaPowertoolsFormatter().format(record) == PlainMessageFormatter().format(record)
