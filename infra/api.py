@@ -2,7 +2,7 @@
 
 API Gateway rejects malformed bodies before they reach (and bill) the function, answers every error of
 its own as ``application/problem+json`` like the handler does, throttles the stage, logs each request as
-one JSON line and traces with X-Ray.
+one JSON line and traces with X-Ray (unless ``tracing`` is ``off``).
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class OtpApi(Construct):
                 stage_name=STAGE_NAME,
                 throttling_rate_limit=config.throttle_rate_limit,
                 throttling_burst_limit=config.throttle_burst_limit,
-                tracing_enabled=True,
+                tracing_enabled=config.tracing != "off",
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,  # full request logging would write phone numbers to the logs

@@ -55,6 +55,10 @@ CONTEXT_KEY: Final = "otp"
 
 ApiAuth = Literal["iam", "apiKey"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# How traces are produced (README, observability): Lambda's and API Gateway's own segments only
+# ("active", the default), plus the X-Ray SDK's subsegments for every AWS call ("sdk"), or none ("off").
+Tracing = Literal["active", "sdk", "off"]
+TRACING_MODES: Final[tuple[Tracing, ...]] = ("active", "sdk", "off")
 
 #: Retention periods CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS: Final = (
@@ -160,6 +164,7 @@ class OtpConfig:
     @property
     def uses_end_user_messaging(self) -> bool:
         return self.engine == END_USER_MESSAGING
+    tracing: Tracing = "active"
 
     @property
     def reserve_per_day(self) -> int:
@@ -305,6 +310,16 @@ def _retention(value: object) -> int:
         raise _Invalid(allowed)
     assert isinstance(value, int)
     return value
+
+
+def _tracing(value: object) -> Tracing:
+    for mode in TRACING_MODES:
+        if value == mode:
+            return mode
+    raise _Invalid(
+        '"active" (Lambda and API Gateway segments, the default), "sdk" (also the X-Ray SDK\'s '
+        'subsegments for each AWS call; slower cold starts) or "off"'
+    )
 
 
 def _bool(value: object) -> bool:
@@ -483,6 +498,7 @@ _KEYS: Final = (
     # Lambda's own bounds: a reservation of 0 would stop a function, so 0 here means "reserve none".
     _Key("reservedConcurrency", "reserved_concurrency", _int_in(0, 10_000)),
     _Key("accountConcurrentExecutions", "account_concurrent_executions", _int_in(10, 10_000_000)),
+    _Key("tracing", "tracing", _tracing),
 )
 KNOWN_KEYS: Final = tuple(k.name for k in _KEYS)
 

@@ -112,6 +112,8 @@ def test_otp_given_as_a_json_string_is_parsed():
         ("alarmEmail", "ops-at-example", '"ops-at-example"', "an e-mail address"),
         ("entityId", "12 34", '"12 34"', "1-64 letters, digits"),
         ("templateId", "x" * 65, '"' + "x" * 65 + '"', "1-64 letters, digits"),
+        ("tracing", "xray", '"xray"', '"active" (Lambda and API Gateway segments, the default), "sdk"'),
+        ("tracing", True, "true", '"off"'),
     ],
 )
 def test_each_invalid_value_is_reported_with_key_value_and_range(key, value, shown, allowed):
