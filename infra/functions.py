@@ -158,8 +158,8 @@ def otp_environment(
         "POWERTOOLS_SERVICE_NAME": metrics.service,
         "POWERTOOLS_METRICS_NAMESPACE": metrics.namespace,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
-        # Lambda records each invocation's segment itself; only tracing=sdk loads the X-Ray SDK (~110 ms
-        # of every cold start) for subsegments of each AWS call (README, observability).
+        # Lambda records each invocation's segment itself; only tracing=sdk loads the X-Ray SDK (+0.17x
+        # bare-boto3 time and 7 MiB per cold start) for subsegments of each AWS call (README).
         "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing == "sdk" else "true",
     }
     if config.entity_id:
