@@ -155,6 +155,7 @@ class OtpConfig:
     # Reserved concurrency of each function (0: none), checked against the account's concurrency quota.
     reserved_concurrency: int = 25
     account_concurrent_executions: int = 1000
+    tracing: Tracing = "active"
 
     @property
     def engines_in_use(self) -> tuple[str, ...]:
@@ -164,7 +165,6 @@ class OtpConfig:
     @property
     def uses_end_user_messaging(self) -> bool:
         return self.engine == END_USER_MESSAGING
-    tracing: Tracing = "active"
 
     @property
     def reserve_per_day(self) -> int:
