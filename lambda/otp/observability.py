@@ -19,6 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Tracer
@@ -113,12 +114,28 @@ def emf_document(
     return document
 
 
+@lru_cache(maxsize=32)
+def _emf_template(signature: tuple[tuple[str, str], ...]) -> str:
+    """The serialised ``emf_document`` of these (metric, dimension) pairs, with ``%d`` for the timestamp
+    and ``%s`` for each dimension value: a send then costs one ``%`` instead of building and encoding
+    the whole document (about half the time)."""
+    marks = tuple(
+        (metric, dimension, f"\x00{index}\x00") for index, (metric, dimension) in enumerate(signature)
+    )
+    text = json.dumps(emf_document(marks, 0), separators=(",", ":")).replace("%", "%%")
+    text = text.replace('"Timestamp":0,', '"Timestamp":%d,', 1)
+    for index in range(len(signature)):
+        text = text.replace(json.dumps(f"\x00{index}\x00"), "%s", 1)
+    return text
+
+
 def _count(*counts: tuple[str, str, str]) -> None:
     if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, as Powertools' own metrics honour it
         return
-    document = emf_document(counts, int(time.time() * 1000))
+    template = _emf_template(tuple((metric, dimension) for metric, dimension, _ in counts))
+    values = tuple(json.dumps(value or "unknown") for _, _, value in counts)
     # stdout, one line: what Lambda ships to CloudWatch Logs, where the metrics are extracted.
-    print(json.dumps(document, separators=(",", ":")))
+    print(template % (int(time.time() * 1000), *values))
 
 
 # Pinpoint's StatusMessage is free text from the carrier path: it may name the destination or quote

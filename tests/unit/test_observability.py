@@ -117,3 +117,24 @@ def test_an_exception_is_formatted_as_powertools_does() -> None:
     except RuntimeError:
         record = logging.LogRecord("otp", logging.ERROR, "x.py", 7, "failed", (), sys.exc_info())
     assert LambdaPowertoolsFormatter().format(record) == PlainMessageFormatter().format(record)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [("SUCCESSFUL", "US"), ('quote " and 100%s', ""), ("ünïcödé \u2028", "%d%%"), ("\\", "{}")],
+)
+def test_the_printed_emf_document_is_the_documented_one_whatever_the_values(values: tuple[str, str]) -> None:
+    # Given dimension values with JSON and %-format specials (the printed text comes from a template)
+    from otp import metric_names as names
+    from otp.observability import _count, emf_document
+
+    counts = (
+        (names.OTP_DELIVERY, names.DIM_DELIVERY_STATUS, values[0]),
+        (names.OTP_SENT_BY_COUNTRY, names.DIM_COUNTRY, values[1]),
+    )
+    with captured_output() as output:
+        _count(*counts)
+    # Then the line is exactly emf_document's content, an empty value counted as "unknown"
+    [printed] = parse_output(output.getvalue()).metrics
+    assert printed == emf_document(counts, printed["_aws"]["Timestamp"])
+    assert printed[names.DIM_COUNTRY] == (values[1] or "unknown")
