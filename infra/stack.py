@@ -53,6 +53,7 @@ class OtpStack(Stack):
         # Random bytes generated at deploy time; a function derives its keys from it once granted.
         self.secret = DeploymentSecret(self, "Secret")
         self.secret.grant_read(self.functions.create_auth_challenge)  # the decoy numbers' key
+        self.secret.grant_read(self.functions.api)  # the Idempotency-Key body fingerprints' key
         self.api = OtpApi(self, "Api", config=config, handler=self.functions.invoked(self.functions.api))
         self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
         self.monitoring = OtpMonitoring(

@@ -19,6 +19,7 @@ OWN_DIMENSION = {
     metric_names.OTP_REJECTED: metric_names.DIM_REASON,
     metric_names.OTP_UPSTREAM_ERROR: metric_names.DIM_ERROR_CODE,
     metric_names.OTP_SENT_BY_COUNTRY: metric_names.DIM_COUNTRY,
+    metric_names.OTP_SEND_BUDGET_USED: metric_names.DIM_BUDGET,
 }
 
 
@@ -185,7 +186,7 @@ def _reads(s: Synth) -> set[Read]:
     ):
         reads.add((name, frozenset(d.strip() for d in dims.split(",")), ((metric_names.DIM_SERVICE, "otp"),)))
     for name, dims in re.findall(
-        r"SELECT SUM\((\w+)\) FROM SCHEMA\(" + metric_names.NAMESPACE + r", ([^)]*)\)", text
+        r"SELECT (?:SUM|MAX)\((\w+)\) FROM SCHEMA\(" + metric_names.NAMESPACE + r", ([^)]*)\)", text
     ):
         reads.add((name, frozenset(d.strip() for d in dims.split(",")), ((metric_names.DIM_SERVICE, "otp"),)))
     return reads
@@ -207,8 +208,9 @@ def _extract(output: str) -> list[Datapoint]:
         for directive in document["_aws"]["CloudWatchMetrics"]:
             for dimension_set in directive["Dimensions"]:
                 for metric in directive["Metrics"]:
-                    assert document[metric["Name"]] == 1
-                    assert metric["Unit"] == "Count"
+                    assert (metric["Unit"], document[metric["Name"]] == 1) == ("Count", True) or (
+                        metric["Unit"] == "Percent" and 0 <= document[metric["Name"]] <= 100
+                    )
                     dimensions = tuple(sorted((name, document[name]) for name in dimension_set))
                     points.append((directive["Namespace"], metric["Name"], dimensions))
     return points
@@ -240,6 +242,8 @@ def _emitted_by_every_event() -> list[Datapoint]:
         faults = load_metric_contract().deployment_fault_codes
         for code in (*faults, "TooManyRequestsException", "Timeout", "ConnectionError"):
             observer.upstream_error(code, "SendOTPMessage", maybe_sent=False)
+        for scope, percent in (("ALL", 42), ("US", 10)):
+            observer.budget_usage(scope, percent)
     return _extract(output.getvalue())
 
 

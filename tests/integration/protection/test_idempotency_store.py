@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.integration.conftest import Invoke
+from tests.sandbox_harness import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -59,35 +61,49 @@ def unkeyed_digests(body: dict[str, Any]) -> set[str]:
     }
 
 
+def new_deployment_secret(pinpoint_endpoint: Any) -> str:
+    """A deployment secret as the stack generates one, in the sandbox endpoint's Secrets Manager."""
+    return str(
+        aws_client("secretsmanager", pinpoint_endpoint.url).create_secret(
+            Name=f"otp-test-{secrets.token_hex(4)}", SecretString=secrets.token_urlsafe(48)
+        )["ARN"]
+    )
+
+
+@pytest.mark.parametrize("with_secret", [True, False], ids=["deployment secret", "no secret (local run)"])
 def test_a_stored_record_cannot_be_matched_to_a_number_without_the_deployments_key(
-    protect: Configure, invoke: Invoke, dynamodb: DynamoDBClient, table_name: str
+    protect: Configure,
+    invoke: Invoke,
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    pinpoint_endpoint: Any,
+    with_secret: bool,
 ) -> None:
-    # Given a send with an Idempotency-Key, and an attacker holding a copy of the table
+    # Given a send with an Idempotency-Key (with the secret the stack grants the API function, or
+    # without it, as in a local run), and an attacker holding a copy of the table
+    if with_secret:
+        protect(OTP_SECRET_ARN=new_deployment_secret(pinpoint_endpoint))
     body = {"phoneNumber": PHONE}
     assert invoke("POST", "/otp", body, headers={"Idempotency-Key": "k-hash"}).status == 202
     [item] = idempotency_items(dynamodb, table_name)
     stored = {str(value.get("S", "")) for value in item.values()}
     # When they hash the number they are looking for, every usual way, with no key
-    # Then nothing in the record matches: the body's fingerprint is keyed with a deployment secret
+    # Then nothing in the record matches: the body's fingerprint is keyed
     assert not stored & unkeyed_digests(body)
     assert PHONE not in json.dumps(item)
 
 
-def test_the_fingerprint_depends_on_the_deployments_key(
-    protect: Configure, invoke: Invoke, dynamodb: DynamoDBClient, table_name: str
+def test_the_fingerprint_depends_on_the_deployment_secret(
+    protect: Configure, invoke: Invoke, dynamodb: DynamoDBClient, table_name: str, pinpoint_endpoint: Any
 ) -> None:
-    # Given the same body sent under two deployment keys
-    fingerprints = []
-    for index, secret in enumerate(["first-deployment-secret-0123456789", "second-deployment-secret-987654"]):
-        protect(OTP_HASH_KEY=secret, OTP_SEND_COOLDOWN_SECONDS="0")
-        assert (
-            invoke("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": f"k-{index}"}).status
-            == 202
-        )
-    for item in idempotency_items(dynamodb, table_name):
-        fingerprints.append(item["validation"]["S"])
+    # Given the same body sent by two deployments, each with its own generated secret
+    for index in range(2):
+        protect(OTP_SECRET_ARN=new_deployment_secret(pinpoint_endpoint), OTP_SEND_COOLDOWN_SECONDS="0")
+        headers = {"Idempotency-Key": f"k-{index}"}
+        assert invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers).status == 202
+    fingerprints = {item["validation"]["S"] for item in idempotency_items(dynamodb, table_name)}
     # Then the stored fingerprints differ: knowing one deployment's records says nothing about another's
-    assert len(set(fingerprints)) == 2
+    assert len(fingerprints) == 2
 
 
 def test_a_store_failure_before_the_send_says_nothing_was_sent(
