@@ -117,7 +117,12 @@ def lambda_environment(
     sandbox's application and table), Lambda's own, and X-Ray's when tracing is active. ``base`` is
     the benchmark's environment (credentials, endpoint), kept underneath."""
     variables = dict(deployed["variables"])
-    references = {"PINPOINT_APPLICATION_ID": endpoint.application_id, "OTP_TABLE_NAME": PROTECTION_TABLE}
+    references = {
+        "PINPOINT_APPLICATION_ID": endpoint.application_id,
+        "OTP_TABLE_NAME": PROTECTION_TABLE,
+        # Read only with the first request carrying an Idempotency-Key, which the benchmark never sends.
+        "OTP_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:otp-bench-unread",
+    }
     for name, value in list(variables.items()):
         if not isinstance(value, str):
             if name not in references:
