@@ -110,7 +110,7 @@ def emf_document(
     for metric, dimension, dimension_value in counts:
         # CloudWatch drops a data point whose dimension value is empty.
         document[dimension] = dimension_value or "unknown"
-        document[metric] = value
+        document[metric] = [float(value)]  # a list of values, as Powertools writes them
     return document
 
 

@@ -208,8 +208,9 @@ def _extract(output: str) -> list[Datapoint]:
         for directive in document["_aws"]["CloudWatchMetrics"]:
             for dimension_set in directive["Dimensions"]:
                 for metric in directive["Metrics"]:
-                    assert (metric["Unit"], document[metric["Name"]] == 1) == ("Count", True) or (
-                        metric["Unit"] == "Percent" and 0 <= document[metric["Name"]] <= 100
+                    [value] = document[metric["Name"]]
+                    assert (metric["Unit"], value) == ("Count", 1) or (
+                        metric["Unit"] == "Percent" and 0 <= value <= 100
                     )
                     dimensions = tuple(sorted((name, document[name]) for name in dimension_set))
                     points.append((directive["Namespace"], metric["Name"], dimensions))
