@@ -1,9 +1,9 @@
 """What a cold start imports, read from ``python -X importtime`` in a fresh interpreter (never timed here:
 ``make bench`` measures; this only proves which modules load).
 
-Each entry point must load neither pydantic, nor Powertools' unused resolvers (the AppSync one pulls in
-asyncio), nor the Idempotency utility before a request carries an Idempotency-Key, nor the X-Ray SDK
-when tracing is off.
+Each entry point must load neither pydantic, nor Powertools' event handler (the API routes its two routes
+itself), nor event data classes it does not read, nor the Idempotency utility before a request carries an
+Idempotency-Key, nor the X-Ray SDK when tracing is off.
 """
 
 from __future__ import annotations
@@ -35,15 +35,15 @@ NEVER_AT_START = (
     "annotated_types",
     "asyncio",
     "aws_xray_sdk",
-    "aws_lambda_powertools.event_handler.appsync",
-    "aws_lambda_powertools.event_handler.bedrock_agent",
-    "aws_lambda_powertools.event_handler.bedrock_agent_function",
-    "aws_lambda_powertools.event_handler.events_appsync",
-    "aws_lambda_powertools.event_handler.http_resolver",
-    "aws_lambda_powertools.event_handler.lambda_function_url",
-    "aws_lambda_powertools.event_handler.vpc_lattice",
-    "aws_lambda_powertools.event_handler.openapi.params",
+    # No resolver at all: otp/handlers/rest_proxy.py routes the two API routes.
+    "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.idempotency",
+    # Event data classes neither entry point reads (the data_classes package's __init__ imports them all).
+    "aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event",
+    "aws_lambda_powertools.utilities.data_classes.appsync_resolver_event",
+    "aws_lambda_powertools.utilities.data_classes.kafka_event",
+    "aws_lambda_powertools.utilities.data_classes.s3_event",
+    "aws_lambda_powertools.utilities.data_classes.sqs_event",
 )
 
 
@@ -80,29 +80,30 @@ def test_a_cold_start_loads_only_what_the_entry_point_uses(entry_point: str) -> 
     assert loaded == []
 
 
-def test_the_api_uses_the_rest_resolver_without_the_event_handler_package_init() -> None:
-    modules = imported_modules(run("import otp.handlers.api").stderr)
-    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+def test_the_cognito_triggers_load_only_their_own_event_data_class() -> None:
+    modules = imported_modules(run("import otp.handlers.cognito").stderr)
+    assert "aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event" in modules
 
 
 def test_every_name_of_the_deferred_package_still_imports() -> None:
-    # Given the API entry point loaded (the event handler package's __init__ deferred)
+    # Given both entry points loaded (the data classes package's __init__ deferred)
     code = (
-        "import sys, otp.handlers.api\n"
-        "from aws_lambda_powertools.event_handler import AppSyncResolver, APIGatewayRestResolver, Response\n"
-        "from aws_lambda_powertools.event_handler.api_gateway import Response as Direct\n"
-        "from aws_lambda_powertools import event_handler\n"
-        "assert Response is Direct and 'AppSyncResolver' in event_handler.__all__\n"
-        "print(AppSyncResolver.__module__, APIGatewayRestResolver.__name__)\n"
+        "import sys, otp.handlers.api, otp.handlers.cognito\n"
+        "from aws_lambda_powertools.utilities.data_classes import SQSEvent, APIGatewayProxyEvent\n"
+        "from aws_lambda_powertools.utilities.data_classes import cognito_user_pool_event as direct\n"
+        "from aws_lambda_powertools.utilities import data_classes\n"
+        "assert 'SQSEvent' in data_classes.__all__\n"
+        "assert direct.DefineAuthChallengeTriggerEvent.__module__ == direct.__name__\n"
+        "print(SQSEvent.__module__, APIGatewayProxyEvent.__name__)\n"
     )
     # When names only the package's __init__ defines are imported
     result = run(code)
-    # Then they resolve (the real __init__ ran on demand), and the resolvers are Powertools' own
+    # Then they resolve (the real __init__ ran on demand), and they are Powertools' own classes
     assert result.stdout.split() == [
-        "aws_lambda_powertools.event_handler.appsync",
-        "APIGatewayRestResolver",
+        "aws_lambda_powertools.utilities.data_classes.sqs_event",
+        "APIGatewayProxyEvent",
     ]
-    assert "aws_lambda_powertools.event_handler.appsync" in imported_modules(result.stderr)
+    assert "aws_lambda_powertools.utilities.data_classes.sqs_event" in imported_modules(result.stderr)
 
 
 def test_the_idempotency_utility_loads_with_the_first_idempotency_key() -> None:

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
@@ -60,6 +60,11 @@ OWN_TEXT = json.dumps([SEND, VERIFY]) + " ".join(
 @settings(max_examples=400, deadline=None)
 @given(body=bodies)
 def test_the_checks_agree_with_a_reference_validator(body: Any) -> None:
+    # jsonschema matches patterns with Python's re.search, whose `$` also matches before a final newline;
+    # JSON Schema's (ECMA 262) does not, nor do the handler's checks: such values are left out here and
+    # tested on their own (test_a_trailing_newline_does_not_match_a_pattern).
+    values = body.values() if isinstance(body, dict) else [body]
+    assume(not any(isinstance(value, str) and value.endswith("\n") for value in values))
     for schema in (SEND, VERIFY):
         reference = Draft202012Validator(schema).is_valid(body)
         errors = BodyValidator(schema).errors(body)

@@ -4,18 +4,15 @@ Thin on purpose: read and check the body (``request_body``, driven by the schema
 which also generate docs/openapi.json and API Gateway's models), call the use case, map the result or
 the domain exception to a response. Every error is problem+json, and names no text the caller chose.
 
-Powertools' resolver routes and maps exceptions; its own validation is off (it needs pydantic, ~50 ms
-and 5 MiB of every cold start).
+Routing and the mapping of exceptions to responses are ``otp.handlers.rest_proxy`` (two exact routes;
+Powertools' resolver cost more than this API needs, and its validation needs pydantic).
 """
 
 from __future__ import annotations
 
-import binascii
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler.api_gateway import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 from otp.api_schema import IDEMPOTENCY_KEY_HEADER, request_schema
@@ -43,6 +40,7 @@ from otp.handlers.problems import (
     problem_response,
 )
 from otp.handlers.request_body import NOT_JSON, BodyValidator, InvalidBody, parse_json_body
+from otp.handlers.rest_proxy import JSON_CONTENT_TYPE, HttpResponse, Request, RestRouter
 from otp.observability import logger, tracer
 from otp.settings import Settings, get_settings
 from otp.wiring import idempotency_persistence, otp_observer, otp_service
@@ -59,26 +57,24 @@ VERIFY_PATH = "/otp/verify"
 # Fail the init phase, not the first request, when the deployment's environment is wrong.
 get_settings()
 
-app = APIGatewayRestResolver(enable_validation=False)
+app = RestRouter()
 
 _SEND_BODY = BodyValidator(request_schema(SEND_PATH))
 _VERIFY_BODY = BodyValidator(request_schema(VERIFY_PATH))
 
 
-def _body(validator: BodyValidator) -> dict[str, Any]:
-    event = app.current_event
+def _body(request: Request, validator: BodyValidator) -> dict[str, Any]:
     # As API Gateway's validator and Powertools' did: no Content-Type means JSON.
-    content_type = (event.headers.get("content-type") or "application/json").strip().lower()
-    if not content_type.startswith("application/json"):
+    content_type = (request.header("content-type") or JSON_CONTENT_TYPE).strip().lower()
+    if not content_type.startswith(JSON_CONTENT_TYPE):
         raise InvalidBody(NOT_JSON)
-    return validator.validated(parse_json_body(event.body, base64_encoded=bool(event.is_base64_encoded)))
+    return validator.validated(parse_json_body(request.body, base64_encoded=request.is_base64_encoded))
 
 
 @app.post(SEND_PATH)
-def send_otp() -> Response[dict[str, Any]]:
-    body = _body(_SEND_BODY)
-    # HTTP/2 clients send header names in lower case; Powertools' headers are case-insensitive.
-    raw_key = app.current_event.headers.get(IDEMPOTENCY_KEY_HEADER)
+def send_otp(request: Request) -> HttpResponse:
+    body = _body(request, _SEND_BODY)
+    raw_key = request.header(IDEMPOTENCY_KEY_HEADER)
     sender = _idempotent_send() if raw_key is not None else None
     if raw_key is None or sender is None:
         result = _send_and_describe(body)
@@ -88,8 +84,8 @@ def send_otp() -> Response[dict[str, Any]]:
         except InvalidRequest as exc:
             otp_observer().rejected(exc.reason)
             raise
-        result = sender(key=key, caller=_caller(), body=body, context=app.lambda_context)
-    return Response(status_code=202, content_type="application/json", body=result)
+        result = sender(key=key, caller=_caller(request), body=body, context=request.context)
+    return HttpResponse(202, JSON_CONTENT_TYPE, result)
 
 
 def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
@@ -126,64 +122,55 @@ def _idempotent_send_on(persistence: BasePersistenceLayer, settings: Settings) -
     )
 
 
-def _caller() -> str:
+def _caller(request: Request) -> str:
     """Who is calling, so that one client's keys never match another's."""
-    identity = app.current_event.request_context.identity
-    return identity.user_arn or identity.api_key_id or identity.account_id or "anonymous"
+    identity = request.identity
+    return str(
+        identity.get("userArn") or identity.get("apiKeyId") or identity.get("accountId") or "anonymous"
+    )
 
 
 @app.post(VERIFY_PATH)
-def verify_otp() -> dict[str, bool]:
-    body = _body(_VERIFY_BODY)
+def verify_otp(request: Request) -> dict[str, bool]:
+    body = _body(request, _VERIFY_BODY)
     valid = otp_service().verify(body["phoneNumber"], reference_id=body["referenceId"], code=body["code"])
     return {"valid": valid}
 
 
 def _request_id() -> str:
-    return app.current_event.request_context.request_id or "unknown"
+    return app.current.request_id or "unknown"
 
 
 _INVALID = ProblemKind(400, "invalid-request", "Invalid request")
 
 
 @app.exception_handler(InvalidBody)
-def _invalid_body(exc: InvalidBody) -> Response[Any]:
+def _invalid_body(exc: InvalidBody) -> HttpResponse:
     # The detail names the API's fields and rules, never the caller's keys or values (request_body.py).
     otp_observer().rejected(RejectReason.INVALID_REQUEST)
     return problem_response(_INVALID, exc.detail, _request_id())
 
 
-@app.exception_handler(ValueError)
-def _value_error(exc: ValueError) -> Response[Any]:
-    # Powertools raises ValueErrors while decoding what it reads for routing (base64, UTF-8): the
-    # caller's fault, not an internal error. Anywhere else a ValueError is a bug.
-    if isinstance(exc, UnicodeError | binascii.Error):
-        unreadable: Response[Any] = _invalid_body(InvalidBody(NOT_JSON))
-        return unreadable
-    unexpected: Response[Any] = _unexpected(exc)
-    return unexpected
-
-
 @app.exception_handler(InvalidRequest)
-def _invalid_input(exc: InvalidRequest) -> Response[Any]:
+def _invalid_input(exc: InvalidRequest) -> HttpResponse:
     return problem_response(_INVALID, exc.detail, _request_id(), field=exc.field)
 
 
 @app.exception_handler(SendRefused)
-def _refused(exc: SendRefused) -> Response[Any]:
+def _refused(exc: SendRefused) -> HttpResponse:
     kind = ProblemKind(429, "rate-limited", "Too many requests for this number", exc.retry_after)
     return problem_response(kind, exc.detail, _request_id())
 
 
 @app.exception_handler(SendBudgetExhausted)
-def _budget_spent(exc: SendBudgetExhausted) -> Response[Any]:
+def _budget_spent(exc: SendBudgetExhausted) -> HttpResponse:
     # Not the caller's doing (429 would say "you sent too much"): the whole service is out of SMS for now.
     kind = ProblemKind(503, "send-budget-exhausted", "SMS budget spent", exc.retry_after)
     return problem_response(kind, exc.detail, _request_id())
 
 
 @app.exception_handler(IdempotencyKeyReused)
-def _key_reused(exc: IdempotencyKeyReused) -> Response[Any]:
+def _key_reused(exc: IdempotencyKeyReused) -> HttpResponse:
     otp_observer().rejected(RejectReason.IDEMPOTENCY_KEY_REUSED)
     kind = ProblemKind(422, "idempotency-key-reused", "Idempotency-Key reused")
     detail = f"this {IDEMPOTENCY_KEY_HEADER} was already used with a different request body"
@@ -191,7 +178,7 @@ def _key_reused(exc: IdempotencyKeyReused) -> Response[Any]:
 
 
 @app.exception_handler(IdempotencyKeyInProgress)
-def _key_in_progress(exc: IdempotencyKeyInProgress) -> Response[Any]:
+def _key_in_progress(exc: IdempotencyKeyInProgress) -> HttpResponse:
     otp_observer().rejected(RejectReason.IDEMPOTENCY_IN_PROGRESS)
     kind = ProblemKind(409, "idempotency-key-in-progress", "Request in progress", 1)
     detail = f"a request with this {IDEMPOTENCY_KEY_HEADER} is still being processed; retry shortly"
@@ -199,7 +186,7 @@ def _key_in_progress(exc: IdempotencyKeyInProgress) -> Response[Any]:
 
 
 @app.exception_handler(IdempotencyStoreFailed)
-def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> Response[Any]:
+def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> HttpResponse:
     logger.error("idempotency store failed", extra={"error": exc.cause, "sendAttempted": exc.send_attempted})
     kind = UPSTREAM_PROBLEMS[PROTECTION_STORE_UNAVAILABLE]
     if exc.send_attempted:
@@ -212,7 +199,7 @@ def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> Response[Any]:
 
 
 @app.exception_handler(DeliveryFailed)
-def _not_delivered(exc: DeliveryFailed) -> Response[Any]:
+def _not_delivered(exc: DeliveryFailed) -> HttpResponse:
     outcome = exc.outcome
     kind = DELIVERY_PROBLEMS.get(outcome.status, DELIVERY_PROBLEMS[outcome.status.UNKNOWN_FAILURE])
     return problem_response(
@@ -226,7 +213,7 @@ def _not_delivered(exc: DeliveryFailed) -> Response[Any]:
 
 
 @app.exception_handler(UpstreamError)
-def _upstream(exc: UpstreamError) -> Response[Any]:
+def _upstream(exc: UpstreamError) -> HttpResponse:
     kind = UPSTREAM_PROBLEMS.get(exc.code, UPSTREAM_FALLBACK)
     if exc.code == PROTECTION_STORE_UNAVAILABLE:
         # The limits are checked before any send, and nothing is sent without them (fail closed).
@@ -239,12 +226,12 @@ def _upstream(exc: UpstreamError) -> Response[Any]:
 
 
 @app.not_found
-def _no_route(exc: NotFoundError) -> Response[Any]:
+def _no_route() -> HttpResponse:
     return problem_response(ProblemKind(404, "not-found", "Not found"), "no such resource", _request_id())
 
 
 @app.exception_handler(Exception)
-def _unexpected(exc: Exception) -> Response[Any]:
+def _unexpected(exc: Exception) -> HttpResponse:
     logger.exception("unhandled error")
     kind = ProblemKind(500, "internal-error", "Internal error")
     return problem_response(kind, "the request could not be completed", _request_id())

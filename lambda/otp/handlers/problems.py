@@ -7,20 +7,20 @@ document's schema is ``Problem`` in otp/api_schema.py.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
-
-from aws_lambda_powertools.event_handler.api_gateway import Response
+from typing import Any, NamedTuple
 
 from otp.api_schema import PROBLEM_CONTENT_TYPE
 from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE
 from otp.domain.models import DeliveryStatus
+from otp.handlers.rest_proxy import HttpResponse
 
 PROBLEM_TYPE_PREFIX = "urn:otp:problem:"
 
 
-@dataclass(frozen=True, slots=True)
-class ProblemKind:
+class ProblemKind(NamedTuple):
+    """A problem type: its status, URN slug, title and Retry-After (a NamedTuple: cheaper to define at
+    start-up than a dataclass, which compiles its methods at import)."""
+
     status: int
     slug: str
     title: str
@@ -69,7 +69,7 @@ UPSTREAM_PROBLEMS: dict[str, ProblemKind] = {
 UPSTREAM_FALLBACK = ProblemKind(502, "upstream-error", "Unexpected messaging service error")
 
 
-def problem_response(kind: ProblemKind, detail: str, request_id: str, **extensions: Any) -> Response[Any]:
+def problem_response(kind: ProblemKind, detail: str, request_id: str, **extensions: Any) -> HttpResponse:
     body = {
         "type": PROBLEM_TYPE_PREFIX + kind.slug,
         "title": kind.title,
@@ -79,9 +79,4 @@ def problem_response(kind: ProblemKind, detail: str, request_id: str, **extensio
         **extensions,
     }
     headers = {"Retry-After": str(kind.retry_after)} if kind.retry_after is not None else None
-    return Response(
-        status_code=kind.status,
-        content_type=PROBLEM_CONTENT_TYPE,
-        body=json.dumps(body),
-        headers=headers,
-    )
+    return HttpResponse(kind.status, PROBLEM_CONTENT_TYPE, json.dumps(body), headers)
