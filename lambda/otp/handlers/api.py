@@ -107,7 +107,10 @@ def _idempotent_send() -> IdempotentSend | None:
     if persistence is None:
         logger.warning("Idempotency-Key ignored: OTP_TABLE_NAME is not set")
         return None
-    return _idempotent_send_on(persistence, get_settings())
+    try:
+        return _idempotent_send_on(persistence, get_settings())
+    except UpstreamError as exc:  # the deployment secret, which keys the body fingerprints, is unreadable
+        raise IdempotencyStoreFailed(send_attempted=False, cause=exc.code) from exc
 
 
 @lru_cache(maxsize=1)
@@ -194,7 +197,7 @@ def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> HttpResponse:
             "the idempotency store failed after the send; the SMS may have been sent, retry with the same key"
         )
     else:
-        detail = "the idempotency store is unavailable; the SMS was not sent, retry with the same key"
+        detail = "Idempotency-Key records cannot be used now; the SMS was not sent, retry with the same key"
     return problem_response(kind, detail, _request_id(), errorCode=PROTECTION_STORE_UNAVAILABLE)
 
 

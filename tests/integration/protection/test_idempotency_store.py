@@ -122,6 +122,21 @@ def test_a_store_failure_before_the_send_says_nothing_was_sent(
     assert pinpoint_endpoint.emulator.calls() == []
 
 
+def test_an_unreadable_deployment_secret_sends_nothing_and_says_so(
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+) -> None:
+    # Given the API function's deployment secret cannot be read (here: it does not exist)
+    protect(OTP_SECRET_ARN="arn:aws:secretsmanager:us-east-1:123456789012:secret:otp-missing-AbCdEf")
+    # When a send with a key arrives (the key's body fingerprint needs the secret)
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers={"Idempotency-Key": "k-secret"})
+    # Then 503 saying nothing was sent, and nothing was; a send without a key does not need the secret
+    assert result.status == 503
+    assert result.body["type"] == "urn:otp:problem:protection-unavailable"
+    assert "not sent" in result.body["detail"]
+    assert pinpoint_endpoint.emulator.calls() == []
+    assert invoke("POST", "/otp", {"phoneNumber": PHONE}).status == 202
+
+
 def test_a_store_failure_after_the_send_says_the_sms_may_have_been_sent(
     protect: Configure, invoke: Invoke, pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
