@@ -16,10 +16,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-# Strict E.164, Pinpoint's ReferenceId limit, a code of 5 to 8 digits (the deployment fixes which).
+# Strict E.164, Pinpoint's ReferenceId limit, a code of 4 to 8 digits: every length an engine can issue
+# (End User Messaging 4-8, Pinpoint 5-8), so one schema serves every deployment; the domain then refuses
+# a code that is not exactly the deployment's length (otp.domain.rules.check_code), with the same 400.
 E164_PATTERN: Final = r"^\+[1-9][0-9]{6,14}$"
 REFERENCE_ID_PATTERN: Final = r"^[A-Za-z0-9._:-]{1,48}$"
-CODE_PATTERN: Final = r"^[0-9]{5,8}$"
+CODE_PATTERN: Final = r"^[0-9]{4,8}$"
+# How a code can reach the user (otp.domain.models.Channel); a deployment offers a subset (otp.channels).
+CHANNELS: Final = ("SMS", "VOICE", "WHATSAPP")
+DEFAULT_CHANNEL: Final = "SMS"
 # The Language values Pinpoint's developer guide lists for OTP messages.
 LANGUAGES: Final = (
     "de-DE", "en-GB", "en-US", "es-419", "es-ES", "fr-CA", "fr-FR",
@@ -70,6 +75,16 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                 "anyOf": [{"type": "string", "enum": list(LANGUAGES)}, {"type": "null"}],
                 "description": "Language of the SMS text (default: the deployment's)",
             },
+            "channel": {
+                "anyOf": [{"type": "string", "enum": list(CHANNELS)}, {"type": "null"}],
+                "description": (
+                    f"How the code reaches the user (default {DEFAULT_CHANNEL}): SMS, VOICE (a call that "
+                    "speaks the code) or WHATSAPP. Only the channels the deployment enables are accepted "
+                    "(otp.channels; Pinpoint offers SMS only); another is a 400 naming the field channel, "
+                    "and counts against none of the number's limits, which every channel shares"
+                ),
+                "examples": ["VOICE"],
+            },
         },
         "required": ["phoneNumber"],
         "additionalProperties": False,
@@ -86,11 +101,17 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             },
             "messageId": {
                 "anyOf": [{"type": "string"}, {"type": "null"}],
-                "description": "Pinpoint's message id",
+                "description": "The messaging service's message id",
             },
             "expiresAt": {"type": "string", "description": "When the code stops being valid (ISO 8601, UTC)"},
+            "channel": {
+                "type": "string",
+                "enum": list(CHANNELS),
+                "description": "The channel the code was sent on",
+                "examples": ["SMS"],
+            },
         },
-        "required": ["referenceId", "deliveryStatus", "messageId", "expiresAt"],
+        "required": ["referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"],
     },
     "VerifyOtpBody": {
         "title": "VerifyOtpBody",
@@ -98,7 +119,14 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
         "properties": {
             "phoneNumber": _PHONE,
             "referenceId": _REFERENCE,
-            "code": {"type": "string", "pattern": CODE_PATTERN, "description": "The code the user received"},
+            "code": {
+                "type": "string",
+                "pattern": CODE_PATTERN,
+                "description": (
+                    "The code the user received: exactly the deployment's code length (otp.codeLength, "
+                    "default 6); a code of another length is a 400 that spends no attempt"
+                ),
+            },
         },
         "required": ["phoneNumber", "referenceId", "code"],
         "additionalProperties": False,
@@ -155,12 +183,15 @@ def _json(description: str, schema: str) -> dict[str, Any]:
 
 _COMMON_ERRORS: Final = {
     "400": _problem(
-        "Invalid request: body, phone number, country, reference or code format. The detail names the "
-        "API's own fields and rules only"
+        "Invalid request: body, phone number, country, reference, language, channel or code format. "
+        "The detail names the API's own fields and rules only"
     ),
     "413": _problem("Payload too large"),
     "429": _problem("Rate limited; see Retry-After"),
-    "500": _problem("Deployment fault (Pinpoint application missing or not permitted)"),
+    "500": _problem(
+        "Deployment fault (Pinpoint application, configuration set or origination identity missing, "
+        "or not permitted)"
+    ),
     "502": _problem("Unexpected answer from the messaging service"),
     "503": _problem(
         "Messaging service or protection store unavailable, or the service's SMS budget is spent; "
@@ -172,7 +203,7 @@ _COMMON_ERRORS: Final = {
 #: The operations, by path (every one is a POST with a JSON body).
 OPERATIONS: Final[dict[str, dict[str, Any]]] = {
     "/otp": {
-        "summary": "Send a one-time password by SMS",
+        "summary": "Send a one-time password by SMS, voice call or WhatsApp",
         "operationId": "SendOtp",
         "parameters": [
             {

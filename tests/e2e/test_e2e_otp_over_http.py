@@ -40,7 +40,7 @@ def test_a_code_sent_by_sms_verifies(sandbox: RunningSandbox) -> None:
     # Then 202 with the contract's fields
     assert sent.status == 202, sent
     assert sent.headers["Content-Type"] == "application/json"
-    assert set(sent.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt"}
+    assert set(sent.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"}
     assert sent.body["deliveryStatus"] == "SUCCESSFUL"
     expires_at = datetime.fromisoformat(sent.body["expiresAt"].replace("Z", "+00:00"))
     assert before + timedelta(minutes=4) < expires_at <= datetime.now(UTC) + timedelta(minutes=5, seconds=1)

@@ -344,3 +344,23 @@ def test_the_deployment_fault_alarm_watches_the_engines_in_use():
         "ForbiddenException",
         "MethodNotAllowedException",
     }
+
+
+def _request_models(s: Synth) -> dict[str, Any]:
+    return {
+        m["Properties"]["Name"]: m["Properties"]["Schema"]
+        for m in s.resources("AWS::ApiGateway::Model").values()
+    }
+
+
+@pytest.mark.parametrize("variant", [EUM, EUM_ALL_CHANNELS], ids=["sms", "sms+voice+whatsapp"])
+def test_api_gateway_validates_the_same_contract_on_every_engine(variant):
+    # Given the request models of the default stack and of an End User Messaging stack
+    default, engine = _request_models(synth(REAL_IDENTITY)), _request_models(synth(variant))
+    # Then they are the same models: one contract whatever sends (a channel the deployment does not
+    # enable passes API Gateway and is refused by the function, naming the field, before any send)
+    assert engine == default
+    channel = engine["SendOtpRequest"]["properties"]["channel"]
+    assert [b.get("enum") for b in channel["anyOf"]] == [["SMS", "VOICE", "WHATSAPP"], None]
+    # and a 4-digit code, which only End User Messaging can issue, passes the verify model
+    assert engine["VerifyOtpRequest"]["properties"]["code"]["pattern"] == "^[0-9]{4,8}$"

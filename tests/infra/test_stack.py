@@ -241,11 +241,20 @@ SEND_BODIES = [
     ({"phoneNumber": "+12065550100", "language": "en"}, False),
     ({"phoneNumber": "+12065550100", "language": "kr-KR"}, False),
     ({"phoneNumber": "+12065550100", "code": "123456"}, False),
+    ({"phoneNumber": "+12065550100", "channel": "SMS"}, True),
+    ({"phoneNumber": "+12065550100", "channel": "VOICE", "language": "en-GB"}, True),
+    ({"phoneNumber": "+12065550100", "channel": "WHATSAPP"}, True),
+    ({"phoneNumber": "+12065550100", "channel": None}, True),
+    ({"phoneNumber": "+12065550100", "channel": "voice"}, False),
+    ({"phoneNumber": "+12065550100", "channel": "TEXT"}, False),
+    ({"phoneNumber": "+12065550100", "channel": ["SMS"]}, False),
 ]
 VERIFY_BODIES = [
     ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456"}, True),
     ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "12345678"}, True),
-    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "1234"}, False),
+    # 4 to 8 digits: every length an engine can issue; the function then requires the deployment's own
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "1234"}, True),
+    ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123"}, False),
     ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": "123456789"}, False),
     ({"phoneNumber": "+12065550100", "referenceId": "r1", "code": 123456}, False),
     ({"phoneNumber": "+12065550100", "referenceId": None, "code": "123456"}, False),

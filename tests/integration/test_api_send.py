@@ -43,7 +43,7 @@ def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_
     # Then 202 with a generated reference, the message id and the expiry
     assert result.status == 202
     assert result.headers["Content-Type"] == "application/json"
-    assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt"}
+    assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"}
     assert result.body["deliveryStatus"] == "SUCCESSFUL"
     assert 1 <= len(result.body["referenceId"]) <= 48
     expires = datetime.fromisoformat(result.body["expiresAt"].replace("Z", "+00:00"))

@@ -163,7 +163,7 @@ def test_any_send_body_gets_a_documented_answer(invoke: Invoke, pinpoint_endpoin
         assert (result.status == 202) == (sent == 1), (result.status, result.body)
     if result.status == 202:
         assert valid_send_body(body)
-        assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt"}
+        assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"}
     elif (
         result.status == 400
         and isinstance(body, dict)

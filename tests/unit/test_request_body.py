@@ -16,8 +16,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from otp import api_schema
+from otp import api_schema, engine_rules
 from otp.domain import phone, rules
+from otp.domain.models import Channel
 from otp.handlers.request_body import (
     MAX_BODY_BYTES,
     NOT_JSON,
@@ -33,8 +34,9 @@ VERIFY = api_schema.request_schema("/otp/verify")
 near_values = st.one_of(
     st.sampled_from(["+12065550100", "+1206555010", "12065550100", "+12065550100\n", "+0123456789"]),
     st.sampled_from(["r", "r" * 48, "r" * 49, "a b", "order-42:a.b", ""]),
-    st.sampled_from(["123456", "12345", "123456789", "12a456", "\uff11\uff12\uff13\uff14\uff15\uff16"]),
+    st.sampled_from(["123456", "12345", "1234", "123", "123456789", "12a456", "\uff11\uff12\uff13\uff14"]),
     st.sampled_from([*api_schema.LANGUAGES, "en", "kr-KR", "en-us"]),
+    st.sampled_from([*api_schema.CHANNELS, "sms", "EMAIL", "TEXT"]),
     st.none(),
     st.booleans(),
     st.integers(),
@@ -43,7 +45,9 @@ near_values = st.one_of(
     st.lists(st.integers(), max_size=2),
     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-member_names = st.sampled_from(["phoneNumber", "referenceId", "language", "code", "extra", "+447700900123"])
+member_names = st.sampled_from(
+    ["phoneNumber", "referenceId", "language", "channel", "code", "extra", "+447700900123"]
+)
 bodies = st.one_of(st.dictionaries(member_names, near_values, max_size=5), near_values)
 # Everything the checks may say on their own: field names, patterns, enums and the fixed rule texts.
 OWN_TEXT = json.dumps([SEND, VERIFY]) + " ".join(
@@ -117,6 +121,30 @@ def test_the_schemas_repeat_the_domains_rules_exactly() -> None:
     assert api_schema.REFERENCE_ID_PATTERN == rules.REFERENCE_ID_PATTERN
     assert api_schema.CODE_PATTERN == rules.CODE_PATTERN
     assert frozenset(api_schema.LANGUAGES) == rules.SUPPORTED_LANGUAGES
+    assert api_schema.CHANNELS == tuple(channel.value for channel in Channel) == engine_rules.CHANNELS
+    assert Channel(api_schema.DEFAULT_CHANNEL) is Channel.SMS
+
+
+def test_the_code_pattern_accepts_every_length_an_engine_can_issue_and_no_other() -> None:
+    # Given the lengths each engine allows (End User Messaging 4-8, Pinpoint 5-8)
+    lengths = {n for low, high in engine_rules.CODE_LENGTH.values() for n in range(low, high + 1)}
+    validator = BodyValidator(VERIFY)
+    body = {"phoneNumber": "+12065550100", "referenceId": "r-1"}
+    # Then the schema takes a code of any of them and of no other length (the domain narrows it further)
+    for length in range(0, 12):
+        errors = validator.errors({**body, "code": "7" * length})
+        assert (errors == []) == (length in lengths), (length, errors)
+    assert lengths == set(range(4, 9))
+
+
+def test_a_channel_outside_the_enum_is_refused_naming_the_field_only() -> None:
+    validator = BodyValidator(SEND)
+    for offered in ("SMS", "VOICE", "WHATSAPP", None):
+        assert validator.errors({"phoneNumber": "+12065550100", "channel": offered}) == []
+    for unknown in ("sms", "EMAIL", "+12065550100", 1, ""):
+        [error] = validator.errors({"phoneNumber": "+12065550100", "channel": unknown})
+        assert error.startswith("channel: ")
+        assert "12065550100" not in error
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_malformed_language_tags_are_refused(language: str) -> None:
     assert caught.value.reason == RejectReason.INVALID_LANGUAGE
 
 
-@pytest.mark.parametrize(("code", "length"), [("12345", 5), ("000000", 6), ("12345678", 8)])
+@pytest.mark.parametrize(("code", "length"), [("1234", 4), ("12345", 5), ("000000", 6), ("12345678", 8)])
 def test_codes_of_the_configured_length_pass(code: str, length: int) -> None:
     assert check_code(code, length) == code
 
@@ -43,6 +43,8 @@ def test_codes_of_the_configured_length_pass(code: str, length: int) -> None:
     [
         ("12345", 6),
         ("1234567", 6),
+        ("12345", 4),
+        ("1234", 5),
         ("12a456", 6),
         ("".join(chr(0x0660 + d) for d in range(1, 7)), 6),
         ("", 6),

@@ -18,9 +18,9 @@ LanguageTag = Literal[
     "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
 ]  # fmt: skip
 SUPPORTED_LANGUAGES: frozenset[str] = frozenset(get_args(LanguageTag))
-# The request schema's code pattern (Pinpoint's 5-8 digits; End User Messaging also allows 4, which
-# check_code accepts when the deployment's length is 4, but this schema does not yet).
-CODE_PATTERN = r"^[0-9]{5,8}$"
+# The request schema's code pattern: every length an engine can issue (End User Messaging 4-8, Pinpoint
+# 5-8, otp.engine_rules.CODE_LENGTH); check_code then requires exactly the deployment's own length.
+CODE_PATTERN = r"^[0-9]{4,8}$"
 
 _REFERENCE_ID = re.compile(REFERENCE_ID_PATTERN)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 
-from otp.api_schema import IDEMPOTENCY_KEY_HEADER, request_schema
+from otp.api_schema import DEFAULT_CHANNEL, IDEMPOTENCY_KEY_HEADER, request_schema
 from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
     DeliveryFailed,
@@ -85,19 +85,25 @@ def send_otp(request: Request) -> HttpResponse:
             otp_observer().rejected(exc.reason)
             raise
         result = sender(key=key, caller=_caller(request), body=body, context=request.context)
+        # A record stored before the API had channels replays without one: every such send was an SMS.
+        result.setdefault("channel", DEFAULT_CHANNEL)
     return HttpResponse(202, JSON_CONTENT_TYPE, result)
 
 
 def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
     """The send use case and its 202 body (SendOtpResult): what an Idempotency-Key replay returns."""
     outcome = otp_service().send(
-        body["phoneNumber"], reference_id=body.get("referenceId"), language=body.get("language")
+        body["phoneNumber"],
+        reference_id=body.get("referenceId"),
+        language=body.get("language"),
+        channel=body.get("channel"),
     )
     return {
         "referenceId": outcome.reference_id,
         "deliveryStatus": outcome.status.value,
         "messageId": outcome.report.message_id,
         "expiresAt": outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "channel": outcome.channel.value,
     }
 
 
