@@ -8,6 +8,10 @@
   "call me instead" example): for the channel switch end to end, the JS clients and the web page.
 - ``engine_sandbox`` (session, parametrized): each of the two above in turn, for suites that must
   behave the same on both engines; ``engine_sandbox.ready["engine"]`` says which.
+- ``engine`` (function, parametrized): each engine name in turn (``tests.sandbox_harness.PINPOINT``,
+  ``END_USER_MESSAGING``). The handler fixtures of tests/integration and tests/reliability depend on it,
+  so their suites run on both engines; a test that is about one engine only pins it with
+  ``@pytest.mark.parametrize("engine", [PINPOINT])`` and says why in a comment.
 - ``pinpoint_endpoint`` (function): the sandbox's AWS endpoint served in-process on a free port, with
   a new Pinpoint application and an empty outbox for each test; a ``tests.sandbox_harness.PinpointEndpoint``
   (``url``, ``application_id``, ``emulator``, ``notify_codes``, ``clock``, ``endpoint`` and the route
@@ -60,6 +64,13 @@ def engine_sandbox(request: pytest.FixtureRequest) -> RunningSandbox:
     name = "sandbox_pinpoint" if request.param == PINPOINT else "sandbox_end_user_messaging"
     running: RunningSandbox = request.getfixturevalue(name)
     return running
+
+
+@pytest.fixture(params=[PINPOINT, END_USER_MESSAGING])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The messaging engine a test runs on: every test that asks for it runs on both."""
+    name: str = request.param
+    return name
 
 
 @pytest.fixture(scope="session")

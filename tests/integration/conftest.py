@@ -1,4 +1,4 @@
-"""Drive the real API handler in-process against the sandbox's Pinpoint endpoint (a real socket)."""
+"""Drive the real API handler in-process against the sandbox's AWS endpoint (a real socket), per engine."""
 
 from __future__ import annotations
 
@@ -26,12 +26,19 @@ Invoke = Callable[..., ApiResult]
 
 
 @pytest.fixture
-def handler_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The deployment's environment, pointing at the sandbox; caches reset so each test starts cold."""
+def handler_env(
+    pinpoint_endpoint: Any, engine: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, str]]:
+    """The deployment's environment on ``engine`` (each in turn, tests/conftest.py), pointing at the
+    sandbox's endpoint, which speaks both; caches reset so each test starts cold."""
     from otp import wiring
 
     yield use_handler_env(
-        monkeypatch, pinpoint_endpoint, OTP_ALLOWED_COUNTRIES="US,CA,GB,IN", PINPOINT_READ_TIMEOUT="1"
+        monkeypatch,
+        pinpoint_endpoint,
+        engine=engine,
+        OTP_ALLOWED_COUNTRIES="US,CA,GB,IN",
+        PINPOINT_READ_TIMEOUT="1",
     )
     wiring.reset()
 

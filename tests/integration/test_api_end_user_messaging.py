@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from local.faults import NOTIFY_ERROR_STATUS
+from local.test_numbers import SCRIPTED_NOTIFY_OUTCOMES
 from otp.domain.errors import InvalidRequest
 from otp.domain.models import Channel
 from otp.handlers.problems import UPSTREAM_PROBLEMS
@@ -160,7 +161,7 @@ def test_the_use_case_sends_a_voice_call_and_whatsapp_when_the_deployment_offers
 ):
     from otp.wiring import otp_service
 
-    # When the send use case is asked for each channel (the HTTP field comes with the request schema)
+    # When the send use case is asked for each channel
     for channel in ("VOICE", "WHATSAPP", "SMS"):
         outcome = otp_service().send(PHONE, reference_id=f"r-{channel.lower()}", channel=channel)
         assert outcome.channel is Channel(channel)
@@ -205,3 +206,46 @@ def test_pinpoint_offers_sms_only(pinpoint_endpoint, monkeypatch):
         assert wiring.otp_service().send(PHONE, channel="SMS").channel is Channel.SMS
     finally:
         wiring.reset()
+
+
+def test_a_voice_call_and_a_whatsapp_message_over_http(eum_env, pinpoint_endpoint):
+    # When a client asks POST /otp for a call, then for a WhatsApp message
+    call_ = call("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "by-voice", "channel": "VOICE"})
+    whatsapp = call("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "by-wa", "channel": "WHATSAPP"})
+
+    # Then each is a 202 that names its channel
+    assert (call_.status, call_.body["channel"]) == (202, "VOICE")
+    assert (whatsapp.status, whatsapp.body["channel"]) == (202, "WHATSAPP")
+    # and the phone got a call speaking the code, and a WhatsApp message, under the caller's references
+    spoken, message = pinpoint_endpoint.emulator.outbox()
+    assert (spoken.channel, spoken.reference_id) == ("VOICE", "by-voice")
+    assert spoken.body == f"Your Acme verification code is {spoken.code}. Again, your code is {spoken.code}."
+    assert (message.channel, message.reference_id) == ("WHATSAPP", "by-wa")
+    # and the log line names the channel, the code is in no output
+    [log] = call_.telemetry.logs_with("otp sent")
+    assert log["channel"] == "VOICE"
+    assert spoken.code not in call_.telemetry.raw + json.dumps(call_.body)
+    # and the code the call spoke verifies like any other
+    verified = call(
+        "POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "by-voice", "code": spoken.code}
+    )
+    assert verified.body == {"valid": True}
+
+
+@pytest.mark.parametrize("number", sorted(SCRIPTED_NOTIFY_OUTCOMES))
+def test_the_test_numbers_get_this_engines_answers(eum_env, pinpoint_endpoint, number):
+    # Given a sandbox test number (Pinpoint's answers for them: test_api_send.py)
+    scripted = SCRIPTED_NOTIFY_OUTCOMES[number]
+    # When a code is asked for
+    result = call("POST", "/otp", {"phoneNumber": number})
+    # Then a number End User Messaging accepts is a 202 (the delivery outcome comes later, as an event),
+    # with nothing on the phone; one it refuses is its exception's documented problem
+    assert pinpoint_endpoint.emulator.outbox() == []
+    if scripted.error_type is None:
+        assert (result.status, result.body["deliveryStatus"]) == (202, "SUCCESSFUL")
+    else:
+        status, retry_after, slug = DOCUMENTED[scripted.error_type]
+        assert (result.status, result.body["type"]) == (status, f"urn:otp:problem:{slug}")
+        assert result.headers.get("Retry-After") == retry_after
+        assert result.body["errorCode"] == scripted.error_type
+    assert number not in result.telemetry.raw

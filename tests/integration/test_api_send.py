@@ -1,4 +1,9 @@
-"""POST /otp through the real handler, a real boto3 client and the sandbox's Pinpoint endpoint."""
+"""POST /otp through the real handler, a real boto3 client and the sandbox's AWS endpoint.
+
+Every test runs on both engines (the ``engine`` fixture, tests/conftest.py) unless it is about one
+engine's own answers: those are pinned with ``PINPOINT_ONLY`` and say why; the End User Messaging
+counterparts are in test_api_end_user_messaging.py.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,11 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import ApiResult, Invoke
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 
 PHONE = "+12065550100"
+# For tests of what only Pinpoint answers (its delivery statuses, its exception names, its application).
+PINPOINT_ONLY = pytest.mark.parametrize("engine", [PINPOINT])
 
 
 def assert_no_secrets(result: ApiResult, *secrets: str) -> None:
@@ -45,6 +53,7 @@ def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_
     assert result.headers["Content-Type"] == "application/json"
     assert set(result.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"}
     assert result.body["deliveryStatus"] == "SUCCESSFUL"
+    assert result.body["channel"] == "SMS"
     assert 1 <= len(result.body["referenceId"]) <= 48
     expires = datetime.fromisoformat(result.body["expiresAt"].replace("Z", "+00:00"))
     assert (
@@ -54,10 +63,11 @@ def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_
     )
     # and exactly one SMS went out, with the brand, to that number, under that reference
     [sms] = pinpoint_endpoint.emulator.outbox()
-    assert sms.destination == PHONE
+    assert (sms.destination, sms.channel) == (PHONE, "SMS")
     assert sms.reference_id == result.body["referenceId"]
     assert sms.message_id == result.body["messageId"]
-    assert "from Acme" in sms.body
+    # worded as Pinpoint words it (End User Messaging's default template is the same text)
+    assert sms.body == f"This is your One Time Password: {sms.code} from Acme"
     # and one OtpDelivery metric for SUCCESSFUL in the OtpService namespace
     [metric] = result.telemetry.metric_values("OtpDelivery")
     assert metric["namespace"] == "OtpService"
@@ -74,6 +84,8 @@ def test_a_code_is_sent_and_described_without_the_code(invoke: Invoke, pinpoint_
     assert_no_secrets(result, sms.code, PHONE)
 
 
+# Pinpoint only: End User Messaging's SMS text is the deployment's template, not a language of AWS's.
+@PINPOINT_ONLY
 def test_the_callers_reference_and_language_are_passed_to_pinpoint(
     invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:
@@ -102,6 +114,9 @@ DELIVERY_CASES = [
 ]
 
 
+# Pinpoint only: End User Messaging reports no delivery status in its answer (see
+# test_api_end_user_messaging.py for what these numbers get there).
+@PINPOINT_ONLY
 @pytest.mark.parametrize(("number", "status", "http", "retry_after"), DELIVERY_CASES)
 def test_each_delivery_status_has_its_http_answer_metric_and_log(
     invoke: Invoke, pinpoint_endpoint: Any, number: str, status: str, http: int, retry_after: str | None
@@ -126,22 +141,35 @@ def test_each_delivery_status_has_its_http_answer_metric_and_log(
     assert_no_secrets(result, number)
 
 
+# The engine's exception for each scripted number, and how many calls the adapter may make: Pinpoint
+# refused before doing anything either way (retried), End User Messaging's InternalServerException
+# happens "during the processing of the request" (not retried: the code may have been sent).
+SCRIPTED_EXCEPTIONS = [
+    (PINPOINT, "+12065550129", "TooManyRequestsException", 429, "5", 3),
+    (PINPOINT, "+12065550150", "InternalServerErrorException", 503, "10", 3),
+    (END_USER_MESSAGING, "+12065550129", "ThrottlingException", 429, "5", 3),
+    (END_USER_MESSAGING, "+12065550150", "InternalServerException", 503, "10", 1),
+]
+
+
 @pytest.mark.parametrize(
-    ("number", "error_code", "http", "retry_after"),
-    [
-        ("+12065550129", "TooManyRequestsException", 429, "5"),
-        ("+12065550150", "InternalServerErrorException", 503, "10"),
-    ],
+    ("engine", "number", "error_code", "http", "retry_after", "calls"), SCRIPTED_EXCEPTIONS
 )
-def test_pinpoint_exceptions_are_retried_then_mapped(
-    invoke: Invoke, pinpoint_endpoint: Any, number: str, error_code: str, http: int, retry_after: str
+def test_scripted_exceptions_are_retried_only_when_safe_then_mapped(
+    invoke: Invoke,
+    pinpoint_endpoint: Any,
+    number: str,
+    error_code: str,
+    http: int,
+    retry_after: str,
+    calls: int,
 ) -> None:
-    # Given a number for which Pinpoint refuses every call with a retryable exception
+    # Given a number for which the engine refuses every call with an exception
     pinpoint_endpoint.emulator.clear_calls()
     # When a code is requested
     result = invoke("POST", "/otp", {"phoneNumber": number})
-    # Then the adapter tried the bounded number of times (3), then answered the documented status
-    assert len(pinpoint_endpoint.emulator.calls()) == 3
+    # Then the adapter tried as often as is safe (at most 3), then answered the documented status
+    assert len(pinpoint_endpoint.emulator.calls()) == calls
     body = assert_problem(result, http)
     assert body["errorCode"] == error_code
     assert result.headers["Retry-After"] == retry_after
@@ -153,23 +181,31 @@ def test_pinpoint_exceptions_are_retried_then_mapped(
     assert_no_secrets(result, number)
 
 
-def test_an_unknown_application_is_a_deployment_fault(
-    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any
+# Each engine's resource the stack creates, misnamed, and the exception the engine answers.
+MISSING_RESOURCE = {
+    PINPOINT: ("PINPOINT_APPLICATION_ID", "0123456789abcdef0123456789abcdef", "NotFoundException"),
+    END_USER_MESSAGING: ("OTP_CONFIGURATION_SET", "otp-missing", "ResourceNotFoundException"),
+}
+
+
+def test_a_missing_engine_resource_is_a_deployment_fault(
+    invoke: Invoke, monkeypatch: pytest.MonkeyPatch, pinpoint_endpoint: Any, engine: str
 ) -> None:
-    # Given a function configured with an application id that does not exist
+    # Given a function configured with an application or configuration set that does not exist
     from otp import wiring
 
-    monkeypatch.setenv("PINPOINT_APPLICATION_ID", "0123456789abcdef0123456789abcdef")
+    variable, value, error_code = MISSING_RESOURCE[engine]
+    monkeypatch.setenv(variable, value)
     wiring.reset()
     # When a code is requested
     result = invoke("POST", "/otp", {"phoneNumber": PHONE})
     # Then 500 (not the caller's fault), logged as an error and counted for the alarm, not retried
     body = assert_problem(result, 500)
-    assert body["errorCode"] == "NotFoundException"
+    assert body["errorCode"] == error_code
     [log] = result.telemetry.logs_with("pinpoint call failed")
     assert log["level"] == "ERROR"
     assert [m["dimensions"]["ErrorCode"] for m in result.telemetry.metric_values("OtpUpstreamError")] == [
-        "NotFoundException"
+        error_code
     ]
     assert pinpoint_endpoint.emulator.outbox() == []
 
@@ -186,6 +222,8 @@ EXCEPTION_CASES = [
 ]
 
 
+# Pinpoint only: its exception names (End User Messaging's: test_api_end_user_messaging.py).
+@PINPOINT_ONLY
 @pytest.mark.parametrize(("error_code", "http", "retry_after", "level"), EXCEPTION_CASES)
 def test_each_pinpoint_exception_has_its_http_answer_metric_and_log(
     invoke: Invoke, pinpoint_endpoint: Any, error_code: str, http: int, retry_after: str | None, level: str
@@ -208,6 +246,8 @@ def test_each_pinpoint_exception_has_its_http_answer_metric_and_log(
     assert_no_secrets(result, PHONE)
 
 
+# Pinpoint only: its exception names (End User Messaging's: test_api_end_user_messaging.py).
+@PINPOINT_ONLY
 @pytest.mark.parametrize("error_code", ["TooManyRequestsException", "InternalServerErrorException"])
 def test_a_transient_exception_is_retried_and_the_retry_delivers_once(
     invoke: Invoke, pinpoint_endpoint: Any, error_code: str
@@ -223,6 +263,8 @@ def test_a_transient_exception_is_retried_and_the_retry_delivers_once(
     assert result.telemetry.metric_values("OtpUpstreamError") == []
 
 
+# Pinpoint only: its exception names (End User Messaging's: test_api_end_user_messaging.py).
+@PINPOINT_ONLY
 @pytest.mark.parametrize(
     "error_code", ["BadRequestException", "ForbiddenException", "PayloadTooLargeException"]
 )
@@ -269,6 +311,9 @@ def test_a_send_that_times_out_is_not_retried_and_answers_504(invoke: Invoke, pi
         ({"phoneNumber": "+12065550100", "referenceId": "has space"}, "referenceId"),
         ({"phoneNumber": "+12065550100", "language": "english"}, "language"),
         ({"phoneNumber": 12065550100}, "phoneNumber"),
+        ({"phoneNumber": "+12065550100", "channel": "EMAIL"}, "channel: Input should be 'SMS'"),
+        ({"phoneNumber": "+12065550100", "channel": "voice"}, "channel"),
+        ({"phoneNumber": "+12065550100", "channel": 1}, "channel"),
     ],
 )
 def test_invalid_bodies_are_400_problems_naming_the_field(
@@ -315,3 +360,48 @@ def test_malformed_json_is_a_400_problem(invoke: Invoke) -> None:
 def test_unknown_routes_are_404_problems(invoke: Invoke) -> None:
     result = invoke("POST", "/otp/resend", {"phoneNumber": PHONE})
     assert_problem(result, 404)
+
+
+# ------------------------------------------------------------------------------------------- channel
+
+
+def test_sms_is_the_default_channel_and_can_be_named(invoke: Invoke, pinpoint_endpoint: Any) -> None:
+    # When one code is asked for without a channel, and one naming SMS (null means the default too)
+    plain = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "plain"})
+    named = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "named", "channel": "SMS"})
+    null = invoke("POST", "/otp", {"phoneNumber": PHONE, "referenceId": "null", "channel": None})
+    # Then each is an SMS, and the answer says so
+    assert [r.status for r in (plain, named, null)] == [202, 202, 202]
+    assert [r.body["channel"] for r in (plain, named, null)] == ["SMS", "SMS", "SMS"]
+    assert [(m.reference_id, m.channel) for m in pinpoint_endpoint.emulator.outbox()] == [
+        ("plain", "SMS"),
+        ("named", "SMS"),
+        ("null", "SMS"),
+    ]
+
+
+# A channel the schema knows but the deployment does not offer: on Pinpoint (SMS only), a call; on End
+# User Messaging with otp.channels=SMS,VOICE, WhatsApp.
+NOT_OFFERED = {PINPOINT: ("VOICE", "SMS"), END_USER_MESSAGING: ("WHATSAPP", "SMS,VOICE")}
+
+
+def test_a_channel_the_deployment_does_not_offer_is_a_400_naming_the_field(
+    invoke: Invoke, pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch, engine: str
+) -> None:
+    from otp import wiring
+
+    channel, offered = NOT_OFFERED[engine]
+    monkeypatch.setenv("OTP_CHANNELS", offered)
+    wiring.reset()
+    # When a code is asked for on that channel
+    result = invoke("POST", "/otp", {"phoneNumber": PHONE, "channel": channel})
+    # Then 400 on the field channel, saying which channels there are, counted by its own reason
+    problem = assert_problem(result, 400)
+    assert problem["field"] == "channel"
+    assert problem["detail"] == f"channel must be one this deployment offers: {', '.join(offered.split(','))}"
+    assert [m["dimensions"]["Reason"] for m in result.telemetry.metric_values("OtpRejected")] == [
+        "CHANNEL_NOT_OFFERED"
+    ]
+    # and the engine was never asked
+    assert pinpoint_endpoint.emulator.calls() == []
+    assert_no_secrets(result, PHONE)

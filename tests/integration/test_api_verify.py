@@ -1,4 +1,4 @@
-"""POST /otp/verify through the real handler against the sandbox's Pinpoint endpoint."""
+"""POST /otp/verify through the real handler against the sandbox's AWS endpoint, on both engines."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Invoke
-from tests.integration.test_api_send import assert_no_secrets, assert_problem
+from tests.integration.test_api_send import PINPOINT_ONLY, assert_no_secrets, assert_problem
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 
 PHONE = "+14165550123"  # Toronto: a second country in the allowed list
 
@@ -126,17 +127,23 @@ def test_incomplete_or_malformed_verifications_are_400(invoke: Invoke, body: dic
     assert "12a456" not in problem["detail"]
 
 
-def test_verify_maps_pinpoint_exceptions_like_send(invoke: Invoke) -> None:
-    # Given the number for which Pinpoint answers InternalServerError on every call
+INTERNAL_ERROR = {PINPOINT: "InternalServerErrorException", END_USER_MESSAGING: "InternalServerException"}
+
+
+def test_verify_maps_engine_exceptions_like_send(invoke: Invoke, engine: str) -> None:
+    # Given the number for which the engine answers its internal error on every call
     result = invoke(
         "POST", "/otp/verify", {"phoneNumber": "+12065550150", "referenceId": "r", "code": "123456"}
     )
     # Then the same mapping as for sending
     problem = assert_problem(result, 503)
-    assert problem["errorCode"] == "InternalServerErrorException"
+    assert problem["errorCode"] == INTERNAL_ERROR[engine]
+    assert result.headers["Retry-After"] == "10"
     assert verification_results(result) == []
 
 
+# Pinpoint only: its exception names (End User Messaging's: test_api_end_user_messaging.py).
+@PINPOINT_ONLY
 @pytest.mark.parametrize(
     ("error_code", "http"),
     [
@@ -161,3 +168,50 @@ def test_verify_maps_every_injected_exception(
     assert problem["errorCode"] == error_code
     assert verification_results(result) == []
     assert_no_secrets(result, code, PHONE)
+
+
+# --------------------------------------------------------------------------------------- code length
+
+
+# End User Messaging only: Pinpoint's shortest code is 5 digits (a 4-digit Pinpoint deployment is refused
+# at synth and at start-up: tests/infra/test_engine_config.py, tests/unit/test_settings.py).
+@pytest.mark.parametrize("engine", [END_USER_MESSAGING])
+def test_a_four_digit_code_verifies_where_the_engine_issues_four_digits(
+    invoke: Invoke, pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an End User Messaging deployment with 4-digit codes
+    from otp import wiring
+
+    monkeypatch.setenv("OTP_CODE_LENGTH", "4")
+    wiring.reset()
+    code = send_code(invoke, pinpoint_endpoint, "short-code")
+    assert len(code) == 4
+    # When a 5-digit code is given, then the right one
+    too_long = invoke(
+        "POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "short-code", "code": "12345"}
+    )
+    right = invoke("POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "short-code", "code": code})
+    # Then the 5 digits are refused for their length (no attempt spent), and the 4 verify
+    assert assert_problem(too_long, 400)["detail"] == "code must be exactly 4 digits"
+    assert (right.status, right.body) == (200, {"valid": True})
+    assert_no_secrets(right, code, PHONE)
+
+
+@pytest.mark.parametrize("code", ["1234", "1234567"])
+def test_a_code_the_schema_allows_but_the_deployment_cannot_issue_spends_no_attempt(
+    invoke: Invoke, pinpoint_endpoint: Any, code: str
+) -> None:
+    # Given a 6-digit deployment and a code sent
+    right = send_code(invoke, pinpoint_endpoint)
+    pinpoint_endpoint.emulator.clear_calls()
+    # When a 4- or 7-digit code is tried (each engine's schema takes 4 to 8) more often than allowed
+    for _ in range(4):
+        result = invoke(
+            "POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "verify-me", "code": code}
+        )
+        problem = assert_problem(result, 400)
+        assert (problem["field"], problem["detail"]) == ("code", "code must be exactly 6 digits")
+    # Then the engine was never asked, and the right code still verifies
+    assert pinpoint_endpoint.emulator.calls() == []
+    result = invoke("POST", "/otp/verify", {"phoneNumber": PHONE, "referenceId": "verify-me", "code": right})
+    assert result.body == {"valid": True}

@@ -12,6 +12,7 @@ import pytest
 from tests.integration.conftest import ApiResult, Invoke
 from tests.integration.protection.conftest import Configure
 from tests.lambda_events import LambdaContext, rest_api_event
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 from tests.telemetry import captured_output
 
 PHONE = "+12065550100"
@@ -175,19 +176,28 @@ def test_the_same_key_with_another_body_is_refused_with_422(
     assert len(pinpoint_endpoint.emulator.outbox()) == 1
 
 
+# A test number each engine refuses without a retry, its answer, and the metric that counts the refusal:
+# Pinpoint throttles ...0101 (a delivery status), End User Messaging refuses the opted-out ...0105.
+REFUSED_ONCE = {
+    PINPOINT: ("+12065550101", 429, "OtpDelivery"),
+    END_USER_MESSAGING: ("+12065550105", 409, "OtpUpstreamError"),
+}
+
+
 def test_only_successes_are_stored_so_a_failed_send_can_be_retried_with_its_key(
-    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
+    protect: Configure, invoke: Invoke, pinpoint_endpoint: Any, engine: str
 ) -> None:
-    # Given no cooldown, and a send with a key that Pinpoint throttles (test number ...0101)
+    # Given no cooldown, and a send with a key that the engine refuses
+    number, status, metric = REFUSED_ONCE[engine]
     protect(OTP_SEND_COOLDOWN_SECONDS="0")
     headers = {"Idempotency-Key": "k-failed"}
-    first = invoke("POST", "/otp", {"phoneNumber": "+12065550101"}, headers=headers)
+    first = invoke("POST", "/otp", {"phoneNumber": number}, headers=headers)
     # When it is retried with the same key
-    second = invoke("POST", "/otp", {"phoneNumber": "+12065550101"}, headers=headers)
-    # Then the failure was not replayed: Pinpoint was asked twice
-    assert first.status == second.status == 429
+    second = invoke("POST", "/otp", {"phoneNumber": number}, headers=headers)
+    # Then the failure was not replayed: the engine was asked twice
+    assert first.status == second.status == status
     assert first.body["requestId"] != second.body["requestId"]
-    assert len(second.telemetry.metric_values("OtpDelivery")) == 1
+    assert len(second.telemetry.metric_values(metric)) == 1
 
 
 def test_an_invalid_idempotency_key_is_a_400(

@@ -16,7 +16,7 @@ from otp.adapters import aws_sdk
 from tests.handler_env import use_handler_env
 from tests.integration.conftest import Invoke
 from tests.lambda_events import LambdaContext, rest_api_event
-from tests.sandbox_harness import END_USER_MESSAGING
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 
 PHONE = "+12065550100"
 
@@ -51,6 +51,8 @@ def bundled(
     wiring.reset()
 
 
+# Pinpoint only: it asserts Pinpoint's client; End User Messaging's counterpart is at the end of this file.
+@pytest.mark.parametrize("engine", [PINPOINT])
 def test_send_replay_and_verify_work_with_the_trimmed_data(
     bundled: None, invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:
@@ -82,12 +84,20 @@ def test_send_replay_and_verify_work_with_the_trimmed_data(
     assert len(dynamodb_client().meta.service_model.operation_names) < 10
 
 
+# An error each engine's send answers once, and does not retry.
+SEND_REFUSAL = {
+    PINPOINT: ("BadRequestException", "SendOTPMessage"),
+    END_USER_MESSAGING: ("ValidationException", "SendNotifyCodeVerification"),
+}
+
+
 def test_a_failed_send_drops_its_idempotency_claim_with_the_trimmed_data(
-    bundled: None, invoke: Invoke, pinpoint_endpoint: Any
+    bundled: None, invoke: Invoke, pinpoint_endpoint: Any, engine: str
 ) -> None:
-    # Given a send with a key that Pinpoint refuses once (a fault queued in the sandbox)
+    # Given a send with a key that the engine refuses once (a fault queued in the sandbox)
     headers = {"Idempotency-Key": "trimmed-failed"}
-    pinpoint_endpoint.emulator.faults.add("BadRequestException", operation="SendOTPMessage")
+    error, operation = SEND_REFUSAL[engine]
+    pinpoint_endpoint.emulator.faults.add(error, operation=operation)
     failed = invoke("POST", "/otp", {"phoneNumber": PHONE}, headers=headers)
 
     # When it is retried with the same key
