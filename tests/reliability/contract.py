@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
+from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SCRIPTED_NOTIFY_OUTCOMES, SLOW_NUMBER
+from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 # API Gateway ends an integration after 29 seconds: every answer must come before that.
@@ -32,11 +33,14 @@ class ScriptedNumber:
     answer: Documented
     metric: str  # OtpDelivery or OtpUpstreamError
     dimension: str  # its DeliveryStatus or ErrorCode value
-    pinpoint_calls: int  # how many SendOTPMessage calls the adapter may make
+    pinpoint_calls: (
+        int  # how many send calls (SendOTPMessage, SendNotifyCodeVerification) the adapter may make
+    )
     sms_sent: int  # what the outbox must show afterwards
+    engine: str = PINPOINT
 
     def __str__(self) -> str:  # readable pytest ids
-        return f"{self.number}-{self.dimension}"
+        return f"{self.engine}-{self.number}-{self.dimension}"
 
 
 def _status_section() -> str:
@@ -64,8 +68,10 @@ def documented_answers() -> dict[str, Documented]:
     return answers
 
 
-def scripted_numbers(max_attempts: int = 3) -> list[ScriptedNumber]:
-    """Every scripted number of the sandbox, so that a new one cannot be forgotten here."""
+def scripted_numbers(engine: str = PINPOINT, max_attempts: int = 3) -> list[ScriptedNumber]:
+    """Every scripted number of the sandbox on ``engine``, so that a new one cannot be forgotten here."""
+    if engine == END_USER_MESSAGING:
+        return _scripted_notify_numbers(max_attempts)
     answers = documented_answers()
     numbers = [
         ScriptedNumber(
@@ -85,6 +91,46 @@ def scripted_numbers(max_attempts: int = 3) -> list[ScriptedNumber]:
     return numbers
 
 
-def documented_5xx_numbers() -> frozenset[str]:
-    """The test numbers whose documented answer is a 5xx: the only 5xx a fuzzer may see."""
-    return frozenset(number.number for number in scripted_numbers() if number.answer.http >= 500)
+# End User Messaging's errors that prove nothing was done, so the adapter retries them.
+_NOTIFY_RETRYABLE = frozenset({"ThrottlingException"})
+
+
+def _scripted_notify_numbers(max_attempts: int) -> list[ScriptedNumber]:
+    """The same numbers on End User Messaging: it answers no delivery status, so a number Pinpoint scripts
+    a failed delivery for is accepted (202, the SUCCESSFUL row) with nothing on the phone; the others
+    answer the engine's exception, retried only when it proves nothing was sent."""
+    answers = documented_answers()
+    numbers = []
+    for number, outcome in SCRIPTED_NOTIFY_OUTCOMES.items():
+        if outcome.error_type is None:
+            scripted = ScriptedNumber(
+                number, answers["SUCCESSFUL"], "OtpDelivery", "SUCCESSFUL", 1, 0, END_USER_MESSAGING
+            )
+        else:
+            calls = max_attempts if outcome.error_type in _NOTIFY_RETRYABLE else 1
+            scripted = ScriptedNumber(
+                number,
+                answers[outcome.error_type],
+                "OtpUpstreamError",
+                outcome.error_type,
+                calls,
+                0,
+                END_USER_MESSAGING,
+            )
+        numbers.append(scripted)
+    numbers.append(
+        ScriptedNumber(
+            SLOW_NUMBER, answers["Timeout"], "OtpUpstreamError", "Timeout", 1, 1, END_USER_MESSAGING
+        )
+    )
+    return numbers
+
+
+def every_scripted_number() -> list[ScriptedNumber]:
+    """The scripted numbers of both engines, for tests parametrized over (engine, number)."""
+    return [*scripted_numbers(PINPOINT), *scripted_numbers(END_USER_MESSAGING)]
+
+
+def documented_5xx_numbers(engine: str = PINPOINT) -> frozenset[str]:
+    """The test numbers whose documented answer on ``engine`` is a 5xx: the only 5xx a fuzzer may see."""
+    return frozenset(number.number for number in scripted_numbers(engine) if number.answer.http >= 500)

@@ -13,7 +13,8 @@ from typing import Any
 import phonenumbers
 
 from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
-from tests.reliability.contract import documented_5xx_numbers
+from tests.reliability.contract import ScriptedNumber, documented_5xx_numbers, scripted_numbers
+from tests.sandbox_harness import ENGINE_ENV, PINPOINT
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 # tests/integration/conftest.py's handler_env: the countries the in-process handler accepts.
@@ -23,11 +24,23 @@ HANDSET_TYPES = frozenset(
     {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 )
 SCRIPTED = frozenset({*SCRIPTED_DELIVERIES, *SCRIPTED_API_ERRORS, SLOW_NUMBER})
-SEND_FIELDS = frozenset({"phoneNumber", "referenceId", "language"})
+SEND_FIELDS = frozenset({"phoneNumber", "referenceId", "language", "channel"})
 VERIFY_FIELDS = frozenset({"phoneNumber", "referenceId", "code"})
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 _REFERENCE = re.compile(r"[A-Za-z0-9._:-]{1,48}")
 _CODE = re.compile(r"[0-9]{6}")  # handler_env keeps the default code length
+
+
+@cache
+def offered_channels(engine: str) -> frozenset[str]:
+    """The channels the handler's deployment offers on ``engine`` (its OTP_CHANNELS; SMS by default)."""
+    return frozenset(ENGINE_ENV[engine].get("OTP_CHANNELS", "SMS").split(","))
+
+
+@cache
+def scripted_outcomes(engine: str) -> dict[str, ScriptedNumber]:
+    """What each sandbox test number must get on ``engine`` (tests/reliability/contract.py)."""
+    return {number.number: number for number in scripted_numbers(engine)}
 
 
 @cache
@@ -61,13 +74,14 @@ def acceptable_number(raw: object) -> bool:
     )
 
 
-def valid_send_body(body: Any) -> bool:
+def valid_send_body(body: Any, engine: str = PINPOINT) -> bool:
     if not isinstance(body, dict) or not set(body) <= SEND_FIELDS or "phoneNumber" not in body:
         return False
-    reference, language = body.get("referenceId"), body.get("language")
+    reference, language, channel = body.get("referenceId"), body.get("language"), body.get("channel")
     return (
         (reference is None or (isinstance(reference, str) and bool(_REFERENCE.fullmatch(reference))))
         and (language is None or (isinstance(language, str) and language in documented_languages()))
+        and (channel is None or (isinstance(channel, str) and channel in offered_channels(engine)))
         and acceptable_number(body["phoneNumber"])
     )
 
@@ -85,6 +99,6 @@ def well_formed_verify_body(body: Any) -> bool:
     )
 
 
-def allowed_5xx(body: Any) -> bool:
-    """Only the test numbers scripted to fail upstream may produce a 5xx."""
-    return isinstance(body, dict) and body.get("phoneNumber") in documented_5xx_numbers()
+def allowed_5xx(body: Any, engine: str = PINPOINT) -> bool:
+    """Only the test numbers scripted to fail upstream (on ``engine``) may produce a 5xx."""
+    return isinstance(body, dict) and body.get("phoneNumber") in documented_5xx_numbers(engine)

@@ -1,5 +1,6 @@
 """No OTP code and no full phone number in anything the service outputs: HTTP answers, log lines and
-metrics, across every path a request can take (in-process and through the sandbox), at INFO and DEBUG.
+metrics, across every path a request can take (in-process and through the sandbox), at INFO and DEBUG,
+on both engines.
 
 The codes looked for are every code the sandbox delivered during the flows (its outbox); the numbers,
 every number the flows used. The sandbox's own console lines are left out: showing codes is its job.
@@ -63,6 +64,8 @@ def test_no_code_or_number_leaks_from_the_handler(
     sent = call("/otp", {"phoneNumber": phone, "referenceId": "leak-1", "language": "es-419"})
     assert sent.status == 202
     code = pinpoint_endpoint.emulator.outbox()[-1].code
+    for channel in ("VOICE", "WHATSAPP", "EMAIL"):  # a call and a WhatsApp message, or refused channels
+        call("/otp", {"phoneNumber": phone, "referenceId": f"leak-{channel}", "channel": channel})
     for attempt in (wrong(code), f"{code[:-1]}x", code, code):  # wrong, malformed, right, used up
         call("/otp/verify", {"phoneNumber": phone, "referenceId": "leak-1", "code": attempt})
     call("/otp/verify", {"phoneNumber": phone, "referenceId": "leak-1", "code": code, "extra": code})
@@ -114,8 +117,8 @@ def test_no_code_or_number_leaks_through_the_sandbox(reliability_sandbox: Runnin
     phone = fresh_number()
     key = {"Idempotency-Key": str(uuid.uuid4())}
     assert call("/otp", {"phoneNumber": phone}, key).status == 202
-    reference = sandbox.outbox(destination=phone)[-1]["referenceId"]
-    code = sandbox.code_for(reference)
+    [delivered] = sandbox.outbox(destination=phone)
+    reference, code = delivered["referenceId"], delivered["code"]
     call("/otp", {"phoneNumber": phone}, key)  # replayed
     call("/otp", {"phoneNumber": phone, "language": "de-DE"}, key)  # same key, other body: 422
     call("/otp", {"phoneNumber": phone})  # cooldown: 429
