@@ -1,7 +1,8 @@
 """End to end over real sockets: ``python -m local`` as a subprocess, driven only through its HTTP API.
 
 Each test uses its own phone number: the service's per-number send limits are real, and the sandbox
-is shared by the tests of one worker.
+is shared by the tests of one worker. Every test runs on both engines (``make run`` and
+``OTP_ENGINE=endusermessaging make run``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.sandbox_harness import HttpAnswer, RunningSandbox
+
+
+@pytest.fixture
+def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
+    """The session's sandbox of each engine in turn (tests/conftest.py)."""
+    return engine_sandbox
 
 
 def request_code(sandbox: RunningSandbox, phone: str) -> tuple[str, str]:

@@ -1,7 +1,8 @@
 """Per-number limits end to end: HTTP API → real handler → moto's DynamoDB, in the sandbox subprocess.
 
 Each test texts a fresh random number, so the session-wide sandbox's earlier traffic cannot interfere.
-Time moves with the sandbox clock (``/_sandbox/clock``), which the limits follow: no sleeping.
+Time moves with the sandbox clock (``/_sandbox/clock``), which the limits follow: no sleeping. Every
+test runs on both engines.
 """
 
 from __future__ import annotations
@@ -13,8 +14,16 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import phonenumbers
+import pytest
 
 from tests.sandbox_harness import HttpAnswer, RunningSandbox
+
+
+@pytest.fixture
+def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
+    """The session's sandbox of each engine in turn (tests/conftest.py)."""
+    return engine_sandbox
+
 
 PARALLEL = 20
 
