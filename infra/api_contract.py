@@ -12,14 +12,15 @@ is converted here; anything outside that subset stops synthesis rather than bein
 
 from __future__ import annotations
 
-import importlib.util
 from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
 from aws_cdk import aws_apigateway as apigw
 
-API_SCHEMA_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "api_schema.py"
+from infra.lambda_source import OTP_PACKAGE, load_module
+
+API_SCHEMA_FILE: Final = OTP_PACKAGE / "api_schema.py"
 
 # Keywords with the same meaning in draft 4, and documentation-only keywords that are dropped.
 _KEPT: Final = {"type", "properties", "required", "additionalProperties", "pattern", "enum", "minLength",
@@ -29,12 +30,7 @@ _DROPPED: Final = {"examples", "default"}
 
 @cache
 def _api_schema(path: Path = API_SCHEMA_FILE) -> Any:
-    spec = importlib.util.spec_from_file_location("_otp_api_schema", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load the API schemas from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(path, "_otp_api_schema")
 
 
 def request_body_schema(path: str) -> dict[str, Any]:

@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import importlib.util
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
+
+from infra.lambda_source import load_module
 
 REPO: Final = Path(__file__).resolve().parent.parent
 OPERATIONS_FILE: Final = REPO / "lambda" / "otp" / "adapters" / "aws_operations.py"
@@ -44,11 +45,7 @@ class BotocoreDataError(RuntimeError):
 
 def operations_table(path: Path = OPERATIONS_FILE) -> dict[str, tuple[str, ...]]:
     """The service -> operations table the Lambda code declares (loaded by path: ``lambda`` is a keyword)."""
-    spec = importlib.util.spec_from_file_location("_otp_aws_operations", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(path, "_otp_aws_operations")
     return {service: tuple(operations) for service, operations in module.OPERATIONS.items()}
 
 

@@ -15,33 +15,27 @@ To add a key (e.g. the abuse-protection limits): add a field to :class:`OtpConfi
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from types import ModuleType
 from typing import Any, Final, Literal
 
 import phonenumbers
 
 from infra.api_contract import language_tags
+from infra.lambda_source import OTP_PACKAGE, load_module
 
-ENGINE_RULES_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "engine_rules.py"
+ENGINE_RULES_FILE: Final = OTP_PACKAGE / "engine_rules.py"
 
 
 @cache
 def engine_rules() -> ModuleType:
     """``lambda/otp/engine_rules.py``, the functions' own rules per engine (dependency-free, loaded by path
     because ``lambda`` is a Python keyword): synthesis accepts exactly what the functions accept."""
-    spec = importlib.util.spec_from_file_location("_otp_engine_rules", ENGINE_RULES_FILE)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load the engine rules from {ENGINE_RULES_FILE}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_module(ENGINE_RULES_FILE, "_otp_engine_rules")
 
 
 _RULES: Final = engine_rules()

@@ -7,13 +7,14 @@ is renamed or removed there, synthesis fails here instead of producing alarms on
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Final
 
-METRIC_NAMES_FILE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "metric_names.py"
+from infra.lambda_source import OTP_PACKAGE, load_module
+
+METRIC_NAMES_FILE: Final = OTP_PACKAGE / "metric_names.py"
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,7 @@ def _strs(module: object, name: str, default: tuple[str, ...] | None = None) -> 
 
 @cache
 def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
-    spec = importlib.util.spec_from_file_location("_otp_metric_names", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"cannot load the metric names from {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_module(path, "_otp_metric_names")
     return MetricContract(
         namespace=_str(module, "NAMESPACE"),
         service=_str(module, "SERVICE"),
