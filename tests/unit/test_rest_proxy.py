@@ -101,3 +101,15 @@ def test_concurrent_invocations_each_see_their_own_request() -> None:
         thread.join()
     # Then each answer names its own request
     assert all(f'"requestId":"{request_id}"' in body for request_id, body in seen.items())
+
+
+def test_on_request_sees_every_request_before_it_is_routed_even_unknown_ones() -> None:
+    # Given a router that records what its hook saw
+    seen: list[str | None] = []
+    app = RestRouter(on_request=lambda request: seen.append(request.request_id))
+    events = [rest_api_event("POST", "/otp", {}), rest_api_event("GET", "/nowhere", None)]
+    # When a routed and an unknown request are resolved
+    results = [app.resolve(event, LambdaContext())["statusCode"] for event in events]
+    # Then the hook saw both, in order, with their own ids
+    assert results == [404, 404]
+    assert seen == [event["requestContext"]["requestId"] for event in events]

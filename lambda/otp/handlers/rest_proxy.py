@@ -84,7 +84,9 @@ R = TypeVar("R", bound=Callable[..., Any])
 class RestRouter:
     """Exact routes by (method, resource), exception handlers by type, one not-found handler."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_request: Callable[[Request], None] | None = None) -> None:
+        """``on_request`` sees each request before it is routed (the API sets its log correlation id)."""
+        self._on_request = on_request
         self._routes: dict[tuple[str, str], Route] = {}
         self._handlers: dict[type[BaseException], Handler] = {}
         self._not_found: Callable[[], HttpResponse] | None = None
@@ -115,6 +117,8 @@ class RestRouter:
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request = Request(event, context)
+        if self._on_request is not None:
+            self._on_request(request)
         token = self._current.set(request)
         try:
             return self._proxy_result(self._answer(request))
