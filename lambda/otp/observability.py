@@ -23,7 +23,11 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.logging.formatter import (
+    RESERVED_LOG_ATTRS,
+    LambdaPowertoolsFormatter,
+    _get_context,
+)
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from otp import metric_names as names
@@ -64,14 +68,41 @@ def tracing_disabled() -> bool:
 _JSON_START = frozenset('{["-0123456789tfnNI \t\n\r')
 
 
+# Powertools keeps these in a tuple: a set makes each membership test one hash lookup.
+_RESERVED = frozenset(RESERVED_LOG_ATTRS)
+
+
 class PlainMessageFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON log formatter, minus a failed ``json.loads`` per line.
+    """Powertools' JSON log formatter, minus a failed ``json.loads`` per line and half its key work.
 
     Powertools tries to decode every text message as JSON (so that ``logger.info('{"a": 1}')`` logs an
     object); for this service's messages ("otp sent") that attempt always fails, and raising and catching
     the decode error is a measurable part of each log line. A message that cannot be JSON, because of
-    its first character, is kept as text without the attempt: the output is the same, key for key.
+    its first character, is kept as text without the attempt. The keys are gathered as Powertools does,
+    testing each record attribute against a set instead of a 24-item tuple (9 -> 4 µs a line). The output
+    is the same, key for key and in the same order (tests/unit/test_observability.py).
     """
+
+    def _extract_log_keys(self, log_record: logging.LogRecord) -> dict[str, Any]:
+        record_dict = log_record.__dict__.copy()
+        record_dict["asctime"] = self.formatTime(record=log_record)
+        formatted: dict[str, Any] = {}
+        # The formatter's keys, then the thread's own keys, then the record's extras, as Powertools does.
+        for keys in (self.log_format, _get_context().get()):
+            for key, value in keys.items():
+                if value and key in _RESERVED:
+                    if not isinstance(value, str):
+                        raise ValueError(
+                            "Logging keys that override reserved log attributes need to be type 'str', "
+                            f"instead got '{type(value).__name__}'"
+                        )
+                    formatted[key] = value % record_dict
+                else:
+                    formatted[key] = value
+        for key, value in record_dict.items():
+            if key not in _RESERVED:
+                formatted[key] = value
+        return formatted
 
     def _extract_log_message(self, log_record: logging.LogRecord) -> Any:
         message = log_record.msg

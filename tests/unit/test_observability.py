@@ -98,13 +98,31 @@ def test_the_lean_formatter_writes_what_powertools_writes(message: Any, args: tu
     record.phoneNumber = "+1********00"
     record.statusCode = 200
     record.nothing = None
+    record.service = "from-extra"  # an extra overrides a formatter key, in its place
     outputs = []
     for formatter in (LambdaPowertoolsFormatter(), PlainMessageFormatter()):
-        formatter.append_keys(service="otp", correlation_id="c-1")
-        outputs.append(formatter.format(record))
+        formatter.append_keys(service="otp", correlation_id="c-1", level="%(levelname)s!")
+        formatter.thread_safe_append_keys(thread_key="t-1", location="%(module)s")
+        try:
+            outputs.append(formatter.format(record))
+        finally:
+            formatter.thread_safe_clear_keys()
     # Then the lines are identical, key for key and in the same order
     assert outputs[0] == outputs[1]
     assert list(json.loads(outputs[1]))[:4] == ["level", "location", "message", "timestamp"]
+    assert json.loads(outputs[1])["service"] == "from-extra"
+
+
+def test_a_reserved_key_that_is_not_text_is_refused_as_powertools_refuses_it() -> None:
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    from otp.observability import PlainMessageFormatter
+
+    record = logging.LogRecord("otp", logging.INFO, "x.py", 7, "otp sent", (), None)
+    for formatter in (LambdaPowertoolsFormatter(), PlainMessageFormatter()):
+        formatter.append_keys(level=5)
+        with pytest.raises(ValueError, match="need to be type 'str', instead got 'int'"):
+            formatter.format(record)
 
 
 def test_an_exception_is_formatted_as_powertools_does() -> None:
