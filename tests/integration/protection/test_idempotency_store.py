@@ -6,37 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.integration.conftest import Invoke
+from tests.integration.protection.conftest import Configure
 from tests.sandbox_harness import aws_client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 PHONE = "+12065550100"
-Configure = Callable[..., None]
-
-
-@pytest.fixture
-def protect(
-    handler_env: dict[str, str], dynamodb_url: str, table_name: str, monkeypatch: pytest.MonkeyPatch
-) -> Configure:
-    """Protection on (OTP_TABLE_NAME on moto's DynamoDB), with optional extra variables."""
-    from otp import wiring
-
-    def configure(**variables: str) -> None:
-        monkeypatch.setenv("OTP_TABLE_NAME", table_name)
-        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", dynamodb_url)
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        wiring.reset()
-
-    configure()
-    return configure
 
 
 def idempotency_items(dynamodb: DynamoDBClient, table_name: str) -> list[dict[str, Any]]:
