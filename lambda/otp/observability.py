@@ -244,8 +244,9 @@ class PowertoolsObserver:
 
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
         _count((names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code))
-        # A BadRequest means this service built a wrong request: that is our bug, so it is an error.
+        # Whichever engine or store failed: the operation names it. A BadRequest means this service built
+        # a wrong request: that is our bug, so it is an error.
         log = logger.error if code in _DEPLOYMENT_FAULTS else logger.warning
         log(
-            "pinpoint call failed", extra={"errorCode": code, "operation": operation, "maybeSent": maybe_sent}
+            "upstream call failed", extra={"errorCode": code, "operation": operation, "maybeSent": maybe_sent}
         )

@@ -202,7 +202,7 @@ def test_a_missing_engine_resource_is_a_deployment_fault(
     # Then 500 (not the caller's fault), logged as an error and counted for the alarm, not retried
     body = assert_problem(result, 500)
     assert body["errorCode"] == error_code
-    [log] = result.telemetry.logs_with("pinpoint call failed")
+    [log] = result.telemetry.logs_with("upstream call failed")
     assert log["level"] == "ERROR"
     assert [m["dimensions"]["ErrorCode"] for m in result.telemetry.metric_values("OtpUpstreamError")] == [
         error_code
@@ -240,7 +240,7 @@ def test_each_pinpoint_exception_has_its_http_answer_metric_and_log(
     # and one OtpUpstreamError metric, a log line at the documented level, nothing sent
     errors = result.telemetry.metric_values("OtpUpstreamError")
     assert [m["dimensions"]["ErrorCode"] for m in errors] == [error_code]
-    [log] = result.telemetry.logs_with("pinpoint call failed")
+    [log] = result.telemetry.logs_with("upstream call failed")
     assert log["level"] == level
     assert pinpoint_endpoint.emulator.outbox() == []
     assert_no_secrets(result, PHONE)
