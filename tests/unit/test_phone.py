@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from otp.domain.errors import PhoneNumberRejected
-from otp.domain.phone import mask_unvalidated, parse_phone_number
+from otp.domain.phone import E164_PATTERN, mask_unvalidated, parse_phone_number
 from otp.domain.reasons import RejectReason
 
 ALLOWED = frozenset({"US", "CA", "GB", "DE", "IN", "BR", "JP"})
@@ -96,3 +98,51 @@ def test_unvalidated_text_is_masked_without_revealing_the_middle() -> None:
     # When / Then it is masked to its first and last two digits
     assert mask_unvalidated("+1 (206) 555-0100") == "+1********00"
     assert mask_unvalidated("12") == "**"
+
+
+def _examples() -> list[str]:
+    """Every example number phonenumbers has (each region's and each non-geographic code's, every
+    type), and each with one digit more and one fewer: valid and invalid numbers of every shape."""
+    import phonenumbers
+
+    found: set[str] = set()
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for number_type in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, number_type)
+            if example is not None:
+                found.add(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+    for code in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS:
+        example = phonenumbers.example_number_for_non_geo_entity(code)
+        if example is not None:
+            found.add(phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164))
+    shapes = found | {text + "5" for text in found} | {text[:-1] for text in found}
+    return sorted(text for text in shapes if re.fullmatch(E164_PATTERN, text))
+
+
+def test_the_region_and_type_are_phonenumbers_own_for_every_example_number() -> None:
+    # Given every example number of phonenumbers, valid and not, and every region allowed
+    import phonenumbers
+
+    everywhere = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"001"}
+    names = {value: name for name, value in vars(phonenumbers.PhoneNumberType).items() if name.isupper()}
+    examples = _examples()
+    assert len(examples) > 3000
+    for text in examples:
+        parsed = phonenumbers.parse(text, None)
+        expected_type = phonenumbers.number_type(parsed)
+        # When the number is parsed here
+        try:
+            accepted = parse_phone_number(text, everywhere)
+        except PhoneNumberRejected as refused:
+            reason = refused.reason
+        else:
+            # Then its region and type are exactly phonenumbers' own
+            assert (accepted.region, accepted.number_type) == (
+                phonenumbers.region_code_for_number(parsed),
+                names[expected_type],
+            ), text
+            continue
+        # or it is refused only when phonenumbers finds no type, or it is not the canonical spelling
+        assert (
+            expected_type == phonenumbers.PhoneNumberType.UNKNOWN or reason == "NON_CANONICAL_PHONE_NUMBER"
+        ), text

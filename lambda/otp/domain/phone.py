@@ -13,6 +13,13 @@ import re
 from collections.abc import Collection
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
+
+# number_type()'s own inner step, called here so that the region it needs is looked up once, not twice
+# (for +1 each lookup tries the number against the regions sharing the code). Private to phonenumbers,
+# which is pinned; tests/unit/test_phone.py checks the result equals number_type() for every region's
+# example of every type.
+from phonenumbers.phonenumberutil import _number_type_helper
 
 from otp.domain.errors import PhoneNumberRejected
 from otp.domain.models import PhoneNumber
@@ -30,6 +37,21 @@ _TYPE_NAMES: dict[int, str] = {
 }
 
 
+_UNKNOWN = phonenumbers.PhoneNumberType.UNKNOWN
+
+
+def _region_and_type(parsed: phonenumbers.PhoneNumber) -> tuple[str | None, int]:
+    """``region_code_for_number`` and ``number_type``, computed as phonenumbers does, the region once."""
+    region: str | None = phonenumbers.region_code_for_number(parsed)
+    if region is None or parsed.country_code is None:  # no region's patterns match: not a valid number
+        return region, _UNKNOWN
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(parsed.country_code, region)
+    if metadata is None:
+        return region, _UNKNOWN
+    number_type: int = _number_type_helper(phonenumbers.national_significant_number(parsed), metadata)
+    return region, number_type
+
+
 def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNumber:
     """Return the validated number, or raise PhoneNumberRejected saying why (never echoing the input).
 
@@ -44,10 +66,10 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
         parsed = phonenumbers.parse(raw, None)
     except phonenumbers.NumberParseException:
         parsed = None
-    # number_type() is UNKNOWN exactly when is_valid_number() is false (both match the national number
-    # against the patterns of the region the number belongs to), so one call answers both questions.
-    number_type = phonenumbers.PhoneNumberType.UNKNOWN if parsed is None else phonenumbers.number_type(parsed)
-    if parsed is None or number_type == phonenumbers.PhoneNumberType.UNKNOWN:
+    # The number's type is UNKNOWN exactly when is_valid_number() is false (both match the national number
+    # against the patterns of the region the number belongs to), so one lookup answers both questions.
+    region, number_type = _region_and_type(parsed) if parsed is not None else (None, _UNKNOWN)
+    if parsed is None or number_type == _UNKNOWN:
         raise PhoneNumberRejected(
             "phoneNumber is not a valid phone number", reason=RejectReason.INVALID_PHONE_NUMBER
         )
@@ -57,7 +79,7 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
             "number without its trunk prefix (such as a leading 0 or 1)",
             reason=RejectReason.NON_CANONICAL_PHONE_NUMBER,
         )
-    region = phonenumbers.region_code_for_number(parsed) or ""
+    region = region or ""
     if region not in allowed_countries:
         raise PhoneNumberRejected(
             f"phone numbers of country {region or 'unknown'} are not accepted",
