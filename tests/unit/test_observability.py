@@ -3,9 +3,12 @@ that looks like a phone number or a code masked; the lighter log formatter write
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -156,3 +159,133 @@ def test_the_printed_emf_document_is_the_documented_one_whatever_the_values(valu
     [printed] = parse_output(output.getvalue()).metrics
     assert printed == emf_document(counts, printed["_aws"]["Timestamp"])
     assert printed[names.DIM_COUNTRY] == (values[1] or "unknown")
+
+
+EVENT_FIELDS = {"phoneNumber": "+1********00", "referenceId": "ref-1", "statusCode": 200, "nothing": None}
+
+
+@contextlib.contextmanager
+def root_as_in_lambda() -> Iterator[logging.StreamHandler[io.StringIO]]:
+    """The root logger as the Lambda runtime leaves it: one handler, which Powertools' filter tells to
+    drop this service's records (pytest's capturing handlers, added for each test phase, are set aside
+    meanwhile, so this must run inside the test itself)."""
+    from aws_lambda_powertools.logging.filters import SuppressFilter
+
+    runtime = logging.StreamHandler(io.StringIO())
+    runtime.addFilter(SuppressFilter("otp"))
+    previous = logging.root.handlers
+    logging.root.handlers = [runtime]
+    try:
+        yield runtime
+    finally:
+        logging.root.handlers = previous
+
+
+def _emit(fast: bool, level: int = logging.INFO) -> None:
+    from otp.observability import log_event, logger
+
+    # One line for both, so that both name the same location.
+    log_event(level, "otp sent", dict(EVENT_FIELDS)) if fast else logger.info("otp sent", extra=dict(EVENT_FIELDS))  # fmt: skip  # noqa: E501
+
+
+def test_event_lines_take_the_short_path_only_where_the_loggers_handler_alone_writes() -> None:
+    from otp.observability import _sole_handler, logger
+
+    with root_as_in_lambda() as runtime:
+        # As in Lambda: the short path
+        assert _sole_handler(logger._logger) is logger.registered_handler
+        # A handler up the hierarchy that would write the record too: the standard path
+        logging.root.handlers = [runtime, logging.NullHandler()]
+        assert _sole_handler(logger._logger) is None
+
+
+def test_an_event_line_is_the_line_powertools_writes_from_the_same_place() -> None:
+    # Given a logger carrying an invocation's keys, as the entry points set them
+    from otp.observability import logger
+
+    logger.append_keys(function_request_id="req-1", cold_start=False)
+    logger.set_correlation_id("corr-1")
+    logger.thread_safe_append_keys(thread_key="t-1")
+    try:
+        lines = []
+        with root_as_in_lambda() as runtime:
+            for fast in (True, False):
+                with captured_output() as output:
+                    _emit(fast)
+                lines.append(output.getvalue())
+    finally:
+        logger.remove_keys(["function_request_id", "cold_start"])
+        logger.set_correlation_id(None)
+        logger.thread_safe_clear_keys()
+    # Then both are one line, equal key for key and in the same order (the millisecond may differ)
+    fast_line, powertools_line = (json.loads(line) for line in lines)
+    assert all(line.count("\n") == 1 for line in lines)
+    assert list(fast_line) == list(powertools_line)
+    fast_line.pop("timestamp"), powertools_line.pop("timestamp")
+    assert fast_line == powertools_line
+    assert fast_line["location"].startswith("_emit:")
+    assert fast_line["correlation_id"] == "corr-1"
+    assert fast_line["thread_key"] == "t-1"
+    # and the runtime's handler on the root logger wrote neither
+    assert runtime.stream.getvalue() == ""
+
+
+def test_an_event_line_below_the_loggers_level_is_not_written() -> None:
+    from otp.observability import logger
+
+    previous = logger.log_level
+    logger.setLevel(logging.WARNING)
+    try:
+        with root_as_in_lambda(), captured_output() as output:
+            _emit(fast=True)
+            _emit(fast=True, level=logging.WARNING)
+    finally:
+        logger.setLevel(previous)
+    assert [line["level"] for line in parse_output(output.getvalue()).logs] == ["WARNING"]
+
+
+def test_a_filter_on_the_logger_still_sees_every_event_line_and_its_callers_location() -> None:
+    # Given a filter that drops lines and records where each came from
+    from otp.observability import logger
+
+    seen: list[str] = []
+
+    def drop(record: logging.LogRecord) -> bool:
+        seen.append(record.funcName)
+        return False
+
+    logger.addFilter(drop)
+    try:
+        with root_as_in_lambda(), captured_output() as output:
+            _emit(fast=True)
+    finally:
+        logger.removeFilter(drop)
+    # Then the line went through the filter, which saw the function that logged, and was dropped
+    assert seen == ["_emit"]
+    assert parse_output(output.getvalue()).logs == []
+
+
+def test_an_event_line_still_reaches_a_handler_that_does_not_drop_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given pytest's capturing handler on the root logger (any handler without Powertools' filter)
+    with caplog.at_level(logging.INFO), captured_output() as output:
+        _emit(fast=True)
+    # Then the line is written by the logger's handler and reaches that handler too, from its caller
+    assert [line["message"] for line in parse_output(output.getvalue()).logs] == ["otp sent"]
+    assert [(record.getMessage(), record.funcName) for record in caplog.records] == [("otp sent", "_emit")]
+
+
+def test_a_line_that_cannot_be_written_is_reported_not_raised(capsys: pytest.CaptureFixture[str]) -> None:
+    from otp.observability import log_event
+
+    class Unprintable:
+        def __str__(self) -> str:
+            raise RuntimeError("no text")
+
+    # When a field cannot be serialised
+    with root_as_in_lambda(), captured_output() as output:
+        log_event(logging.INFO, "otp sent", {"field": Unprintable()})
+    # Then the caller goes on, nothing half-written reaches the log, and logging reports it on stderr
+    assert output.getvalue() == ""
+    assert "RuntimeError: no text" in capsys.readouterr().err
