@@ -73,7 +73,10 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             },
             "language": {
                 "anyOf": [{"type": "string", "enum": list(LANGUAGES)}, {"type": "null"}],
-                "description": "Language of the SMS text (default: the deployment's)",
+                "description": (
+                    "Language of the code's text (default: the deployment's): Pinpoint's SMS; on End User "
+                    "Messaging the WhatsApp template's (SMS use otp.messageTemplate, calls otp.voiceLanguage)"
+                ),
             },
             "channel": {
                 "anyOf": [{"type": "string", "enum": list(CHANNELS)}, {"type": "null"}],
