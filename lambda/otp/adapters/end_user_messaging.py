@@ -21,7 +21,6 @@ retry both.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -40,6 +40,7 @@ from botocore.exceptions import (
 
 from otp import engine_rules
 from otp.adapters import aws_sdk
+from otp.adapters.retries import call_with_retries
 from otp.domain.errors import UpstreamError
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
@@ -66,8 +67,6 @@ CHANNEL_NAMES: Final[Mapping[Channel, NotifyChannelType]] = {
 }
 # Only these prove the request was refused before anything was done.
 _RETRYABLE_CODES: Final = frozenset({"ThrottlingException"})
-_BACKOFF_BASE_SECONDS: Final = 0.1
-_BACKOFF_CAP_SECONDS: Final = 1.0
 # The context key under which the caller's own reference id reaches the delivery events.
 CONTEXT_REFERENCE_ID: Final = "referenceId"
 
@@ -220,42 +219,36 @@ class EndUserMessagingGateway:
         return response.get("status") == "VALID"
 
     def _call(self, operation_name: str, operation: Callable[[], T]) -> T:
-        """Run the call, retrying only failures that prove nothing was done; map the rest."""
-        attempt = 1
-        while True:
-            try:
-                return operation()
-            except ClientError as exc:
-                error = exc.response.get("Error", {})
-                code = error.get("Code") or "UnknownError"
-                retryable = code in _RETRYABLE_CODES
-                # A send the service had started may have gone out: anything but a refusal (4xx).
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                maybe_sent = operation_name == SEND and status >= 500
-                failure = UpstreamError(
-                    code, error.get("Message") or "", maybe_sent=maybe_sent, operation=operation_name
-                )
-            except ReadTimeoutError:
-                raise UpstreamError(
-                    "Timeout",
-                    "no answer within the read timeout",
-                    maybe_sent=operation_name == SEND,
-                    operation=operation_name,
-                ) from None
-            except ConnectionClosedError:
-                raise UpstreamError(
-                    "ConnectionError",
-                    "connection closed mid-request",
-                    maybe_sent=operation_name == SEND,
-                    operation=operation_name,
-                ) from None
-            except (ConnectTimeoutError, EndpointConnectionError):
-                retryable = True
-                failure = UpstreamError(
-                    "ConnectionError", "could not connect to the endpoint", operation=operation_name
-                )
-            if not retryable or attempt >= self._max_attempts:
-                raise failure
-            # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
-            self._sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
-            attempt += 1
+        def classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+            return _classify(operation_name, exc)
+
+        return call_with_retries(operation, classify, max_attempts=self._max_attempts, sleep=self._sleep)
+
+
+def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+    """End User Messaging's failures: only throttling is retried. A send the service had started may
+    have gone out: a server error (5xx), a read timeout or a connection closed mid-request."""
+    may_have_sent = operation_name == SEND
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "UnknownError"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        failure = UpstreamError(
+            code,
+            error.get("Message") or "",
+            maybe_sent=may_have_sent and status >= 500,
+            operation=operation_name,
+        )
+        return failure, code in _RETRYABLE_CODES
+    if isinstance(exc, ReadTimeoutError):
+        message = "no answer within the read timeout"
+        return UpstreamError("Timeout", message, maybe_sent=may_have_sent, operation=operation_name), False
+    if isinstance(exc, ConnectionClosedError):
+        message = "connection closed mid-request"
+        return UpstreamError(
+            "ConnectionError", message, maybe_sent=may_have_sent, operation=operation_name
+        ), False
+    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
+        message = "could not connect to the endpoint"
+        return UpstreamError("ConnectionError", message, operation=operation_name), True
+    return None

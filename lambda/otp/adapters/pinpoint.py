@@ -6,7 +6,6 @@ SendOTPMessage that timed out may already have sent its SMS: retrying it would t
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -22,6 +22,7 @@ from botocore.exceptions import (
 )
 
 from otp.adapters import aws_sdk
+from otp.adapters.retries import call_with_retries
 from otp.domain.errors import UpstreamError
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
@@ -33,8 +34,6 @@ T = TypeVar("T")
 
 # Pinpoint answers these before doing anything, so a retry cannot duplicate an SMS.
 _RETRYABLE_CODES = frozenset({"TooManyRequestsException", "InternalServerErrorException"})
-_BACKOFF_BASE_SECONDS = 0.1
-_BACKOFF_CAP_SECONDS = 1.0
 
 
 @lru_cache(maxsize=4)
@@ -131,28 +130,21 @@ class PinpointOtpGateway:
         return bool(response.get("VerificationResponse", {}).get("Valid", False))
 
     def _call(self, operation: Callable[[], T]) -> T:
-        """Run the call, retrying only failures that prove nothing was sent; map the rest."""
-        attempt = 1
-        while True:
-            try:
-                return operation()
-            except ClientError as exc:
-                error = exc.response.get("Error", {})
-                code = error.get("Code") or "UnknownError"
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-                retryable = code in _RETRYABLE_CODES or status >= 500
-                failure = UpstreamError(code, error.get("Message") or "")
-            except ReadTimeoutError:
-                raise UpstreamError("Timeout", "no answer within the read timeout", maybe_sent=True) from None
-            except ConnectionClosedError:
-                raise UpstreamError(
-                    "ConnectionError", "connection closed mid-request", maybe_sent=True
-                ) from None
-            except (ConnectTimeoutError, EndpointConnectionError):
-                retryable = True
-                failure = UpstreamError("ConnectionError", "could not connect to the endpoint")
-            if not retryable or attempt >= self._max_attempts:
-                raise failure
-            # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
-            self._sleep(random.uniform(0, min(_BACKOFF_CAP_SECONDS, _BACKOFF_BASE_SECONDS * 2**attempt)))
-            attempt += 1
+        return call_with_retries(operation, _classify, max_attempts=self._max_attempts, sleep=self._sleep)
+
+
+def _classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+    """Pinpoint's failures: throttling and server errors are retried (Pinpoint sent nothing); a read
+    timeout or a connection closed mid-request may have sent the SMS, so it is never retried."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = error.get("Code") or "UnknownError"
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return UpstreamError(code, error.get("Message") or ""), code in _RETRYABLE_CODES or status >= 500
+    if isinstance(exc, ReadTimeoutError):
+        return UpstreamError("Timeout", "no answer within the read timeout", maybe_sent=True), False
+    if isinstance(exc, ConnectionClosedError):
+        return UpstreamError("ConnectionError", "connection closed mid-request", maybe_sent=True), False
+    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
+        return UpstreamError("ConnectionError", "could not connect to the endpoint"), True
+    return None

@@ -1,0 +1,50 @@
+"""The adapters' retry loop: one AWS call, retried only after a failure that proves nothing was done.
+
+Each engine's adapter says what a failure means (``Classify``); this module owns the loop and the
+backoff, so both engines wait and give up the same way.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Final, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from otp.domain.errors import UpstreamError
+
+T = TypeVar("T")
+
+#: What a failed call means: the error to raise, and whether trying again is safe. ``None`` for an
+#: exception the adapter does not map, which is raised as it is.
+Classify = Callable[[ClientError | BotoCoreError], "tuple[UpstreamError, bool] | None"]
+
+BACKOFF_BASE_SECONDS: Final = 0.1
+BACKOFF_CAP_SECONDS: Final = 1.0
+
+
+def call_with_retries(
+    operation: Callable[[], T],
+    classify: Classify,
+    *,
+    max_attempts: int,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``operation()``, at most ``max_attempts`` times, backing off between attempts."""
+    attempt = 1
+    while True:
+        try:
+            return operation()
+        except (ClientError, BotoCoreError) as exc:
+            meaning = classify(exc)
+            if meaning is None:
+                raise
+            failure, retryable = meaning
+        if not retryable or attempt >= max_attempts:
+            raise failure
+        # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
+        # ``random`` is reseeded after a SnapStart restore (otp/snapstart.py).
+        sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
+        attempt += 1
