@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_cognito_sign_in import another_code, create_user, fresh_number, start
+from tests.e2e.test_cognito_sign_in import answer as respond
 from tests.sandbox_harness import RunningSandbox, aws_client, running_sandbox
 
 pytestmark = pytest.mark.slow
@@ -23,36 +24,6 @@ _CODE = re.compile(r"\b(\d{6})\b")
 @pytest.fixture(scope="module")
 def sandbox(sandbox_sms_voice: RunningSandbox) -> RunningSandbox:
     return sandbox_sms_voice
-
-
-@pytest.fixture(scope="module")
-def cognito(sandbox: RunningSandbox) -> Any:
-    return aws_client("cognito-idp", sandbox.aws_url)
-
-
-@pytest.fixture(scope="module")
-def pool(sandbox: RunningSandbox) -> dict[str, str]:
-    health = sandbox.health().body
-    return {"userPoolId": health["userPoolId"], "clientId": health["userPoolClientId"]}
-
-
-def respond(
-    cognito: Any,
-    pool: dict[str, str],
-    challenge: dict[str, Any],
-    phone: str,
-    answer: str,
-    metadata: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    extra = {"ClientMetadata": metadata} if metadata else {}
-    response: dict[str, Any] = cognito.respond_to_auth_challenge(
-        ClientId=pool["clientId"],
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=challenge["Session"],
-        ChallengeResponses={"USERNAME": phone, "ANSWER": answer},
-        **extra,
-    )
-    return response
 
 
 def call_me(cognito: Any, pool: dict[str, str], challenge: dict[str, Any], phone: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.sandbox_harness import RunningSandbox, aws_client
+from tests.sandbox_harness import RunningSandbox
 
 pytestmark = pytest.mark.slow
 
@@ -33,20 +33,6 @@ _CODE = re.compile(r"\b(\d{6})\b")
 def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
     """This module's tests run against the sandbox of each engine in turn."""
     return engine_sandbox
-
-
-@pytest.fixture(scope="module")
-def cognito(sandbox: Any) -> Any:
-    """A stock client: nothing sandbox-specific but the endpoint URL."""
-    return aws_client("cognito-idp", sandbox.aws_url)
-
-
-@pytest.fixture(scope="module")
-def pool(sandbox: Any) -> dict[str, str]:
-    """The user pool and app client the sandbox created at start-up, as /_sandbox/health reports them."""
-    health = sandbox.health()
-    assert health.status == 200
-    return {"userPoolId": health.body["userPoolId"], "clientId": health.body["userPoolClientId"]}
 
 
 def fresh_number() -> str:
@@ -92,13 +78,18 @@ def answer(
     challenge: dict[str, Any],
     phone: str,
     code: str,
+    metadata: dict[str, str] | None = None,
+    *,
     client_id: str | None = None,
 ) -> dict[str, Any]:
+    """RespondToAuthChallenge with ``code`` as the answer (and ``metadata`` as ClientMetadata)."""
+    extra = {"ClientMetadata": metadata} if metadata else {}
     response: dict[str, Any] = cognito.respond_to_auth_challenge(
         ClientId=client_id or pool["clientId"],
         ChallengeName="CUSTOM_CHALLENGE",
         Session=challenge["Session"],
         ChallengeResponses={"USERNAME": phone, "ANSWER": code},
+        **extra,
     )
     return response
 
@@ -232,7 +223,7 @@ def test_an_expired_code_does_not_sign_in(sandbox, cognito, pool):
 
     # When the user answers with the right code five minutes and one second later
     sandbox.advance_clock(301)
-    retry = answer(cognito, pool, challenge, phone, code, client_id)
+    retry = answer(cognito, pool, challenge, phone, code, client_id=client_id)
 
     # Then it counts as a wrong answer: no tokens, asked again, and no new SMS sent
     assert "AuthenticationResult" not in retry

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.test_cognito_sign_in import answer as respond
 from tests.e2e.test_cognito_sign_in import create_user, fresh_number, start
-from tests.e2e.test_lockout_sandbox import latest_code, respond
+from tests.e2e.test_lockout_sandbox import latest_code
 from tests.sandbox_harness import (
     END_USER_MESSAGING,
     ENGINE_ENV,
@@ -42,12 +43,6 @@ def sandbox(request: pytest.FixtureRequest) -> Iterator[RunningSandbox]:
     }
     with running_sandbox({**ENGINE_ENV[request.param], **limits}) as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def pool(sandbox: RunningSandbox) -> dict[str, str]:
-    health = sandbox.health().body
-    return {"userPoolId": health["userPoolId"], "clientId": health["userPoolClientId"]}
 
 
 def client(sandbox: RunningSandbox) -> Any:

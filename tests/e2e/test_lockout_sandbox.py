@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_cognito_sign_in import another_code, create_user, fresh_number, start
-from tests.sandbox_harness import RunningSandbox, aws_client
+from tests.e2e.test_cognito_sign_in import answer as respond
+from tests.sandbox_harness import RunningSandbox
 
 pytestmark = pytest.mark.slow
 
@@ -31,35 +32,6 @@ def sandbox(engine_sandbox: RunningSandbox) -> RunningSandbox:
 
 
 _CODE = re.compile(r"\b(\d{6})\b")
-
-
-@pytest.fixture(scope="module")
-def cognito(sandbox: RunningSandbox) -> Any:
-    return aws_client("cognito-idp", sandbox.aws_url)
-
-
-@pytest.fixture(scope="module")
-def pool(sandbox: RunningSandbox) -> dict[str, str]:
-    health = sandbox.health().body
-    return {"userPoolId": health["userPoolId"], "clientId": health["userPoolClientId"]}
-
-
-def respond(
-    cognito: Any,
-    pool: dict[str, str],
-    challenge: dict[str, Any],
-    phone: str,
-    answer: str,
-    metadata: dict[str, str] | None = None,
-) -> Any:
-    extra = {"ClientMetadata": metadata} if metadata else {}
-    return cognito.respond_to_auth_challenge(
-        ClientId=pool["clientId"],
-        ChallengeName="CUSTOM_CHALLENGE",
-        Session=challenge["Session"],
-        ChallengeResponses={"USERNAME": phone, "ANSWER": answer},
-        **extra,
-    )
 
 
 def latest_code(sandbox: RunningSandbox, phone: str) -> str:
