@@ -10,7 +10,7 @@ import { Amplify } from "aws-amplify";
 import { confirmSignIn, signIn, signOut } from "aws-amplify/auth";
 import cognitoIdentity from "amazon-cognito-identity-js";
 
-import { awsUrl, createUser, freshNumber, outbox, sandboxPool } from "./sandbox.mjs";
+import { awsUrl, createUser, freshNumber, outbox, sandboxPool, step } from "./sandbox.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = cognitoIdentity;
 const pool = await sandboxPool();
@@ -48,17 +48,6 @@ test("Amplify v6: confirmSignIn with clientMetadata otpChannel VOICE switches to
   assert.equal(done.isSignedIn, true);
   await signOut();
 });
-
-/** Start (or continue) a custom-auth sign-in; resolves with {challenge} or {session}. */
-function step(run) {
-  return new Promise((resolve, reject) => {
-    run({
-      onSuccess: (session) => resolve({ session }),
-      onFailure: reject,
-      customChallenge: (challenge) => resolve({ challenge }),
-    });
-  });
-}
 
 test("amazon-cognito-identity-js: sendCustomChallengeAnswer with clientMetadata otpChannel VOICE", async () => {
   const userPool = new CognitoUserPool({ UserPoolId: pool.userPoolId, ClientId: pool.clientId, endpoint: `${awsUrl}/` });

@@ -7,22 +7,11 @@ import { test } from "node:test";
 
 import cognitoIdentity from "amazon-cognito-identity-js";
 
-import { anotherCode, awsUrl, cognito, createUser, freshNumber, lastCode, outbox, sandboxPool } from "./sandbox.mjs";
+import { anotherCode, awsUrl, cognito, createUser, freshNumber, lastCode, outbox, sandboxPool, step } from "./sandbox.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = cognitoIdentity;
 const pool = await sandboxPool();
 const userPool = new CognitoUserPool({ UserPoolId: pool.userPoolId, ClientId: pool.clientId, endpoint: `${awsUrl}/` });
-
-/** Start (or continue) a custom-auth sign-in; resolves with {challenge} or {session}. */
-function step(run) {
-  return new Promise((resolve, reject) => {
-    run({
-      onSuccess: (session) => resolve({ session }),
-      onFailure: reject,
-      customChallenge: (challenge) => resolve({ challenge }),
-    });
-  });
-}
 
 async function signIn(phone) {
   const user = new CognitoUser({ Username: phone, Pool: userPool });

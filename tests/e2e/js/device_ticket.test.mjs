@@ -9,7 +9,7 @@ import { Amplify } from "aws-amplify";
 import { confirmSignIn, signIn, signOut } from "aws-amplify/auth";
 import cognitoIdentity from "amazon-cognito-identity-js";
 
-import { advanceClock, awsUrl, createUser, freshNumber, lastCode, outbox, sandboxPool, spendOpenPart } from "./sandbox.mjs";
+import { advanceClock, awsUrl, createUser, freshNumber, lastCode, outbox, sandboxPool, spendOpenPart, step } from "./sandbox.mjs";
 
 const { AuthenticationDetails, CognitoUser, CognitoUserPool } = cognitoIdentity;
 const pool = await sandboxPool();
@@ -51,17 +51,6 @@ test("Amplify v6: keep the ticket after a sign-in, present it with confirmSignIn
   assert.notEqual(stored.get(phone), ticket);
   await signOut();
 });
-
-/** Start (or continue) a custom-auth sign-in; resolves with {challenge} or {session}. */
-function step(run) {
-  return new Promise((resolve, reject) => {
-    run({
-      onSuccess: (session) => resolve({ session }),
-      onFailure: reject,
-      customChallenge: (challenge) => resolve({ challenge }),
-    });
-  });
-}
 
 test("amazon-cognito-identity-js: sendCustomChallengeAnswer with otpDeviceTicket when no code arrives", async () => {
   const userPool = new CognitoUserPool({ UserPoolId: pool.userPoolId, ClientId: pool.clientId, endpoint: `${awsUrl}/` });

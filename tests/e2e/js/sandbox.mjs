@@ -104,3 +104,14 @@ export async function spendOpenPart(phoneNumber, openPart = 6) {
   await advanceClock(31);
   return requests;
 }
+
+/** amazon-cognito-identity-js: start (or continue) a custom-auth sign-in; resolves with {challenge} or {session}. */
+export function step(run) {
+  return new Promise((resolve, reject) => {
+    run({
+      onSuccess: (session) => resolve({ session }),
+      onFailure: reject,
+      customChallenge: (challenge) => resolve({ challenge }),
+    });
+  });
+}
