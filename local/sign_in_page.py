@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import mimetypes
 import re
-import secrets
 from pathlib import Path
 from typing import Any, Final
 
 from werkzeug.wrappers import Request, Response
 
+from local.cognito_users import create_sign_in_user
 from local.http_json import BodyError, json_object_body, json_response
 from local.sandbox_control import SandboxStatus
 
@@ -107,16 +107,7 @@ class SignInPage:
         existing = cognito.list_users(UserPoolId=pool_id, Filter=f'phone_number = "{phone}"')["Users"]
         if existing:
             return json_response(409, {"message": f"{phone} already has a user"})
-        cognito.admin_create_user(
-            UserPoolId=pool_id,
-            Username=phone,
-            UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        # A random permanent password moves the user out of FORCE_CHANGE_PASSWORD; nobody ever types it.
-        cognito.admin_set_user_password(
-            UserPoolId=pool_id, Username=phone, Password=f"Aa1!{secrets.token_urlsafe(24)}", Permanent=True
-        )
+        create_sign_in_user(cognito, pool_id, phone)
         user = cognito.admin_get_user(UserPoolId=pool_id, Username=phone)
         return json_response(
             201, {"username": user["Username"], "phoneNumber": phone, "userStatus": user["UserStatus"]}

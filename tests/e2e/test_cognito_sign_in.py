@@ -8,12 +8,12 @@ would read their phone. Every test runs on both engines (``engine_sandbox``).
 from __future__ import annotations
 
 import re
-import secrets
 import uuid
 from typing import Any
 
 import pytest
 
+from local.cognito_users import create_sign_in_user
 from tests.sandbox_harness import RunningSandbox
 
 pytestmark = pytest.mark.slow
@@ -50,19 +50,7 @@ def fresh_number() -> str:
 
 def create_user(cognito: Any, pool: dict[str, str], phone: str) -> None:
     """As the README shows: a user whose username and verified phone number are the same number."""
-    cognito.admin_create_user(
-        UserPoolId=pool["userPoolId"],
-        Username=phone,
-        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-        MessageAction="SUPPRESS",
-    )
-    # A random permanent password moves the user out of FORCE_CHANGE_PASSWORD; nobody ever types it.
-    cognito.admin_set_user_password(
-        UserPoolId=pool["userPoolId"],
-        Username=phone,
-        Password=f"Aa1!{secrets.token_urlsafe(24)}",
-        Permanent=True,
-    )
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
 
 
 def start(cognito: Any, pool: dict[str, str], phone: str, client_id: str | None = None) -> dict[str, Any]:

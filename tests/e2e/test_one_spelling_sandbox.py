@@ -7,12 +7,12 @@ The issue's reproduction: ``+14255557777``, ``+14255557777``, ``+114255557777`` 
 from __future__ import annotations
 
 import random
-import secrets
 from typing import Any
 
 import phonenumbers
 import pytest
 
+from local.cognito_users import create_sign_in_user
 from tests.sandbox_harness import RunningSandbox, aws_client
 
 pytestmark = pytest.mark.slow
@@ -55,18 +55,7 @@ def test_a_user_stored_with_a_trunk_prefix_gets_no_second_quota(sandbox: Running
     health = sandbox.health().body
     number = fresh_us_number()
     for username in (number, with_trunk_prefix(number)):
-        cognito.admin_create_user(
-            UserPoolId=health["userPoolId"],
-            Username=username,
-            UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        cognito.admin_set_user_password(
-            UserPoolId=health["userPoolId"],
-            Username=username,
-            Password=f"Aa1!{secrets.token_urlsafe(24)}",
-            Permanent=True,
-        )
+        create_sign_in_user(cognito, health["userPoolId"], username)
     # When both sign in, one after the other (inside the cooldown)
     challenges: list[dict[str, Any]] = [
         cognito.initiate_auth(

@@ -6,11 +6,11 @@ the same endpoint places a voice call that lands in the outbox.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 
 import pytest
 
+from local.cognito_users import create_sign_in_user
 from tests.sandbox_harness import aws_client
 
 pytestmark = pytest.mark.slow
@@ -74,15 +74,7 @@ def test_the_cognito_sign_in_works_on_the_new_engine(sandbox_end_user_messaging)
     health = sandbox.health().body
     pool_id, client_id = health["userPoolId"], health["userPoolClientId"]
     phone = fresh_number()
-    cognito.admin_create_user(
-        UserPoolId=pool_id,
-        Username=phone,
-        MessageAction="SUPPRESS",
-        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool_id, Username=phone, Password=f"Aa1!{secrets.token_urlsafe(24)}", Permanent=True
-    )
+    create_sign_in_user(cognito, pool_id, phone)
     challenge = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": phone}
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from local.cognito_users import create_sign_in_user
 from tests.e2e.test_cognito_sign_in import PUBLIC_KEYS
 from tests.sandbox_harness import RunningSandbox, aws_client, running_sandbox
 
@@ -43,15 +44,7 @@ def distinct_numbers(count: int) -> list[str]:
 
 def register(cognito: Any, pool_id: str, phones: list[str]) -> None:
     for phone in phones:
-        cognito.admin_create_user(
-            UserPoolId=pool_id,
-            Username=phone,
-            UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-            MessageAction="SUPPRESS",
-        )
-        cognito.admin_set_user_password(
-            UserPoolId=pool_id, Username=phone, Password=f"Aa1!{secrets.token_urlsafe(24)}", Permanent=True
-        )
+        create_sign_in_user(cognito, pool_id, phone)
 
 
 def test_parallel_clients_on_both_doors_never_exceed_the_budget(budget_sandbox: RunningSandbox) -> None:

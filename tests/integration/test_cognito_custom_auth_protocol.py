@@ -26,6 +26,7 @@ from local.cognito_custom_auth import (
     project_trigger_functions,
     trigger_arns,
 )
+from local.cognito_users import create_sign_in_user
 from tests.handler_env import use_handler_env
 from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT, REGION, aws_client
 
@@ -94,18 +95,6 @@ def fresh_number() -> str:
     return f"+1206555{uuid.uuid4().int % 9000 + 1000:04d}"
 
 
-def add_user(cognito: Any, pool_id: str, phone: str) -> None:
-    cognito.admin_create_user(
-        UserPoolId=pool_id,
-        Username=phone,
-        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool_id, Username=phone, Password=f"Aa1!{secrets.token_urlsafe(16)}", Permanent=True
-    )
-
-
 def custom_auth(cognito: Any, client_id: str, phone: str, **extra: Any) -> dict[str, Any]:
     response: dict[str, Any] = cognito.initiate_auth(
         ClientId=client_id, AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": phone, **extra}
@@ -141,7 +130,7 @@ def test_triggers_receive_the_events_cognito_sends(sandbox_env, emulation, cogni
     # Given a user with a verified phone number
     _, recorder = emulation
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
 
     # When they sign in with one wrong answer and then the right one
     challenge = custom_auth(cognito, pool["clientId"], phone)
@@ -254,7 +243,7 @@ def test_initiate_auth_refuses_as_cognito_does(cognito, pool, setup, code, messa
             "ClientId"
         ]
     elif setup == "disabled_user":
-        add_user(cognito, pool["userPoolId"], phone)
+        create_sign_in_user(cognito, pool["userPoolId"], phone)
         cognito.admin_disable_user(UserPoolId=pool["userPoolId"], Username=phone)
     elif setup == "unconfirmed_user":
         cognito.sign_up(ClientId=client_id, Username=phone, Password=f"Aa1!{secrets.token_urlsafe(16)}")
@@ -277,7 +266,7 @@ def test_initiate_auth_refuses_as_cognito_does(cognito, pool, setup, code, messa
 def test_a_session_answers_only_once(sandbox_env, cognito, pool):
     # Given a sign-in that was answered once (wrongly)
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
     challenge = custom_auth(cognito, pool["clientId"], phone)
     code = code_for(sandbox_env, phone)
     respond(
@@ -302,7 +291,7 @@ def test_a_client_with_a_secret_needs_the_secret_hash(sandbox_env, cognito, pool
         PreventUserExistenceErrors="ENABLED",
     )["UserPoolClient"]
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
     digest = hmac.new(client["ClientSecret"].encode(), (phone + client["ClientId"]).encode(), hashlib.sha256)
     secret_hash = base64.b64encode(digest.digest()).decode()
 
@@ -326,7 +315,7 @@ def test_a_client_with_a_secret_needs_the_secret_hash(sandbox_env, cognito, pool
 def test_admin_initiate_auth_passes_client_metadata_to_the_triggers(sandbox_env, emulation, cognito, pool):
     # Given a user
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
 
     # When a backend starts the sign-in with AdminInitiateAuth and ClientMetadata
     challenge = cognito.admin_initiate_auth(
@@ -348,7 +337,7 @@ def test_admin_initiate_auth_passes_client_metadata_to_the_triggers(sandbox_env,
 def test_a_session_that_starts_with_srp_is_failed_by_define(cognito, pool):
     # Given a user
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
 
     # When a client starts CUSTOM_AUTH with an SRP_A value (password verification first)
     with pytest.raises(cognito.exceptions.NotAuthorizedException) as raised:
@@ -389,7 +378,7 @@ def test_a_switch_round_reaches_all_three_triggers_with_its_client_metadata(
     # Given a user who received the first code by SMS
     _, recorder = emulation
     phone = fresh_number()
-    add_user(cognito, pool["userPoolId"], phone)
+    create_sign_in_user(cognito, pool["userPoolId"], phone)
     challenge = custom_auth(cognito, pool["clientId"], phone)
     sms_code = code_for(sandbox_env, phone)
     first_private = recorder.of("CreateAuthChallenge_Authentication")[0]

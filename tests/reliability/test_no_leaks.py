@@ -9,7 +9,6 @@ every number the flows used. The sandbox's own console lines are left out: showi
 from __future__ import annotations
 
 import json
-import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from local.cognito_users import create_sign_in_user
 from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SLOW_NUMBER
 from tests.integration.conftest import ApiResult, Invoke
 from tests.reliability.leaks import Recorder
@@ -132,18 +132,7 @@ def test_no_code_or_number_leaks_through_the_sandbox(reliability_sandbox: Runnin
     pool, client = health["userPoolId"], health["userPoolClientId"]
     user = fresh_number()
     used.add(user)
-    cognito.admin_create_user(
-        UserPoolId=pool,
-        Username=user,
-        UserAttributes=[
-            {"Name": "phone_number", "Value": user},
-            {"Name": "phone_number_verified", "Value": "true"},
-        ],
-        MessageAction="SUPPRESS",
-    )
-    cognito.admin_set_user_password(
-        UserPoolId=pool, Username=user, Password=f"Aa1!{secrets.token_urlsafe(24)}", Permanent=True
-    )
+    create_sign_in_user(cognito, pool, user, [{"Name": "phone_number", "Value": user}])
     for username in (user, fresh_number()):  # a real user, then one that does not exist
         used.add(username)
         challenge = cognito.initiate_auth(
