@@ -14,9 +14,11 @@ PYTEST_ARGS ?=
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt
+$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The construct library (infra/cdk_sms_otp), editable: app.py imports it as users do.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json

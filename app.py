@@ -3,8 +3,8 @@
 
 import sys
 
-from infra.application import build_app
-from infra.config import ConfigError
+from cdk_sms_otp.application import build_app
+from cdk_sms_otp.config import ConfigError
 
 
 def main() -> None:

@@ -49,8 +49,8 @@ def _distributions() -> list[str]:
 def build(target: Path, *, bytecode: bool = True, botocore_data: bool = True) -> Path:
     """The asset's tree in ``target``: each requirement's packages (from this environment), ``otp``,
     optionally the trimmed botocore data and the unchecked-hash bytecode. Returns ``target``."""
-    from infra import botocore_data as data
-    from infra.bytecode import remove_bytecode
+    from cdk_sms_otp import botocore_data as data
+    from cdk_sms_otp.bytecode import remove_bytecode
 
     for name in _distributions():
         files = importlib.metadata.files(name) or []

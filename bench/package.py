@@ -22,8 +22,8 @@ class PackageSize:
 
 
 def _bundle(output_dir: Path) -> None:
-    from infra.bundling import LocalPipBundling
-    from infra.functions import ARCHITECTURE, ASSET_DIR, RUNTIME
+    from cdk_sms_otp.bundling import LocalPipBundling
+    from cdk_sms_otp.functions import ARCHITECTURE, ASSET_DIR, RUNTIME
 
     bundling = LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE)
     bundling.try_bundle(str(output_dir), image=None)  # type: ignore[arg-type]  # unused: no Docker

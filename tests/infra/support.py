@@ -20,8 +20,8 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 from aws_cdk import CfnElement
 from aws_cdk.assertions import Template
 
-from infra.application import STACK_NAME, build_app
-from infra.stack import OtpStack
+from cdk_sms_otp.application import STACK_NAME, build_app
+from cdk_sms_otp.stack import OtpStack
 
 REPO = Path(__file__).resolve().parents[2]
 CDK_JSON: dict[str, Any] = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.bundling import RUNTIME_PROVIDED
+from cdk_sms_otp.bundling import RUNTIME_PROVIDED
 from otp.adapters.aws_operations import OPERATIONS
 from tests.infra.support import REPO
 from tests.unit.test_bytecode import MAGIC_3_14, UNCHECKED_HASH

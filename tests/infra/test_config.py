@@ -8,7 +8,7 @@ from collections.abc import Mapping
 
 import pytest
 
-from infra.config import KNOWN_KEYS, ConfigError, OtpConfig, load_config
+from cdk_sms_otp.config import KNOWN_KEYS, ConfigError, OtpConfig, load_config
 from tests.infra.support import CDK_JSON, REPO
 
 REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}

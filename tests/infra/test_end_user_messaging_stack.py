@@ -12,14 +12,14 @@ from typing import Any
 import phonenumbers
 import pytest
 
-from infra.end_user_messaging import (
+from cdk_sms_otp.end_user_messaging import (
     COUNTRY_CODES,
     DELIVERED_EVENT_TYPES,
     OTP_MESSAGE_EVENTS,
     OTP_MESSAGES_DELIVERED,
     OTP_MESSAGES_FINAL,
 )
-from infra.functions import SEND_NOTIFY_CODE, SEND_OTP, VALIDATE_NOTIFY_CODE, VERIFY_OTP
+from cdk_sms_otp.functions import SEND_NOTIFY_CODE, SEND_OTP, VALIDATE_NOTIFY_CODE, VERIFY_OTP
 from otp.settings import load_settings
 from tests.infra.support import REAL_IDENTITY, Synth, synth
 

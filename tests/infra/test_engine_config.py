@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, load_config
+from cdk_sms_otp.config import ConfigError, load_config
 
 REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}
 EUM = {**REQUIRED, "engine": "endusermessaging"}

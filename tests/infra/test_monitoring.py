@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.metric_contract import METRIC_NAMES_FILE, load_metric_contract
+from cdk_sms_otp.metric_contract import METRIC_NAMES_FILE, load_metric_contract
 from otp import metric_names
 from tests.infra.support import Synth, synth
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from infra.application import build_app
+from cdk_sms_otp.application import build_app
 from tests.infra.support import REAL_IDENTITY, VARIANT, cdk_context, synth
 
 # (acknowledged id, construct path below the stack) -> why it is on this list; see the reasons in code.

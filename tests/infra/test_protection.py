@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from infra import protection
-from infra.config import ConfigError, load_config
+from cdk_sms_otp import protection
+from cdk_sms_otp.config import ConfigError, load_config
 from otp import metric_names
 from otp.adapters import store
 from otp.domain.limiter import limit_key

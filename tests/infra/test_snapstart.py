@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from infra.config import ConfigError, load_config
-from infra.functions import ALIAS_NAME
+from cdk_sms_otp.config import ConfigError, load_config
+from cdk_sms_otp.functions import ALIAS_NAME
 from tests.infra.support import REAL_IDENTITY, Synth, arn_of, ref, synth
 
 SNAP_START: dict[str, Any] = {**REAL_IDENTITY, "otp.snapStart": True}

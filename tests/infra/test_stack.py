@@ -11,8 +11,8 @@ from aws_cdk import Token
 from aws_cdk.assertions import Match
 from jsonschema import Draft4Validator, Draft202012Validator  # type: ignore[import-untyped]
 
-from infra.api_contract import request_body_schema
-from infra.functions import API_BUDGET, TRIGGER_BUDGET
+from cdk_sms_otp.api_contract import request_body_schema
+from cdk_sms_otp.functions import API_BUDGET, TRIGGER_BUDGET
 from otp import metric_names
 from otp.settings import load_settings
 from tests.infra.support import REAL_IDENTITY, Synth, arn_of, ref, synth

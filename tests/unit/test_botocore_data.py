@@ -32,7 +32,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from urllib3 import HTTPHeaderDict
 
-from infra import botocore_data
+from cdk_sms_otp import botocore_data
 from otp.adapters import aws_sdk, end_user_messaging
 from otp.adapters.aws_operations import OPERATIONS
 from otp.adapters.end_user_messaging import (

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from infra import bytecode
-from infra.bundling import LocalPipBundling
-from infra.functions import ARCHITECTURE, ASSET_DIR, RUNTIME
+from cdk_sms_otp import bytecode
+from cdk_sms_otp.bundling import LocalPipBundling
+from cdk_sms_otp.functions import ARCHITECTURE, ASSET_DIR, RUNTIME
 
 # CPython 3.14's magic number: 3627 ("Python 3.14rc3 3627", the last change before 3.14.0 in
 # Include/internal/pycore_magic_number.h), little-endian, then b"\r\n".
@@ -173,7 +173,7 @@ def _asset_key() -> str:
     from aws_cdk import App, Stack
     from aws_cdk import aws_lambda as lambda_
 
-    from infra.bundling import bundling_options
+    from cdk_sms_otp.bundling import bundling_options
 
     stack = Stack(App(context={"aws:cdk:bundling-stacks": []}), "AssetHash")
     bundling = LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE)

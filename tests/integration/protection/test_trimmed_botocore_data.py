@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra import botocore_data
+from cdk_sms_otp import botocore_data
 from otp.adapters import aws_sdk
 from tests.handler_env import use_handler_env
 from tests.integration.conftest import Invoke

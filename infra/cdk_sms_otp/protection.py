@@ -21,12 +21,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from infra.api import OtpApi
-from infra.auth import OtpAuth
-from infra.config import WAF_WINDOW_SECONDS, OtpConfig
-from infra.functions import OtpFunctions
-from infra.metric_contract import load_metric_contract
-from infra.monitoring import OtpMonitoring
+from cdk_sms_otp.api import OtpApi
+from cdk_sms_otp.auth import OtpAuth
+from cdk_sms_otp.config import WAF_WINDOW_SECONDS, OtpConfig
+from cdk_sms_otp.functions import OtpFunctions
+from cdk_sms_otp.metric_contract import load_metric_contract
+from cdk_sms_otp.monitoring import OtpMonitoring
 
 # The layout otp/adapters/store.py reads and writes (tests/infra/test_protection.py keeps them in step).
 PARTITION_KEY: Final = "pk"

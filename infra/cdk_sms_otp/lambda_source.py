@@ -12,7 +12,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-OTP_PACKAGE: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp"
+#: The deployed asset root: ``lambda/`` of the repository, shipped inside the wheel as ``_lambda``
+#: (in the repository ``_lambda`` is a symbolic link to it, so both paths are the same).
+LAMBDA_ROOT: Final = Path(__file__).resolve().parent / "_lambda"
+OTP_PACKAGE: Final = LAMBDA_ROOT / "otp"
 
 
 def load_module(path: Path, name: str) -> ModuleType:

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from aws_cdk import aws_apigateway as apigw
 
-from infra.lambda_source import OTP_PACKAGE, load_module
+from cdk_sms_otp.lambda_source import OTP_PACKAGE, load_module
 
 API_SCHEMA_FILE: Final = OTP_PACKAGE / "api_schema.py"
 

@@ -36,10 +36,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
-from infra.config import OtpConfig
-from infra.functions import log_retention
-from infra.metric_contract import load_metric_contract
-from infra.monitoring import OtpMonitoring
+from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.functions import log_retention
+from cdk_sms_otp.metric_contract import load_metric_contract
+from cdk_sms_otp.monitoring import OtpMonitoring
 
 # phonenumbers' regions that are not ISO 3166-1 codes (Ascension, Tristan da Cunha, Kosovo): a protect
 # configuration takes ISO codes only.

@@ -20,10 +20,10 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.api import OtpApi
-from infra.config import OtpConfig
-from infra.functions import OtpFunctions
-from infra.metric_contract import MetricContract, load_metric_contract
+from cdk_sms_otp.api import OtpApi
+from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.functions import OtpFunctions
+from cdk_sms_otp.metric_contract import MetricContract, load_metric_contract
 
 PERIOD: Final = Duration.minutes(5)
 #: How alarms and graphs name each engine (otp.engine), and what its deployment faults usually mean.

@@ -8,7 +8,7 @@ from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_pinpoint as pinpoint
 from constructs import Construct
 
-from infra.config import OtpConfig
+from cdk_sms_otp.config import OtpConfig
 
 PINPOINT_END_OF_SUPPORT_REASON: Final = (
     "Amazon Pinpoint's engagement features (segments, campaigns, journeys, analytics) reach end of support; "

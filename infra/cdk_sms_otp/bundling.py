@@ -21,7 +21,7 @@ import jsii
 from aws_cdk import BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
 
-from infra import botocore_data, bytecode
+from cdk_sms_otp import botocore_data, bytecode
 
 #: Distributions the Lambda Python runtime ships (the AWS SDK and its dependency closure). They are
 #: removed from the bundle even when a requirement pulls them in (aws-xray-sdk depends on botocore):

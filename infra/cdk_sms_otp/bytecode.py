@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-REPO: Final = Path(__file__).resolve().parent.parent
+REPO: Final = Path(__file__).resolve().parents[2]
 COMPILER: Final = Path(__file__).with_name("bytecode.mjs")
 PACKAGE_JSON: Final = REPO / "package.json"
 INSTALLED_PYODIDE: Final = REPO / "node_modules" / "pyodide" / "package.json"

@@ -6,8 +6,8 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from infra.config import OtpConfig
-from infra.functions import OtpFunctions
+from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.functions import OtpFunctions
 
 
 class OtpAuth(Construct):

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from infra.lambda_source import OTP_PACKAGE, load_module
+from cdk_sms_otp.lambda_source import OTP_PACKAGE, load_module
 
 METRIC_NAMES_FILE: Final = OTP_PACKAGE / "metric_names.py"
 

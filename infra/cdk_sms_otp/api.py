@@ -16,9 +16,9 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.api_contract import request_body_schema, to_api_gateway, to_draft4
-from infra.config import OtpConfig
-from infra.functions import log_retention
+from cdk_sms_otp.api_contract import request_body_schema, to_api_gateway, to_draft4
+from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.functions import log_retention
 
 STAGE_NAME: Final = "v1"
 SEND_PATH: Final = "/otp"

@@ -28,10 +28,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from infra.lambda_source import load_module
+from cdk_sms_otp.lambda_source import OTP_PACKAGE, load_module
 
-REPO: Final = Path(__file__).resolve().parent.parent
-OPERATIONS_FILE: Final = REPO / "lambda" / "otp" / "adapters" / "aws_operations.py"
+OPERATIONS_FILE: Final = OTP_PACKAGE / "adapters" / "aws_operations.py"
 #: Where the bundle puts the directory (otp.adapters.aws_sdk.DATA_DIR finds it there).
 BUNDLE_PATH: Final = Path("otp") / "_botocore_data"
 MANIFEST_FORMAT: Final = 1

@@ -7,15 +7,15 @@ from typing import Any
 from aws_cdk import Annotations, CfnOutput, Stack
 from constructs import Construct
 
-from infra.api import OtpApi
-from infra.auth import OtpAuth
-from infra.config import PINPOINT, OtpConfig
-from infra.end_user_messaging import EndUserMessaging
-from infra.functions import OtpFunctions
-from infra.messaging import Messaging
-from infra.monitoring import OtpMonitoring
-from infra.protection import OtpProtection
-from infra.secret import DeploymentSecret
+from cdk_sms_otp.api import OtpApi
+from cdk_sms_otp.auth import OtpAuth
+from cdk_sms_otp.config import PINPOINT, OtpConfig
+from cdk_sms_otp.end_user_messaging import EndUserMessaging
+from cdk_sms_otp.functions import OtpFunctions
+from cdk_sms_otp.messaging import Messaging
+from cdk_sms_otp.monitoring import OtpMonitoring
+from cdk_sms_otp.protection import OtpProtection
+from cdk_sms_otp.secret import DeploymentSecret
 
 
 class OtpStack(Stack):

@@ -8,8 +8,8 @@ from typing import Any, Final
 from aws_cdk import App, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.config import load_config
-from infra.stack import OtpStack
+from cdk_sms_otp.config import load_config
+from cdk_sms_otp.stack import OtpStack
 
 STACK_NAME: Final = "PinpointSmsOtp"
 

@@ -25,8 +25,8 @@ from typing import Any, Final, Literal
 
 import phonenumbers
 
-from infra.api_contract import language_tags
-from infra.lambda_source import OTP_PACKAGE, load_module
+from cdk_sms_otp.api_contract import language_tags
+from cdk_sms_otp.lambda_source import OTP_PACKAGE, load_module
 
 ENGINE_RULES_FILE: Final = OTP_PACKAGE / "engine_rules.py"
 

@@ -13,7 +13,6 @@ applies to published versions only and ``$LATEST`` would start cold.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from aws_cdk import Acknowledgment, Annotations, Aws, Duration, RemovalPolicy, Stack, Validations
@@ -22,11 +21,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.bundling import LocalPipBundling, bundling_options
-from infra.config import END_USER_MESSAGING, FUNCTION_COUNT, PINPOINT, OtpConfig
-from infra.metric_contract import load_metric_contract
+from cdk_sms_otp.bundling import LocalPipBundling, bundling_options
+from cdk_sms_otp.config import END_USER_MESSAGING, FUNCTION_COUNT, PINPOINT, OtpConfig
+from cdk_sms_otp.lambda_source import LAMBDA_ROOT
+from cdk_sms_otp.metric_contract import load_metric_contract
 
-ASSET_DIR: Final = Path(__file__).resolve().parent.parent / "lambda"
+ASSET_DIR: Final = LAMBDA_ROOT
 #: Newest Python runtime that both Lambda and Powertools for AWS Lambda (3.37) support.
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 #: Graviton: ~20 % cheaper per GB-second than x86_64, and every compiled dependency ships aarch64 wheels.
