@@ -40,12 +40,15 @@ def banner(sandbox: Sandbox, application_id: str) -> str:
     aws, api = sandbox.aws_url, sandbox.api_url
     pool = sandbox.ready_info
     number = "+12065550100"
+    engine = pool.engine if pool else "pinpoint"
+    # What the engine sends through: Pinpoint needs an application; End User Messaging needs none.
+    resource = f"Pinpoint app  {application_id}" if engine == "pinpoint" else "End User Messaging (no app)"
     return f"""
 Sandbox ready (Ctrl-C to stop)
   AWS endpoint  {aws}   boto3: endpoint_url= or AWS_ENDPOINT_URL; CLI: aws --endpoint-url {aws}
   HTTP API      {api}/v1
-  Engine        {pool.engine if pool else "pinpoint"} (OTP_ENGINE=pinpoint|endusermessaging before make run)
-  Pinpoint app  {application_id}
+  Engine        {engine} (OTP_ENGINE=pinpoint|endusermessaging before make run)
+  {resource}
   User pool     {pool.user_pool_id if pool else "-"}  app client {pool.user_pool_client_id if pool else "-"}
                 (CUSTOM_AUTH sign-in by SMS code: see the README's Cognito section)
   Sign-in page  {sandbox.sign_in_page_url}   (create a user, sign in with the code from the outbox)

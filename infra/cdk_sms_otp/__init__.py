@@ -1,1 +1,1 @@
-"""AWS CDK infrastructure of pinpoint-sms-otp: one stack, one construct module per concern."""
+"""cdk-sms-otp: SMS one-time passwords on AWS, as CDK constructs that carry their Lambda code."""

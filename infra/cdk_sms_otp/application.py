@@ -11,7 +11,10 @@ from cdk_nag import AwsSolutionsChecks
 from cdk_sms_otp.config import load_config
 from cdk_sms_otp.stack import OtpStack
 
-STACK_NAME: Final = "PinpointSmsOtp"
+#: The stack's name. Until 0.2.0 it was "PinpointSmsOtp": a deployment made then keeps its stack with
+#: ``-c stackName=PinpointSmsOtp`` (CloudFormation knows a stack by its name).
+STACK_NAME: Final = "SmsOtp"
+STACK_NAME_CONTEXT: Final = "stackName"
 
 
 def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None) -> tuple[App, OtpStack]:
@@ -20,11 +23,11 @@ def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = 
     config = load_config(app.node.get_all_context())
     stack = OtpStack(
         app,
-        STACK_NAME,
+        str(app.node.try_get_context(STACK_NAME_CONTEXT) or STACK_NAME),
         config=config,
-        description="SMS one-time passwords with Amazon Pinpoint / AWS End User Messaging (pinpoint-sms-otp)",
+        description="SMS one-time passwords with AWS End User Messaging / Amazon Pinpoint (cdk-sms-otp)",
     )
-    Tags.of(app).add("project", "pinpoint-sms-otp")
+    Tags.of(app).add("project", "cdk-sms-otp")
     # cdk-nag 3 is a CDK validation plugin: any unacknowledged finding fails synthesis.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app, stack

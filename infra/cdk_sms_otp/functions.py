@@ -46,8 +46,9 @@ VALIDATE_NOTIFY_CODE: Final = "end-user-messaging:ValidateNotifyCodeVerification
 
 
 @dataclass(frozen=True)
-class PinpointBudget:
-    """Timeouts of the Pinpoint client (read by ``otp.settings``) and the function timeout around them."""
+class EngineCallBudget:
+    """Timeouts of the messaging engine's client (read by ``otp.settings``) and the function timeout around
+    them."""
 
     connect_timeout_s: int
     read_timeout_s: int
@@ -62,22 +63,22 @@ class PinpointBudget:
 
     def environment(self) -> dict[str, str]:
         return {
-            "PINPOINT_CONNECT_TIMEOUT": str(self.connect_timeout_s),
-            "PINPOINT_READ_TIMEOUT": str(self.read_timeout_s),
-            "PINPOINT_MAX_ATTEMPTS": str(self.max_attempts),
+            "OTP_ENGINE_CONNECT_TIMEOUT": str(self.connect_timeout_s),
+            "OTP_ENGINE_READ_TIMEOUT": str(self.read_timeout_s),
+            "OTP_ENGINE_MAX_ATTEMPTS": str(self.max_attempts),
         }
 
 
 # API Gateway gives an integration at most 29 s. The adapter retries only calls that certainly sent
 # nothing (throttled, 5xx, connection failure): 3 x 2 s connect + one 10 s read + <= 1.5 s backoff = 17.5 s,
 # inside a 20 s function timeout, inside 29 s.
-API_BUDGET: Final = PinpointBudget(
+API_BUDGET: Final = EngineCallBudget(
     connect_timeout_s=2, read_timeout_s=10, max_attempts=3, function_timeout_s=20, backoff_allowance_s=1.5
 )
 # Cognito waits 5 s for a trigger and then retries it (up to 3 times in all). A longer function timeout
 # would only let an abandoned invocation keep running - and maybe send a second SMS while Cognito's retry
 # sends another - so the timeout is 5 s and one 1 s connect + 3 s read attempt fits inside it.
-TRIGGER_BUDGET: Final = PinpointBudget(
+TRIGGER_BUDGET: Final = EngineCallBudget(
     connect_timeout_s=1, read_timeout_s=3, max_attempts=1, function_timeout_s=5, backoff_allowance_s=0
 )
 
@@ -89,7 +90,7 @@ class _Spec:
     description: str
     sends: bool
     verifies: bool
-    budget: PinpointBudget
+    budget: EngineCallBudget
 
     @property
     def calls_engine(self) -> bool:
@@ -238,11 +239,6 @@ class OtpFunctions(Construct):
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
         return (self.api, self.define_auth_challenge, self.create_auth_challenge, self.verify_auth_challenge)
-
-    @property
-    def pinpoint_callers(self) -> tuple[lambda_.Function, ...]:
-        """The functions that call the messaging engine (they get its client's timeout variables)."""
-        return (self.api, self.create_auth_challenge, self.verify_auth_challenge)
 
     def invoked(self, function: lambda_.Function) -> lambda_.IFunction:
         """What a caller (API Gateway, a Cognito trigger) invokes: the alias with SnapStart, else the

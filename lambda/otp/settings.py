@@ -11,6 +11,7 @@ sets it, the value in infra/.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -289,9 +290,9 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_LANGUAGE", "language", _language),
     _Variable("OTP_ENTITY_ID", "entity_id", _optional(_text(1))),
     _Variable("OTP_TEMPLATE_ID", "template_id", _optional(_text(1))),
-    _Variable("PINPOINT_CONNECT_TIMEOUT", "connect_timeout", _seconds_up_to(10)),
-    _Variable("PINPOINT_READ_TIMEOUT", "read_timeout", _seconds_up_to(25)),
-    _Variable("PINPOINT_MAX_ATTEMPTS", "max_attempts", _int_in(1, 5)),
+    _Variable("OTP_ENGINE_CONNECT_TIMEOUT", "connect_timeout", _seconds_up_to(10)),
+    _Variable("OTP_ENGINE_READ_TIMEOUT", "read_timeout", _seconds_up_to(25)),
+    _Variable("OTP_ENGINE_MAX_ATTEMPTS", "max_attempts", _int_in(1, 5)),
     _Variable("OTP_TABLE_NAME", "table_name", _optional(_text(3, 255))),
     _Variable("OTP_SEND_COOLDOWN_SECONDS", "send_cooldown_seconds", _int_in(*SEND_COOLDOWN_RANGE)),
     _Variable("OTP_SEND_LIMIT_PER_HOUR", "send_limit_per_hour", _int_in(*SEND_LIMIT_PER_HOUR_RANGE)),
@@ -437,9 +438,33 @@ def _cross_checks(settings: Settings) -> list[str]:
     return problems
 
 
+#: Variables renamed in 0.2.0 (engine-neutral names): the old name still works, with a warning, for one
+#: release.
+RENAMED_VARIABLES: dict[str, str] = {
+    "PINPOINT_CONNECT_TIMEOUT": "OTP_ENGINE_CONNECT_TIMEOUT",
+    "PINPOINT_READ_TIMEOUT": "OTP_ENGINE_READ_TIMEOUT",
+    "PINPOINT_MAX_ATTEMPTS": "OTP_ENGINE_MAX_ATTEMPTS",
+}
+
+
+def _with_renamed(env: Mapping[str, str]) -> Mapping[str, str]:
+    """``env`` with each old variable name's value under its new name (the new name wins if both are set)."""
+    old = [name for name in RENAMED_VARIABLES if name in env]
+    if not old:
+        return env
+    renamed = dict(env)
+    for name in old:
+        new = RENAMED_VARIABLES[name]
+        logging.getLogger(__name__).warning(
+            "%s is deprecated and will stop working in the next release: use %s", name, new
+        )
+        renamed.setdefault(new, env[name])
+    return renamed
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Parse settings from the environment, reporting every problem at once."""
-    env = os.environ if environ is None else environ
+    env = _with_renamed(os.environ if environ is None else environ)
     values: dict[str, Any] = {}
     problems: list[str] = []
     for variable in _VARIABLES:

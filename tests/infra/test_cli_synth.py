@@ -75,7 +75,7 @@ def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds_an
 
     # Then it succeeds and writes the stack's template, which a CLI that reads this assembly accepted
     assert result.returncode == 0, result.stdout + result.stderr
-    template = json.loads((outdir / "PinpointSmsOtp.template.json").read_text(encoding="utf-8"))
+    template = json.loads((outdir / "SmsOtp.template.json").read_text(encoding="utf-8"))
     keys = {
         f["Properties"]["Code"]["S3Key"]
         for f in template["Resources"].values()

@@ -94,7 +94,7 @@ def test_the_configuration_set_uses_the_protect_configuration_and_logs_delivery_
     s = synth(EUM)
     protect_id, _ = _one(s, "AWS::SMSVOICE::ProtectConfiguration")
     set_id, configuration_set = _one(s, "AWS::SMSVOICE::ConfigurationSet")
-    assert configuration_set["ConfigurationSetName"] == "PinpointSmsOtp-otp"
+    assert configuration_set["ConfigurationSetName"] == "SmsOtp-otp"
     assert configuration_set["ProtectConfigurationId"] == {
         "Fn::GetAtt": [protect_id, "ProtectConfigurationId"]
     }
@@ -110,7 +110,7 @@ def test_the_configuration_set_uses_the_protect_configuration_and_logs_delivery_
     [trust] = s.json["Resources"][role_id]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "sms-voice.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
-    assert json.dumps(trust["Condition"]["ArnLike"]).endswith(':configuration-set/PinpointSmsOtp-otp"]]}}')
+    assert json.dumps(trust["Condition"]["ArnLike"]).endswith(':configuration-set/SmsOtp-otp"]]}}')
     # may write to that log group and nothing else, and exists before the set checks it
     [policy_id] = [
         k for k, v in s.resources("AWS::IAM::Policy").items() if {"Ref": role_id} in v["Properties"]["Roles"]
@@ -149,7 +149,7 @@ def test_the_delivered_rate_is_alarmed_and_on_the_dashboard():
     [alarm] = [
         a["Properties"]
         for a in s.resources("AWS::CloudWatch::Alarm").values()
-        if a["Properties"].get("AlarmName") == "PinpointSmsOtp-OtpDeliveredRate"
+        if a["Properties"].get("AlarmName") == "SmsOtp-OtpDeliveredRate"
     ]
     assert alarm["ComparisonOperator"] == "LessThanThreshold"
     assert alarm["Threshold"] == 80
@@ -214,7 +214,7 @@ def test_the_code_starts_with_each_function_environment(variant, name):
     # Given a function's environment from the template, references filled in as CloudFormation would
     variables = _functions(synth(variant))[name]["Environment"]["Variables"]
     environ = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in variables.items()}
-    environ["AWS_LAMBDA_FUNCTION_NAME"] = f"PinpointSmsOtp-{name}"
+    environ["AWS_LAMBDA_FUNCTION_NAME"] = f"SmsOtp-{name}"
 
     # When the functions' settings read it, then they start on the configured engine and channels
     settings = load_settings(environ)
@@ -292,14 +292,14 @@ def test_the_default_stack_is_unchanged_by_the_new_engine():
     text = json.dumps(default)
     assert "AWS::SMSVOICE" not in text
     assert "end-user-messaging" not in text
-    assert "OTP_ENGINE" not in text
+    assert '"OTP_ENGINE"' not in text
     assert "OtpDeliveredRate" not in text
     # and the deployment-fault alarm still watches exactly Pinpoint's four codes
     [fault] = [
         a["Properties"]
         for a in default["Resources"].values()
         if a["Type"] == "AWS::CloudWatch::Alarm"
-        and a["Properties"].get("AlarmName") == "PinpointSmsOtp-OtpDeploymentFault"
+        and a["Properties"].get("AlarmName") == "SmsOtp-OtpDeploymentFault"
     ]
     codes = {
         d["Value"]
@@ -321,7 +321,7 @@ def test_the_deployment_fault_alarm_watches_the_engines_in_use():
         [fault] = [
             a["Properties"]
             for a in s.resources("AWS::CloudWatch::Alarm").values()
-            if a["Properties"].get("AlarmName") == "PinpointSmsOtp-OtpDeploymentFault"
+            if a["Properties"].get("AlarmName") == "SmsOtp-OtpDeploymentFault"
         ]
         return {
             d["Value"]

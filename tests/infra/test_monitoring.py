@@ -74,7 +74,7 @@ def test_every_service_metric_an_alarm_reads_is_one_the_code_emits(default):
 
 def test_delivery_failure_rate_alarm_covers_every_status_and_counts_only_failures(default):
     # Given the delivery failure-rate alarm
-    alarm = _alarms(default)["PinpointSmsOtp-OtpDeliveryFailureRate"]
+    alarm = _alarms(default)["SmsOtp-OtpDeliveryFailureRate"]
     statuses = {
         q["Id"]: {d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"]["Dimensions"]}["DeliveryStatus"]
         for q in alarm["Metrics"]
@@ -96,8 +96,8 @@ def test_delivery_failure_rate_alarm_covers_every_status_and_counts_only_failure
 def test_pinpoint_error_alarms_watch_deployment_faults_and_every_error_code(default):
     # Given the two upstream-error alarms
     alarms = _alarms(default)
-    faults = alarms["PinpointSmsOtp-OtpDeploymentFault"]
-    upstream = alarms["PinpointSmsOtp-OtpUpstreamErrors"]
+    faults = alarms["SmsOtp-OtpDeploymentFault"]
+    upstream = alarms["SmsOtp-OtpUpstreamErrors"]
 
     # Then the deployment-fault alarm fires on one NotFound/Forbidden/MethodNotAllowed/BadRequest
     codes = {

@@ -95,8 +95,8 @@ def test_timeouts_fit_api_gateway_and_cognito_limits(default):
     ]:
         env = props["Environment"]["Variables"]
         assert (
-            float(env["PINPOINT_CONNECT_TIMEOUT"]) * int(env["PINPOINT_MAX_ATTEMPTS"])
-            + float(env["PINPOINT_READ_TIMEOUT"])
+            float(env["OTP_ENGINE_CONNECT_TIMEOUT"]) * int(env["OTP_ENGINE_MAX_ATTEMPTS"])
+            + float(env["OTP_ENGINE_READ_TIMEOUT"])
             + budget.backoff_allowance_s
             < props["Timeout"]
         )
@@ -130,7 +130,7 @@ def test_the_code_accepts_each_function_environment_as_deployed(default, name):
     # Given a function's environment from the template, CloudFormation references filled in
     variables = _functions(default)[name]["Properties"]["Environment"]["Variables"]
     environ = {k: v if isinstance(v, str) else f"resolved-{k.lower()}" for k, v in variables.items()}
-    environ["AWS_LAMBDA_FUNCTION_NAME"] = f"PinpointSmsOtp-{name}"  # what Lambda sets: "deployed"
+    environ["AWS_LAMBDA_FUNCTION_NAME"] = f"SmsOtp-{name}"  # what Lambda sets: "deployed"
 
     # When the code's own settings loader reads it (what happens at the function's cold start)
     settings = load_settings(environ)

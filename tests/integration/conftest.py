@@ -38,7 +38,7 @@ def handler_env(
         pinpoint_endpoint,
         engine=engine,
         OTP_ALLOWED_COUNTRIES="US,CA,GB,IN",
-        PINPOINT_READ_TIMEOUT="1",
+        OTP_ENGINE_READ_TIMEOUT="1",
     )
     wiring.reset()
 

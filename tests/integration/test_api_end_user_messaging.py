@@ -14,6 +14,7 @@ import pytest
 
 from local.faults import NOTIFY_ERROR_STATUS
 from local.test_numbers import SCRIPTED_NOTIFY_OUTCOMES
+from otp.adapters.end_user_messaging import FAILURES
 from otp.domain.errors import InvalidRequest
 from otp.domain.models import Channel
 from otp.handlers.problems import UPSTREAM_PROBLEMS
@@ -43,7 +44,7 @@ def eum_env(pinpoint_endpoint: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
     from otp import wiring
 
     yield use_handler_env(
-        monkeypatch, pinpoint_endpoint, engine=END_USER_MESSAGING, PINPOINT_READ_TIMEOUT="1"
+        monkeypatch, pinpoint_endpoint, engine=END_USER_MESSAGING, OTP_ENGINE_READ_TIMEOUT="1"
     )
     wiring.reset()
 
@@ -66,7 +67,7 @@ def call(method: str, path: str, body: Any = None) -> ApiResult:
 def test_the_documented_table_covers_every_exception_of_the_api():
     assert set(DOCUMENTED) == set(NOTIFY_ERROR_STATUS)
     for error, (status, retry_after, slug) in DOCUMENTED.items():
-        kind = UPSTREAM_PROBLEMS[error]
+        kind = UPSTREAM_PROBLEMS[FAILURES[error]]
         assert (kind.status, kind.slug) == (status, slug)
         assert (str(kind.retry_after) if kind.retry_after is not None else None) == retry_after
 

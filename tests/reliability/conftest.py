@@ -33,7 +33,7 @@ def reliability_sandboxes() -> Iterator[Callable[[str], RunningSandbox]]:
     """The sandbox as ``make run`` starts it (protection on), with a short read timeout and the service
     logging at DEBUG, its most verbose (what the leak test must search): one per engine, each started
     the first time a test of this worker asks for it."""
-    env = {"PINPOINT_READ_TIMEOUT": READ_TIMEOUT_SECONDS, "POWERTOOLS_LOG_LEVEL": "DEBUG"}
+    env = {"OTP_ENGINE_READ_TIMEOUT": READ_TIMEOUT_SECONDS, "POWERTOOLS_LOG_LEVEL": "DEBUG"}
     with contextlib.ExitStack() as stack:
         started: dict[str, RunningSandbox] = {}
 

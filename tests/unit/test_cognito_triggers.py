@@ -139,8 +139,8 @@ def trigger_env(pinpoint_endpoint: Any, engine: str, monkeypatch: pytest.MonkeyP
         pinpoint_endpoint,
         engine=engine,
         OTP_ALLOWED_COUNTRIES="US,CA,GB",
-        PINPOINT_READ_TIMEOUT="1",
-        PINPOINT_MAX_ATTEMPTS="1",
+        OTP_ENGINE_READ_TIMEOUT="1",
+        OTP_ENGINE_MAX_ATTEMPTS="1",
     )
     yield pinpoint_endpoint
     wiring.reset()

@@ -27,7 +27,7 @@ from otp.domain.challenge import (
     decide_next_step,
     session_state,
 )
-from otp.domain.errors import SendRefused, UpstreamError
+from otp.domain.errors import SendRefused, UpstreamError, UpstreamFailure
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter
 from otp.domain.models import Channel, OtpPolicy, PhoneNumber, SendQuota
 from otp.domain.ports import TicketRecord, TicketState
@@ -51,7 +51,12 @@ class MemoryBook:
 
     def _check(self) -> None:
         if self.fail:
-            raise UpstreamError("ProtectionStoreUnavailable", "down")
+            raise UpstreamError(
+                "ProtectionStoreUnavailable",
+                "down",
+                failure=UpstreamFailure.STORE_UNAVAILABLE,
+                operation="GetItem",
+            )
 
     def hold(self, key: str, *, until: int) -> None:
         self._check()

@@ -9,7 +9,7 @@ from otp.settings import SettingsError, load_settings
 
 EUM = {
     "OTP_ENGINE": "endusermessaging",
-    "OTP_DEPLOYMENT_ID": "arn:aws:cloudformation:us-east-1:123456789012:stack/PinpointSmsOtp/0f1e2d3c",
+    "OTP_DEPLOYMENT_ID": "arn:aws:cloudformation:us-east-1:123456789012:stack/SmsOtp/0f1e2d3c",
     "OTP_BRAND_NAME": "Acme",
     "OTP_ORIGINATION_IDENTITY": "+12065550199",
 }

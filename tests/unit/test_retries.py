@@ -6,7 +6,7 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 
 from otp.adapters.retries import BACKOFF_CAP_SECONDS, call_with_retries
-from otp.domain.errors import UpstreamError
+from otp.domain.errors import UpstreamError, UpstreamFailure
 
 
 def _throttled() -> ClientError:
@@ -16,7 +16,9 @@ def _throttled() -> ClientError:
 def _classify(exc: ClientError | Exception) -> tuple[UpstreamError, bool] | None:
     if isinstance(exc, ClientError):
         code = exc.response["Error"]["Code"]
-        return UpstreamError(code, "mapped"), code == "Throttled"
+        return UpstreamError(
+            code, "mapped", failure=UpstreamFailure.THROTTLED, operation="Send"
+        ), code == "Throttled"
     return None
 
 

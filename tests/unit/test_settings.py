@@ -53,7 +53,7 @@ def test_values_are_parsed_from_text() -> None:
         ("OTP_ALLOWED_COUNTRIES", ""),
         ("OTP_LANGUAGE", "English"),
         ("OTP_LANGUAGE", "nl-NL"),
-        ("PINPOINT_READ_TIMEOUT", "0"),
+        ("OTP_ENGINE_READ_TIMEOUT", "0"),
     ],
 )
 def test_a_bad_value_fails_with_a_message_naming_the_variable(variable: str, value: str) -> None:
@@ -70,3 +70,24 @@ def test_a_missing_required_variable_is_named(missing: str) -> None:
     environ = {k: v for k, v in REQUIRED.items() if k != missing}
     with pytest.raises(SettingsError, match=missing):
         load_settings(environ)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "attribute", "value"),
+    [
+        ("PINPOINT_CONNECT_TIMEOUT", "OTP_ENGINE_CONNECT_TIMEOUT", "connect_timeout", 3.0),
+        ("PINPOINT_READ_TIMEOUT", "OTP_ENGINE_READ_TIMEOUT", "read_timeout", 7.0),
+        ("PINPOINT_MAX_ATTEMPTS", "OTP_ENGINE_MAX_ATTEMPTS", "max_attempts", 2),
+    ],
+)
+def test_a_variable_renamed_in_0_2_still_works_for_one_release_with_a_warning(
+    old: str, new: str, attribute: str, value: float, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a function deployed with the engine-era name only
+    settings = load_settings({**REQUIRED, old: str(value)})
+
+    # Then the value is used, and the log says which name replaces it
+    assert getattr(settings, attribute) == value
+    assert any(old in record.getMessage() and new in record.getMessage() for record in caplog.records)
+    # and the new name wins when both are set
+    assert getattr(load_settings({**REQUIRED, old: "1", new: str(value)}), attribute) == value

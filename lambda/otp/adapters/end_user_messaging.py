@@ -41,7 +41,7 @@ from botocore.exceptions import (
 from otp import engine_rules
 from otp.adapters import aws_sdk
 from otp.adapters.retries import call_with_retries
-from otp.domain.errors import UpstreamError
+from otp.domain.errors import UpstreamError, UpstreamFailure
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
 if TYPE_CHECKING:
@@ -67,6 +67,21 @@ CHANNEL_NAMES: Final[Mapping[Channel, NotifyChannelType]] = {
 }
 # Only these prove the request was refused before anything was done.
 _RETRYABLE_CODES: Final = frozenset({"ThrottlingException"})
+#: What each exception the two operations' model lists means.
+FAILURES: Final[dict[str, UpstreamFailure]] = {
+    # This service built a request the API refuses (a bug, or a bad template or identity).
+    "ValidationException": UpstreamFailure.REQUEST_REJECTED,
+    "AccessDeniedException": UpstreamFailure.MISCONFIGURED,
+    # A configuration set, origination identity or code configuration the account does not hold.
+    "ResourceNotFoundException": UpstreamFailure.MISCONFIGURED,
+    # The destination's or sender's state refuses the send (the SMS and Voice v2 API answers an opted-out
+    # number this way); trying again will not help.
+    "ConflictException": UpstreamFailure.DESTINATION_CONFLICT,
+    # An account quota (e.g. the monthly spend limit): nothing is sent until it is raised.
+    "ServiceQuotaExceededException": UpstreamFailure.QUOTA_EXCEEDED,
+    "ThrottlingException": UpstreamFailure.THROTTLED,
+    "InternalServerException": UpstreamFailure.UNAVAILABLE,
+}
 # The context key under which the caller's own reference id reaches the delivery events.
 CONTEXT_REFERENCE_ID: Final = "referenceId"
 
@@ -233,22 +248,38 @@ def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[Up
         error = exc.response.get("Error", {})
         code = error.get("Code") or "UnknownError"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        meaning = FAILURES.get(
+            code, UpstreamFailure.UNAVAILABLE if status >= 500 else UpstreamFailure.UNEXPECTED
+        )
         failure = UpstreamError(
             code,
             error.get("Message") or "",
+            failure=meaning,
             maybe_sent=may_have_sent and status >= 500,
             operation=operation_name,
         )
         return failure, code in _RETRYABLE_CODES
     if isinstance(exc, ReadTimeoutError):
         message = "no answer within the read timeout"
-        return UpstreamError("Timeout", message, maybe_sent=may_have_sent, operation=operation_name), False
+        return UpstreamError(
+            "Timeout",
+            message,
+            failure=UpstreamFailure.TIMEOUT,
+            maybe_sent=may_have_sent,
+            operation=operation_name,
+        ), False
     if isinstance(exc, ConnectionClosedError):
         message = "connection closed mid-request"
         return UpstreamError(
-            "ConnectionError", message, maybe_sent=may_have_sent, operation=operation_name
+            "ConnectionError",
+            message,
+            failure=UpstreamFailure.UNAVAILABLE,
+            maybe_sent=may_have_sent,
+            operation=operation_name,
         ), False
     if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
         message = "could not connect to the endpoint"
-        return UpstreamError("ConnectionError", message, operation=operation_name), True
+        return UpstreamError(
+            "ConnectionError", message, failure=UpstreamFailure.UNAVAILABLE, operation=operation_name
+        ), True
     return None

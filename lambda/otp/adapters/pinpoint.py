@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from botocore.config import Config
 from botocore.exceptions import (
@@ -23,7 +23,7 @@ from botocore.exceptions import (
 
 from otp.adapters import aws_sdk
 from otp.adapters.retries import call_with_retries
-from otp.domain.errors import UpstreamError
+from otp.domain.errors import UpstreamError, UpstreamFailure
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
 if TYPE_CHECKING:
@@ -32,8 +32,21 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+SEND: Final = "SendOTPMessage"
+VERIFY: Final = "VerifyOTPMessage"
 # Pinpoint answers these before doing anything, so a retry cannot duplicate an SMS.
 _RETRYABLE_CODES = frozenset({"TooManyRequestsException", "InternalServerErrorException"})
+#: What each exception the two operations' model lists means.
+FAILURES: Final[dict[str, UpstreamFailure]] = {
+    # Our request was wrong (a bug, or a brand or identity Pinpoint refuses).
+    "BadRequestException": UpstreamFailure.REQUEST_REJECTED,
+    "NotFoundException": UpstreamFailure.MISCONFIGURED,
+    "ForbiddenException": UpstreamFailure.MISCONFIGURED,
+    "MethodNotAllowedException": UpstreamFailure.MISCONFIGURED,
+    "PayloadTooLargeException": UpstreamFailure.PAYLOAD_TOO_LARGE,
+    "TooManyRequestsException": UpstreamFailure.THROTTLED,
+    "InternalServerErrorException": UpstreamFailure.UNAVAILABLE,
+}
 
 
 @lru_cache(maxsize=4)
@@ -109,15 +122,17 @@ class PinpointOtpGateway:
 
     def send(self, request: SendOtpRequest) -> DeliveryReport:
         response = self._call(
+            SEND,
             lambda: self._client.send_otp_message(
                 ApplicationId=self._application_id,
                 SendOTPMessageRequestParameters=_request_parameters(request),
-            )
+            ),
         )
         return _report_for(request.destination, dict(response.get("MessageResponse") or {}))
 
     def verify(self, *, destination: str, reference_id: str, code: str) -> bool:
         response = self._call(
+            VERIFY,
             lambda: self._client.verify_otp_message(
                 ApplicationId=self._application_id,
                 VerifyOTPMessageRequestParameters={
@@ -125,26 +140,47 @@ class PinpointOtpGateway:
                     "Otp": code,
                     "ReferenceId": reference_id,
                 },
-            )
+            ),
         )
         return bool(response.get("VerificationResponse", {}).get("Valid", False))
 
-    def _call(self, operation: Callable[[], T]) -> T:
-        return call_with_retries(operation, _classify, max_attempts=self._max_attempts, sleep=self._sleep)
+    def _call(self, operation_name: str, operation: Callable[[], T]) -> T:
+        def classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+            return _classify(operation_name, exc)
+
+        return call_with_retries(operation, classify, max_attempts=self._max_attempts, sleep=self._sleep)
 
 
-def _classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
     """Pinpoint's failures: throttling and server errors are retried (Pinpoint sent nothing); a read
     timeout or a connection closed mid-request may have sent the SMS, so it is never retried."""
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code = error.get("Code") or "UnknownError"
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return UpstreamError(code, error.get("Message") or ""), code in _RETRYABLE_CODES or status >= 500
+        failure = FAILURES.get(
+            code, UpstreamFailure.UNAVAILABLE if status >= 500 else UpstreamFailure.UNEXPECTED
+        )
+        error_ = UpstreamError(code, error.get("Message") or "", failure=failure, operation=operation_name)
+        return error_, code in _RETRYABLE_CODES or status >= 500
     if isinstance(exc, ReadTimeoutError):
-        return UpstreamError("Timeout", "no answer within the read timeout", maybe_sent=True), False
+        message = "no answer within the read timeout"
+        timeout = UpstreamFailure.TIMEOUT
+        return UpstreamError(
+            "Timeout", message, failure=timeout, operation=operation_name, maybe_sent=True
+        ), False
     if isinstance(exc, ConnectionClosedError):
-        return UpstreamError("ConnectionError", "connection closed mid-request", maybe_sent=True), False
+        message = "connection closed mid-request"
+        return UpstreamError(
+            "ConnectionError",
+            message,
+            failure=UpstreamFailure.UNAVAILABLE,
+            operation=operation_name,
+            maybe_sent=True,
+        ), False
     if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
-        return UpstreamError("ConnectionError", "could not connect to the endpoint"), True
+        message = "could not connect to the endpoint"
+        return UpstreamError(
+            "ConnectionError", message, failure=UpstreamFailure.UNAVAILABLE, operation=operation_name
+        ), True
     return None

@@ -25,7 +25,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from otp.adapters import aws_sdk
-from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError
+from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError, UpstreamFailure
 from otp.domain.ports import EventHistory, HistoryUpdate, TicketRecord, TicketState
 
 if TYPE_CHECKING:
@@ -61,9 +61,14 @@ def dynamodb_client() -> DynamoDBClient:
     return cast("DynamoDBClient", aws_sdk.client("dynamodb", _CLIENT_CONFIG))
 
 
-def _unavailable(exc: Exception) -> UpstreamError:
+def _unavailable(exc: Exception, operation: str) -> UpstreamError:
     code = exc.response.get("Error", {}).get("Code", "") if isinstance(exc, ClientError) else ""
-    return UpstreamError(PROTECTION_STORE_UNAVAILABLE, code or type(exc).__name__)
+    return UpstreamError(
+        PROTECTION_STORE_UNAVAILABLE,
+        code or type(exc).__name__,
+        failure=UpstreamFailure.STORE_UNAVAILABLE,
+        operation=operation,
+    )
 
 
 class DynamoDbLimitLedger:
@@ -89,7 +94,7 @@ class DynamoDbLimitLedger:
                 },
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "GetItem") from exc
         if not item:
             return EventHistory(key)
         version = int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
@@ -114,11 +119,11 @@ class DynamoDbLimitLedger:
             # unless an earlier attempt of this same write is what moved the version.
             if code in {"ConditionalCheckFailedException", "TransactionCanceledException"}:
                 if code == "TransactionCanceledException" and not _only_contention(exc):
-                    raise _unavailable(exc) from exc
+                    raise _unavailable(exc, "TransactWriteItems") from exc
                 return all(self._written_by(update, writer) for update in updates)
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "TransactWriteItems") from exc
         except BotoCoreError as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "TransactWriteItems") from exc
         return True
 
     def _written_by(self, update: HistoryUpdate, writer: str) -> bool:
@@ -135,7 +140,7 @@ class DynamoDbLimitLedger:
                 or {}
             )
         except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "GetItem") from exc
         return item.get(WRITER_ATTRIBUTE, {}).get("S") == writer and item.get(VERSION_ATTRIBUTE, {}).get(
             "N"
         ) == str(update.expected_version + 1)
@@ -196,9 +201,9 @@ class DynamoDbTicketBook:
             )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise _unavailable(exc) from exc
+                raise _unavailable(exc, "PutItem") from exc
         except BotoCoreError as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "PutItem") from exc
 
     def confirm(self, key: str, *, now: int, until: int) -> bool:
         try:
@@ -223,9 +228,9 @@ class DynamoDbTicketBook:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return False
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "UpdateItem") from exc
         except BotoCoreError as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "UpdateItem") from exc
         return True
 
     def read(self, key: str) -> TicketRecord | None:
@@ -238,7 +243,7 @@ class DynamoDbTicketBook:
                 ExpressionAttributeNames={"#state": STATE_ATTRIBUTE, "#until": UNTIL_ATTRIBUTE},
             ).get("Item")
         except (ClientError, BotoCoreError) as exc:
-            raise _unavailable(exc) from exc
+            raise _unavailable(exc, "GetItem") from exc
         if not item:
             return None
         try:

@@ -5,6 +5,7 @@ No message here ever contains an OTP code or a full phone number.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,20 +59,53 @@ class DeliveryFailed(OtpError):
 PROTECTION_STORE_UNAVAILABLE = "ProtectionStoreUnavailable"
 
 
-class UpstreamError(OtpError):
-    """The messaging engine answered with an exception, or could not be reached in time.
+class UpstreamFailure(StrEnum):
+    """What a failed call to the outside means, whichever engine or store answered: the adapter that made
+    the call decides (it alone knows its service's exception names), the entry points map it."""
 
-    ``code`` is the engine's exception name (``TooManyRequestsException``, ``ThrottlingException``...)
-    or ``Timeout`` / ``ConnectionError``. ``maybe_sent`` is true when the request may have reached the
-    engine and sent a code. ``operation`` names the engine's API call, for the logs (None: the caller's
-    default, Pinpoint's operation names).
+    #: The service refused the request this deployment built (a bug, or a bad template or identity).
+    REQUEST_REJECTED = "REQUEST_REJECTED"
+    #: A resource, permission or method the deployment needs is missing: an operator must act.
+    MISCONFIGURED = "MISCONFIGURED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    THROTTLED = "THROTTLED"
+    #: The service failed or could not be reached; trying later may work.
+    UNAVAILABLE = "UNAVAILABLE"
+    #: No answer in time: the request may have been carried out.
+    TIMEOUT = "TIMEOUT"
+    #: The destination's or sender's state refuses the message; trying again will not help.
+    DESTINATION_CONFLICT = "DESTINATION_CONFLICT"
+    #: An account quota (e.g. a monthly spend limit) is used up: nothing is sent until it is raised.
+    QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+    #: The abuse-protection store cannot be used: nothing is sent without it (fail closed).
+    STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
+    #: The deployment secret cannot be read.
+    SECRET_UNAVAILABLE = "SECRET_UNAVAILABLE"
+    #: Anything the adapter does not recognise.
+    UNEXPECTED = "UNEXPECTED"
+
+
+class UpstreamError(OtpError):
+    """The messaging engine or a store answered with an exception, or could not be reached in time.
+
+    ``code`` is the service's own exception name (``TooManyRequestsException``, ``ThrottlingException``...)
+    or ``Timeout`` / ``ConnectionError``, for logs and metrics; ``failure`` is what it means.
+    ``maybe_sent`` is true when the request may have reached the engine and sent a code. ``operation``
+    names the API call, for the logs.
     """
 
     def __init__(
-        self, code: str, message: str, *, maybe_sent: bool = False, operation: str | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        failure: UpstreamFailure,
+        operation: str,
+        maybe_sent: bool = False,
     ) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
+        self.failure = failure
         self.maybe_sent = maybe_sent
         self.operation = operation

@@ -123,8 +123,7 @@ class OtpService:
         try:
             report = self._gateway.send(request)
         except UpstreamError as exc:
-            operation = exc.operation or "SendOTPMessage"
-            self._observer.upstream_error(exc.code, operation, maybe_sent=exc.maybe_sent)
+            self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
             raise
         outcome = SendOutcome(
             destination=destination,
@@ -159,8 +158,7 @@ class OtpService:
         try:
             valid = self._gateway.verify(destination=destination.e164, reference_id=reference_id, code=code)
         except UpstreamError as exc:
-            operation = exc.operation or "VerifyOTPMessage"
-            self._observer.upstream_error(exc.code, operation, maybe_sent=exc.maybe_sent)
+            self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
             raise
         self._observer.verification(destination, reference_id, valid=valid)
         return valid

@@ -21,6 +21,7 @@ from otp.domain.errors import (
     SendBudgetExhausted,
     SendRefused,
     UpstreamError,
+    UpstreamFailure,
 )
 from otp.domain.reasons import RejectReason
 from otp.handlers import startup
@@ -202,7 +203,7 @@ def _key_in_progress(exc: IdempotencyKeyInProgress) -> HttpResponse:
 @app.exception_handler(IdempotencyStoreFailed)
 def _idempotency_store_failed(exc: IdempotencyStoreFailed) -> HttpResponse:
     logger.error("idempotency store failed", extra={"error": exc.cause, "sendAttempted": exc.send_attempted})
-    kind = UPSTREAM_PROBLEMS[PROTECTION_STORE_UNAVAILABLE]
+    kind = UPSTREAM_PROBLEMS[UpstreamFailure.STORE_UNAVAILABLE]
     if exc.send_attempted:
         detail = (
             "the idempotency store failed after the send; the SMS may have been sent, retry with the same key"
@@ -228,8 +229,8 @@ def _not_delivered(exc: DeliveryFailed) -> HttpResponse:
 
 @app.exception_handler(UpstreamError)
 def _upstream(exc: UpstreamError) -> HttpResponse:
-    kind = UPSTREAM_PROBLEMS.get(exc.code, UPSTREAM_FALLBACK)
-    if exc.code == PROTECTION_STORE_UNAVAILABLE:
+    kind = UPSTREAM_PROBLEMS.get(exc.failure, UPSTREAM_FALLBACK)
+    if exc.failure is UpstreamFailure.STORE_UNAVAILABLE:
         # The limits are checked before any send, and nothing is sent without them (fail closed).
         detail = "the abuse-protection store is unavailable; the SMS was not sent"
     else:

@@ -1,4 +1,4 @@
-"""RFC 9457 problem details, and the mapping of domain outcomes and Pinpoint errors to HTTP.
+"""RFC 9457 problem details, and the mapping of domain outcomes and upstream failures to HTTP.
 
 The tables here are the documented contract (README "Status mapping"); tests read them too. The
 document's schema is ``Problem`` in otp/api_schema.py.
@@ -10,7 +10,7 @@ import json
 from typing import Any, NamedTuple
 
 from otp.api_schema import PROBLEM_CONTENT_TYPE
-from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE
+from otp.domain.errors import UpstreamFailure
 from otp.domain.models import DeliveryStatus
 from otp.handlers.rest_proxy import HttpResponse
 
@@ -37,34 +37,26 @@ DELIVERY_PROBLEMS: dict[DeliveryStatus, ProblemKind] = {
     DeliveryStatus.UNKNOWN_FAILURE: ProblemKind(502, "unknown-failure", "Unknown delivery failure"),
 }
 
-_MISCONFIGURED = ProblemKind(500, "service-misconfigured", "Service misconfigured")
-UPSTREAM_PROBLEMS: dict[str, ProblemKind] = {
-    "BadRequestException": ProblemKind(400, "upstream-bad-request", "Request rejected by Pinpoint"),
-    "NotFoundException": _MISCONFIGURED,
-    "ForbiddenException": _MISCONFIGURED,
-    "MethodNotAllowedException": _MISCONFIGURED,
-    "PayloadTooLargeException": ProblemKind(413, "payload-too-large", "Payload too large"),
-    "TooManyRequestsException": ProblemKind(429, "too-many-requests", "Too many requests", 5),
-    "InternalServerErrorException": ProblemKind(
-        503, "upstream-unavailable", "Messaging service unavailable", 10
+_UNAVAILABLE = ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10)
+#: What each kind of upstream failure is over HTTP. Which exception of which service is which kind is the
+#: adapters' knowledge (otp/adapters: each engine's FAILURES table).
+UPSTREAM_PROBLEMS: dict[UpstreamFailure, ProblemKind] = {
+    # This service's request was wrong: a bug or a bad template, brand or identity (alarmed).
+    UpstreamFailure.REQUEST_REJECTED: ProblemKind(
+        400, "upstream-bad-request", "Request rejected by the messaging service"
     ),
-    "ConnectionError": ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10),
-    "Timeout": ProblemKind(504, "upstream-timeout", "Messaging service timed out", 30),
+    UpstreamFailure.MISCONFIGURED: ProblemKind(500, "service-misconfigured", "Service misconfigured"),
+    UpstreamFailure.PAYLOAD_TOO_LARGE: ProblemKind(413, "payload-too-large", "Payload too large"),
+    UpstreamFailure.THROTTLED: ProblemKind(429, "too-many-requests", "Too many requests", 5),
+    UpstreamFailure.UNAVAILABLE: _UNAVAILABLE,
+    UpstreamFailure.TIMEOUT: ProblemKind(504, "upstream-timeout", "Messaging service timed out", 30),
+    UpstreamFailure.DESTINATION_CONFLICT: ProblemKind(
+        409, "destination-conflict", "Destination cannot receive this message"
+    ),
+    UpstreamFailure.QUOTA_EXCEEDED: ProblemKind(503, "quota-exceeded", "Messaging quota exceeded"),
     # The abuse-protection table (DynamoDB) could not be used: nothing is sent without it (fail closed).
-    PROTECTION_STORE_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
-    # AWS End User Messaging (endusermessaging): the exceptions its model lists for the two operations.
-    # Validation: this service built a request the API refuses (a bug or a bad template or identity).
-    "ValidationException": ProblemKind(400, "upstream-bad-request", "Request rejected by End User Messaging"),
-    "AccessDeniedException": _MISCONFIGURED,
-    # A configuration set, origination identity or code configuration the account does not hold.
-    "ResourceNotFoundException": _MISCONFIGURED,
-    # The destination's or sender's state refuses the send (the SMS and Voice v2 API answers an opted-out
-    # number this way); trying again will not help.
-    "ConflictException": ProblemKind(409, "destination-conflict", "Destination cannot receive this message"),
-    # An account quota (e.g. the monthly spend limit): nothing is sent until it is raised.
-    "ServiceQuotaExceededException": ProblemKind(503, "quota-exceeded", "Messaging quota exceeded"),
-    "ThrottlingException": ProblemKind(429, "too-many-requests", "Too many requests", 5),
-    "InternalServerException": ProblemKind(503, "upstream-unavailable", "Messaging service unavailable", 10),
+    UpstreamFailure.STORE_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
+    UpstreamFailure.SECRET_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
 }
 UPSTREAM_FALLBACK = ProblemKind(502, "upstream-error", "Unexpected messaging service error")
 

@@ -39,7 +39,7 @@ def handler_env(
     """The deployment's environment on each engine in turn (overrides tests/integration/conftest.py's)."""
     from otp import wiring
 
-    yield use_handler_env(monkeypatch, pinpoint_endpoint, engine=request.param, PINPOINT_READ_TIMEOUT="1")
+    yield use_handler_env(monkeypatch, pinpoint_endpoint, engine=request.param, OTP_ENGINE_READ_TIMEOUT="1")
     wiring.reset()
 
 
