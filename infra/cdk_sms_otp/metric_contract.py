@@ -50,7 +50,7 @@ class MetricContract:
             ]
         return tuple(codes)
 
-    #: Percent of a send budget used (the budget alarms of infra/protection.py).
+    #: Percent of a send budget used (the budget alarms of cdk_sms_otp.protection_alarms).
     otp_send_budget_used: str = "OtpSendBudgetUsed"
     dim_budget: str = "Budget"
 

@@ -11,10 +11,10 @@ OTP_VERIFICATION = "OtpVerification"
 OTP_REJECTED = "OtpRejected"
 OTP_UPSTREAM_ERROR = "OtpUpstreamError"
 # One per send that reached Pinpoint, by destination country: SMS pumping shows up as a burst of sends
-# to a country the service rarely texts (alarmed per allowed country by infra/protection.py).
+# to a country the service rarely texts (alarmed per allowed country by cdk_sms_otp.protection_alarms).
 OTP_SENT_BY_COUNTRY = "OtpSentByCountry"
 # Percent of a send budget used, as the shard a send was charged to saw it (one per send and budget):
-# dimension Budget = ALL or the country's ISO code. Alarmed at 80 % (infra/protection.py).
+# dimension Budget = ALL or the country's ISO code. Alarmed at 80 % (cdk_sms_otp.protection_alarms).
 OTP_SEND_BUDGET_USED = "OtpSendBudgetUsed"
 
 DIM_SERVICE = "service"

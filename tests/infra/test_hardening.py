@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from cdk_sms_otp.config import ConfigError, load_config, stage_admits_per_waf_window
-from cdk_sms_otp.protection import BUDGET_REASONS
+from cdk_sms_otp.protection_alarms import BUDGET_REASONS
 from otp import metric_names
 from otp.domain.reasons import RejectReason
 from otp.settings import load_settings

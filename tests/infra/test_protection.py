@@ -1,4 +1,5 @@
-"""infra/protection.py: the table, its scoped grants, the WAF rate rule, the alarms, and their config."""
+"""Abuse protection's infrastructure: the table and its scoped grants (cdk_sms_otp.protection), the WAF
+rate rules (protection_waf), the alarms (protection_alarms), and their config."""
 
 from __future__ import annotations
 

@@ -1,0 +1,231 @@
+"""The alarms and dashboard widgets of abuse protection: refusals, sends to a country above the band
+CloudWatch learned for it, and the send budgets. Built by :class:`cdk_sms_otp.protection.OtpProtection`
+in its own scope, so their construct ids (and logical ids) are the protection construct's.
+
+Every metric is read by the names in lambda/otp/metric_names.py (:mod:`cdk_sms_otp.metric_contract`).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from constructs import Construct
+
+from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.metric_contract import load_metric_contract
+from cdk_sms_otp.monitoring import OtpMonitoring
+
+REFUSALS_PERIOD: Final = Duration.minutes(5)
+NEW_COUNTRY_PERIOD: Final = Duration.minutes(15)
+NEW_COUNTRY_STD_DEVS: Final = 3
+BUDGET_PERIOD: Final = Duration.minutes(5)
+#: The "nearly spent" alarm: a shard of some budget (the total or a country's) this full after a send.
+BUDGET_WARNING_PERCENT: Final = 80
+BUDGET_REASONS: Final = (
+    "SEND_BUDGET_HOURLY",
+    "SEND_BUDGET_DAILY",
+    "COUNTRY_SEND_BUDGET_HOURLY",
+    "COUNTRY_SEND_BUDGET_DAILY",
+)
+
+
+class ProtectionAlarms:
+    """Creates the alarms in ``scope`` (``alarms``) and adds the widgets to the monitoring dashboard."""
+
+    def __init__(
+        self, scope: Construct, *, config: OtpConfig, monitoring: OtpMonitoring, prefix: str
+    ) -> None:
+        self._scope = scope
+        self._config = config
+        self._monitoring = monitoring
+        self._prefix = prefix
+        self.alarms: list[cw.AlarmBase] = [
+            self._refusal_alarm(),
+            *self._new_country_alarms(),
+            *self._budget_alarms(),
+        ]
+        self._dashboard_widgets()
+
+    def _notify(self, alarm: cw.AlarmBase) -> None:
+        topic = self._monitoring.topic
+        if topic is not None:
+            action = cw_actions.SnsAction(topic)
+            alarm.add_alarm_action(action)
+            alarm.add_ok_action(action)
+
+    def _refusal_alarm(self) -> cw.Alarm:
+        n = load_metric_contract()
+        threshold = self._config.refusal_alarm_threshold
+        # Metrics Insights: every Reason in one series, including reasons added after this stack.
+        refusals = cw.MathExpression(
+            expression=(
+                f"SELECT SUM({n.otp_rejected}) FROM SCHEMA({n.namespace}, {n.dim_reason}, {n.dim_service}) "
+                f"WHERE {n.dim_service} = '{n.service}'"
+            ),
+            using_metrics={},
+            label="Refused requests",
+            period=REFUSALS_PERIOD,
+        )
+        alarm = cw.Alarm(
+            self._scope,
+            "RefusalSpike",
+            alarm_name=f"{self._prefix}-OtpRefusalSpike",
+            alarm_description=(
+                f"{threshold}+ requests refused before sending ({n.otp_rejected}, any Reason) in 5 "
+                "minutes: someone is probing numbers, pumping SMS or guessing codes. The dashboard's "
+                "'Refused before sending, by reason' graph says which."
+            ),
+            metric=refusals,
+            threshold=threshold,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self._notify(alarm)
+        return alarm
+
+    def _new_country_alarms(self) -> list[cw.AnomalyDetectionAlarm]:
+        """Per allowed country: sends above the band CloudWatch learned for that country.
+
+        The series is zero-filled, so a country the service never texts trains to a band around zero and
+        its first burst stands out; below the floor (``newCountryAlarmMinSends`` per 15 minutes) the
+        series reads zero, so one new user in a new country does not page anyone.
+        """
+        n = load_metric_contract()
+        floor = self._config.new_country_alarm_min_sends
+        alarms = []
+        for country in self._config.allowed_countries:
+            sends = cw.Metric(
+                namespace=n.namespace,
+                metric_name=n.otp_sent_by_country,
+                dimensions_map={n.dim_service: n.service, n.dim_country: country},
+                statistic=cw.Stats.SUM,
+                period=NEW_COUNTRY_PERIOD,
+            )
+            gated = cw.MathExpression(
+                expression=f"IF(FILL(sends, 0) >= {floor}, FILL(sends, 0), 0)",
+                using_metrics={"sends": sends},
+                label=f"Sends to {country}",
+                period=NEW_COUNTRY_PERIOD,
+            )
+            alarm = cw.AnomalyDetectionAlarm(
+                self._scope,
+                f"NewCountrySends{country}",
+                alarm_name=f"{self._prefix}-OtpCountrySendSpike-{country}",
+                alarm_description=(
+                    f"Unusually many codes sent to {country} ({n.otp_sent_by_country}): at least {floor} "
+                    f"in 15 minutes and above the band learned for {country}. SMS pumping usually targets "
+                    "a country the service rarely texts; check the numbers in the logs, and consider "
+                    "removing the country from allowedCountries or adding blockedPrefixes."
+                ),
+                metric=gated,
+                evaluation_periods=1,
+                std_devs=NEW_COUNTRY_STD_DEVS,
+                comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            self._notify(alarm)
+            alarms.append(alarm)
+        return alarms
+
+    def _budget_alarms(self) -> list[cw.Alarm]:
+        """One alarm before a send budget is spent (a shard of it 80 % full), one when it refuses."""
+        n = load_metric_contract()
+        c = self._config
+        fullest = cw.MathExpression(
+            expression=(
+                f"SELECT MAX({n.otp_send_budget_used}) FROM SCHEMA({n.namespace}, {n.dim_budget}, "
+                f"{n.dim_service}) WHERE {n.dim_service} = '{n.service}'"
+            ),
+            using_metrics={},
+            label="Fullest send budget (%)",
+            period=BUDGET_PERIOD,
+        )
+        nearly = cw.Alarm(
+            self._scope,
+            "SendBudgetNearlySpent",
+            alarm_name=f"{self._prefix}-OtpSendBudgetNearlySpent",
+            alarm_description=(
+                f"A send budget is {BUDGET_WARNING_PERCENT} % spent ({n.otp_send_budget_used}, any "
+                f"{n.dim_budget}): the total ({c.send_budget_per_hour}/hour, {c.send_budget_per_day}/day) "
+                "or a country's. At 100 % every send is refused with 503 until it frees up. If the traffic "
+                "is real, raise sendBudgetPerHour / sendBudgetPerDay / countrySendBudgets; if not, see "
+                "'Sends by country' and the refusals for SMS pumping."
+            ),
+            metric=fullest,
+            threshold=BUDGET_WARNING_PERCENT,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        refusals = {
+            f"r{index}": cw.Metric(
+                namespace=n.namespace,
+                metric_name=n.otp_rejected,
+                dimensions_map={n.dim_service: n.service, n.dim_reason: reason},
+                statistic=cw.Stats.SUM,
+                period=BUDGET_PERIOD,
+            )
+            for index, reason in enumerate(BUDGET_REASONS)
+        }
+        spent = cw.Alarm(
+            self._scope,
+            "SendBudgetSpent",
+            alarm_name=f"{self._prefix}-OtpSendBudgetSpent",
+            alarm_description=(
+                "A send budget is spent: codes are being refused (HTTP 503 send-budget-exhausted; Cognito "
+                f"sign-ins get no SMS), {n.otp_rejected} with Reason " + ", ".join(BUDGET_REASONS) + "."
+            ),
+            metric=cw.MathExpression(
+                expression=" + ".join(f"FILL({metric_id}, 0)" for metric_id in refusals),
+                using_metrics=dict(refusals),
+                label="Sends refused by a budget",
+                period=BUDGET_PERIOD,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        for alarm in (nearly, spent):
+            self._notify(alarm)
+        return [nearly, spent]
+
+    def _dashboard_widgets(self) -> None:
+        n = load_metric_contract()
+        by_country = cw.MathExpression(
+            expression=(
+                f"SEARCH('{{{n.namespace},{n.dim_service},{n.dim_country}}} "
+                f'MetricName="{n.otp_sent_by_country}" {n.dim_service}="{n.service}"\', \'Sum\', '
+                f"{int(NEW_COUNTRY_PERIOD.to_seconds())})"
+            ),
+            using_metrics={},
+            label="",
+            period=NEW_COUNTRY_PERIOD,
+        )
+        budget_usage = cw.MathExpression(
+            expression=(
+                f"SEARCH('{{{n.namespace},{n.dim_service},{n.dim_budget}}} "
+                f'MetricName="{n.otp_send_budget_used}" {n.dim_service}="{n.service}"\', \'Maximum\', '
+                f"{int(BUDGET_PERIOD.to_seconds())})"
+            ),
+            using_metrics={},
+            label="",
+            period=BUDGET_PERIOD,
+        )
+        widgets: list[cw.IWidget] = [
+            cw.GraphWidget(title=f"Sends by country ({n.otp_sent_by_country})", left=[by_country], width=12),
+            cw.GraphWidget(
+                title=f"Send budgets used, % ({n.otp_send_budget_used}, by {n.dim_budget})",
+                left=[budget_usage],
+                left_annotations=[
+                    cw.HorizontalAnnotation(value=BUDGET_WARNING_PERCENT, label="nearly spent alarm")
+                ],
+                width=12,
+            ),
+            cw.AlarmStatusWidget(title="Abuse protection alarms", alarms=list(self.alarms), width=12),
+        ]
+        self._monitoring.dashboard.add_widgets(*widgets)
