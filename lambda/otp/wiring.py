@@ -99,7 +99,8 @@ def otp_observer() -> PowertoolsObserver:
 @lru_cache(maxsize=1)
 def otp_service() -> OtpService:
     settings = get_settings()
-    limiter = limiter_for(settings)
+    ledger = ledger_for(settings)
+    limiter = None if ledger is None else SlidingWindowLimiter(ledger, clock=lambda: limits_clock())
     return OtpService(
         gateway=gateway_for(settings),
         policy=policy_from(settings),
@@ -107,16 +108,17 @@ def otp_service() -> OtpService:
         observer=otp_observer(),
         send_guards=send_guards(settings, limiter),
         verify_guards=verify_guards(settings, limiter),
+        # What a verification writes once the engine answered (verify_records) goes here, in one call.
+        record_store=ledger,
     )
 
 
-def limiter_for(settings: Settings) -> SlidingWindowLimiter | None:
+def ledger_for(settings: Settings) -> DynamoDbLimitLedger | None:
     if settings.table_name is None:
         # Settings refuse this inside Lambda; here it can only be a local run without the sandbox.
         logger.warning("abuse protection is off: OTP_TABLE_NAME is not set (per-number limits not enforced)")
         return None
-    ledger = DynamoDbLimitLedger(dynamodb_client(), settings.table_name)
-    return SlidingWindowLimiter(ledger, clock=lambda: limits_clock())
+    return DynamoDbLimitLedger(dynamodb_client(), settings.table_name)
 
 
 def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[SendGuard, ...]:

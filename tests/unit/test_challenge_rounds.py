@@ -37,7 +37,7 @@ from otp.domain.challenge import (
 from otp.domain.limiter import LimitedKey, SendRateGuard, SlidingWindowLimiter
 from otp.domain.limits import send_limits
 from otp.domain.models import Channel, DeliveryReport, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome
-from otp.domain.ports import EventHistory, HistoryUpdate
+from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite
 from otp.domain.service import OtpService
 
 SMS, VOICE, WHATSAPP = Channel.SMS, Channel.VOICE, Channel.WHATSAPP
@@ -199,12 +199,16 @@ class MemoryLedger:
     def read(self, key: str) -> EventHistory:
         return self.items.get(key, EventHistory(key))
 
-    def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
+    def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool:
+        assert not joined, "joined writes need DynamoDB's shapes: test them against moto"
         if any(self.read(u.key).version != u.expected_version for u in updates):
             return False
         for u in updates:
             self.items[u.key] = EventHistory(u.key, u.events_ms, u.expected_version + 1, u.counts)
         return True
+
+    def record(self, writes: Sequence[JoinedWrite]) -> None:
+        assert not writes, "joined writes need DynamoDB's shapes: test them against moto"
 
 
 @dataclass

@@ -17,21 +17,21 @@ The key prefixes are what the IAM policies of each function are scoped to (dynam
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from otp.adapters import aws_sdk
 from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError, UpstreamFailure
-from otp.domain.ports import EventHistory, HistoryUpdate, TicketRecord, TicketState
+from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, TicketRecord, TicketState
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef, TransactWriteItemTypeDef
 
 PARTITION_KEY = "pk"
 EXPIRY_ATTRIBUTE = "expiration"
@@ -71,6 +71,40 @@ def _unavailable(exc: Exception, operation: str) -> UpstreamError:
     )
 
 
+W = TypeVar("W", bound=JoinedWrite)
+JoinedWriter = Callable[[str, Any], "TransactWriteItemTypeDef"]
+# How each kind of JoinedWrite becomes a TransactWriteItems entry (table name, write) -> entry.
+_JOINED_WRITERS: dict[type[JoinedWrite], JoinedWriter] = {}
+
+
+def joined_writer(kind: type[W]) -> Callable[[Callable[[str, W], TransactWriteItemTypeDef]], JoinedWriter]:
+    """Register how ``kind`` is written: a function (table name, write) -> one TransactWriteItems entry
+    (``{"Put": ...}``, ``{"Update": ...}``, ``{"Delete": ...}`` or ``{"ConditionCheck": ...}``) on the
+    item ``write.key``. The entry's ConditionExpression, if any, is the write's own condition."""
+
+    def register(writer: Callable[[str, W], TransactWriteItemTypeDef]) -> JoinedWriter:
+        _JOINED_WRITERS[kind] = writer
+        return writer
+
+    return register
+
+
+def joined_entry(table: str, write: JoinedWrite) -> TransactWriteItemTypeDef:
+    writer = _JOINED_WRITERS.get(type(write))
+    if writer is None:
+        raise TypeError(f"no joined_writer registered for {type(write).__name__}")
+    return writer(table, write)
+
+
+def _refused_joined(exc: ClientError, joined: Sequence[JoinedWrite], first: int) -> JoinedWrite | None:
+    """The joined write (entries from index ``first`` on) whose own condition cancelled the request."""
+    reasons = exc.response.get("CancellationReasons") or []
+    for index, reason in enumerate(reasons[first:]):
+        if reason.get("Code") == "ConditionalCheckFailed" and index < len(joined):
+            return joined[index]
+    return None
+
+
 class DynamoDbLimitLedger:
     """Implements the domain's LimitLedger. Fails closed: if the table cannot be used, nothing is sent."""
 
@@ -100,20 +134,26 @@ class DynamoDbLimitLedger:
         version = int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
         return EventHistory(key, _numbers(item, EVENTS_ATTRIBUTE), version, _numbers(item, COUNTS_ATTRIBUTE))
 
-    def commit(self, updates: Sequence[HistoryUpdate]) -> bool:
+    def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool:
         # botocore repeats a write whose answer was lost; the token lets a repeat that fails its
         # condition recognise that the version it collided with is its own first attempt.
         writer = uuid.uuid4().hex
         puts = [self._conditional_put(update, writer) for update in updates]
+        entries: list[TransactWriteItemTypeDef] = [{"Put": put} for put in puts]
+        entries += [joined_entry(self._table, write) for write in joined]
         try:
-            if len(puts) == 1:
+            if len(entries) == 1 and puts:
                 self._client.put_item(**puts[0])
             else:
                 # A transaction's repeat carries the same ClientRequestToken, which DynamoDB
                 # deduplicates itself; the token check below covers the single put.
-                self._client.transact_write_items(TransactItems=[{"Put": put} for put in puts])
+                self._client.transact_write_items(TransactItems=entries)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
+            if code == "TransactionCanceledException":
+                refused = _refused_joined(exc, joined, len(puts))
+                if refused is not None:
+                    raise refused.refused() from exc
             # ConditionalCheckFailed: a version moved. TransactionCanceled: a version moved or another
             # transaction held one of the items. Either way this attempt wrote nothing: decide again,
             # unless an earlier attempt of this same write is what moved the version.
@@ -125,6 +165,29 @@ class DynamoDbLimitLedger:
         except BotoCoreError as exc:
             raise _unavailable(exc, "TransactWriteItems") from exc
         return True
+
+    def record(self, writes: Sequence[JoinedWrite]) -> None:
+        """Joined writes without a history: one item is its own call, several one transaction."""
+        if not writes:
+            return
+        entries = [joined_entry(self._table, write) for write in writes]
+        operation = "TransactWriteItems"
+        try:
+            if len(entries) == 1:
+                operation = _write_single(self._client, entries[0])
+            else:
+                self._client.transact_write_items(TransactItems=entries)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException" and len(writes) == 1:
+                raise writes[0].refused() from exc
+            if code == "TransactionCanceledException":
+                refused = _refused_joined(exc, writes, 0)
+                if refused is not None:
+                    raise refused.refused() from exc
+            raise _unavailable(exc, operation) from exc
+        except BotoCoreError as exc:
+            raise _unavailable(exc, operation) from exc
 
     def _written_by(self, update: HistoryUpdate, writer: str) -> bool:
         """True when the item holds exactly the version this write produced."""
@@ -164,6 +227,22 @@ class DynamoDbLimitLedger:
             put["ExpressionAttributeNames"] = {"#version": VERSION_ATTRIBUTE}
             put["ExpressionAttributeValues"] = {":expected": {"N": str(update.expected_version)}}
         return put
+
+
+def _write_single(client: DynamoDBClient, entry: TransactWriteItemTypeDef) -> str:
+    """One TransactWriteItems entry as the single-item call it stands for; returns the operation's name."""
+    if "Put" in entry:
+        client.put_item(**entry["Put"])
+        return "PutItem"
+    if "Update" in entry:
+        client.update_item(**entry["Update"])
+        return "UpdateItem"
+    if "Delete" in entry:
+        client.delete_item(**entry["Delete"])
+        return "DeleteItem"
+    # A lone ConditionCheck writes nothing; as a transaction it still fails when its condition does.
+    client.transact_write_items(TransactItems=[entry])
+    return "TransactWriteItems"
 
 
 def _numbers(item: Mapping[str, Any], attribute: str) -> tuple[int, ...]:

@@ -47,6 +47,15 @@ class SendBudgetExhausted(SendRefused):
     """The account-wide (or a country's) send budget is spent: nobody can be texted until it frees up."""
 
 
+class JoinedWriteRefused(OtpError):
+    """A write joined to a send's or a verification's request (otp.domain.ports.JoinedWrite) found its
+    item not as its condition requires: the whole request was cancelled and nothing was written."""
+
+    def __init__(self, key_kind: str) -> None:
+        super().__init__(f"a joined write's condition failed ({key_kind.split('#', 1)[0]}#...)")
+        self.key_kind = key_kind.split("#", 1)[0]
+
+
 class DeliveryFailed(OtpError):
     """Pinpoint accepted the request but did not deliver the SMS (any status but SUCCESSFUL)."""
 

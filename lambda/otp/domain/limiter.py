@@ -26,8 +26,8 @@ from otp.domain.limits import (
     verify_reference_limits,
     with_event,
 )
-from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
-from otp.domain.ports import EventHistory, HistoryUpdate, LimitLedger
+from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
+from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, LimitLedger
 from otp.domain.reasons import RejectReason
 
 # Enough rounds that a request can only lose every one of them after at least this many other requests
@@ -105,8 +105,12 @@ class SlidingWindowLimiter:
         return self._clock()
 
     def acquire(
-        self, keys: Sequence[LimitedKey], budgets: Sequence[ShardedBudget] = ()
+        self,
+        keys: Sequence[LimitedKey],
+        budgets: Sequence[ShardedBudget] = (),
+        joined: Sequence[JoinedWrite] = (),
     ) -> tuple[Charged, ...]:
+        """Record one event on every key and budget, with the ``joined`` writes, or refuse."""
         for round_number in range(self._max_rounds):
             now_ms = int(self._clock() * 1000)
             histories = [self._ledger.read(limited.key) for limited in keys]
@@ -147,7 +151,7 @@ class SlidingWindowLimiter:
                 )
                 updates.append(update)
                 after.append(Charged(charge.scope, charge.shard, EventHistory(update.key, events, 0, counts)))
-            if self._ledger.commit(updates):
+            if self._ledger.commit(updates, joined):
                 return tuple(after)
             # Someone else wrote first; a little jitter keeps the losers from colliding again in step.
             self._pause(random.uniform(0, _BACKOFF_SECONDS * (round_number + 1)))
@@ -220,7 +224,13 @@ class SendRateGuard:
         self._budget = budget
         self._report_usage = report_usage
 
-    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None:
+    def before_send(
+        self,
+        destination: PhoneNumber,
+        quota: SendQuota = OPEN_QUOTA,
+        joined: Sequence[JoinedWrite] = (),
+        source: RequestSource = UNKNOWN_SOURCE,
+    ) -> None:
         budgets = budgets_for(self._budget, destination.region) if self._budget is not None else ()
         number = LimitedKey(
             limit_key("send", destination.e164),
@@ -231,7 +241,7 @@ class SendRateGuard:
         keys = [number]
         if self._open_limits and not quota.reserve:
             keys.append(LimitedKey(limit_key("open", destination.e164), self._open_limits))
-        charged = self._limiter.acquire(keys, budgets)
+        charged = self._limiter.acquire(keys, budgets, joined)
         now_ms = int(self._limiter.now() * 1000)
         for charge in charged:
             history = charge.history

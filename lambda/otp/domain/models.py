@@ -92,6 +92,25 @@ class SendQuota:
 OPEN_QUOTA = SendQuota()
 
 
+class Door(StrEnum):
+    """How a request reached the service."""
+
+    API = "api"  # the HTTP API (an IAM principal or an API key)
+    SIGN_IN = "cognito"  # the Cognito passwordless sign-in (a user pool app client)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestSource:
+    """Which door a send or a verification came through and who called: the API caller's identity, or
+    the sign-in's app client id ("" when unknown). Conversion is measured per door and caller."""
+
+    door: Door = Door.API
+    caller: str = ""
+
+
+UNKNOWN_SOURCE = RequestSource()
+
+
 @dataclass(frozen=True, slots=True)
 class SendOtpRequest:
     """What a gateway needs to send one code: the policy's values, this request's destination and channel.

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from otp.domain.models import OPEN_QUOTA, DeliveryReport, PhoneNumber, SendOtpRequest, SendOutcome, SendQuota
+from otp.domain.errors import JoinedWriteRefused, OtpError
+from otp.domain.models import (
+    OPEN_QUOTA,
+    UNKNOWN_SOURCE,
+    DeliveryReport,
+    PhoneNumber,
+    RequestSource,
+    SendOtpRequest,
+    SendOutcome,
+    SendQuota,
+)
 
 
 class OtpGateway(Protocol):
@@ -18,13 +28,64 @@ class OtpGateway(Protocol):
     def verify(self, *, destination: str, reference_id: str, code: str) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class JoinedWrite:
+    """One more item written in the same all-or-nothing DynamoDB request as a send's limits (the send's
+    commit) or as a verification's records: a protected send and a verify each stay within two calls.
+
+    To add a kind of item: subclass this (a frozen dataclass in the domain, holding what the item needs,
+    never a number or a code), register how it is written in otp/adapters/store.py with
+    ``@joined_writer(YourWrite)`` (a function returning one TransactWriteItems entry: Put, Update, Delete
+    or ConditionCheck), and hand instances to the use case: ``OtpService(send_records=...)`` for a send's
+    commit, ``verify_records=...`` for what a verification writes once the engine answered.
+    A write with a condition of its own that fails cancels the whole request: nothing is written and
+    ``refused()`` is raised (override it to say what that means).
+    """
+
+    key: str
+
+    def refused(self) -> OtpError:
+        return JoinedWriteRefused(self.key)
+
+
 class SendGuard(Protocol):
     """A protection rule consulted before any SMS goes out; raises SendRefused to stop it.
 
     ``quota`` says which part of the number's limits the send may use (most guards ignore it).
+    ``joined`` are writes that must land with the send (JoinedWrite): the guard that records the send
+    commits them in the same request, and a refused send writes none of them. Other guards ignore them.
+    ``source`` is the door and caller the send came through.
     """
 
-    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None: ...
+    def before_send(
+        self,
+        destination: PhoneNumber,
+        quota: SendQuota = OPEN_QUOTA,
+        joined: Sequence[JoinedWrite] = (),
+        source: RequestSource = UNKNOWN_SOURCE,
+    ) -> None: ...
+
+
+class SendRecords(Protocol):
+    """Contributes joined writes to a send's commit (e.g. a record of the verification it starts)."""
+
+    def joined_for_send(
+        self, destination: PhoneNumber, request: SendOtpRequest, source: RequestSource
+    ) -> Sequence[JoinedWrite]: ...
+
+
+class VerifyRecords(Protocol):
+    """Contributes writes once the engine answered a verification; all of them go in one request."""
+
+    def joined_for_verify(
+        self, destination: PhoneNumber, reference_id: str, source: RequestSource, *, valid: bool
+    ) -> Sequence[JoinedWrite]: ...
+
+
+class RecordStore(Protocol):
+    """Writes joined writes in one request (one item: its own call; several: one transaction)."""
+
+    def record(self, writes: Sequence[JoinedWrite]) -> None: ...
 
 
 class VerifyGuard(Protocol):
@@ -70,17 +131,18 @@ class HistoryUpdate:
     counts: tuple[int, ...] = ()
 
 
-class LimitLedger(Protocol):
+class LimitLedger(RecordStore, Protocol):
     """Atomic storage for limit histories (DynamoDB in production and in the sandbox).
 
     ``commit`` is all-or-nothing: it returns False, changing nothing, when any key was written by
     someone else since it was read. That compare-and-set is what makes concurrent requests unable to
-    exceed a limit: the domain re-reads and decides again.
+    exceed a limit: the domain re-reads and decides again. ``joined`` writes go in the same request;
+    one whose own condition fails raises its ``refused()`` error, changing nothing.
     """
 
     def read(self, key: str) -> EventHistory: ...
 
-    def commit(self, updates: Sequence[HistoryUpdate]) -> bool: ...
+    def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool: ...
 
 
 class TicketState(StrEnum):

@@ -8,10 +8,12 @@ Screening runs before the rate limits so that a refused number does not use up a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from otp.domain.errors import PhoneNumberRejected
-from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
+from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
+from otp.domain.ports import JoinedWrite
 from otp.domain.reasons import RejectReason
 
 # Types a person's handset number can have (libphonenumber's PhoneNumberType names). Landlines, pagers
@@ -51,7 +53,13 @@ class NumberScreen:
         self._blocked_prefixes = policy.blocked_prefixes
         self._allowed_types = policy.allowed_types
 
-    def before_send(self, destination: PhoneNumber, quota: SendQuota = OPEN_QUOTA) -> None:
+    def before_send(
+        self,
+        destination: PhoneNumber,
+        quota: SendQuota = OPEN_QUOTA,
+        joined: Sequence[JoinedWrite] = (),
+        source: RequestSource = UNKNOWN_SOURCE,
+    ) -> None:
         if destination.e164.startswith(self._blocked_prefixes):
             raise PhoneNumberRejected(
                 "phone numbers in this range are not accepted", reason=RejectReason.PREFIX_BLOCKED

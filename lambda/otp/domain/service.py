@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import secrets
 from collections.abc import Callable, Collection, Sequence
 from datetime import UTC, datetime, timedelta
@@ -9,16 +10,26 @@ from datetime import UTC, datetime, timedelta
 from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
 from otp.domain.models import (
     OPEN_QUOTA,
+    UNKNOWN_SOURCE,
     Channel,
     DeliveryStatus,
     OtpPolicy,
     PhoneNumber,
+    RequestSource,
     SendOtpRequest,
     SendOutcome,
     SendQuota,
 )
 from otp.domain.phone import parse_phone_number
-from otp.domain.ports import OtpGateway, OtpObserver, SendGuard, VerifyGuard
+from otp.domain.ports import (
+    OtpGateway,
+    OtpObserver,
+    RecordStore,
+    SendGuard,
+    SendRecords,
+    VerifyGuard,
+    VerifyRecords,
+)
 from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
 
 
@@ -41,17 +52,34 @@ class OtpService:
         observer: OtpObserver,
         send_guards: Sequence[SendGuard] = (),
         verify_guards: Sequence[VerifyGuard] = (),
+        send_records: Sequence[SendRecords] = (),
+        verify_records: Sequence[VerifyRecords] = (),
+        record_store: RecordStore | None = None,
         clock: Callable[[], datetime] = _utcnow,
         reference_factory: Callable[[], str] = new_reference_id,
     ) -> None:
+        """``send_records`` add writes to each send's commit (made by the guard that records the send);
+        ``verify_records`` add writes once the engine answered a verification, written together in one
+        request to ``record_store`` (otp.domain.ports.JoinedWrite says how to add a kind of item)."""
         self._gateway = gateway
         self._policy = policy
         self._allowed_countries = allowed_countries
         self._observer = observer
         self._send_guards = send_guards
         self._verify_guards = verify_guards
+        self._send_records = send_records
+        self._verify_records = verify_records
+        self._record_store = record_store
         self._clock = clock
         self._new_reference = reference_factory
+        self._source = UNKNOWN_SOURCE
+
+    def with_source(self, source: RequestSource) -> OtpService:
+        """The same service, for requests that came through ``source`` (a door's entry point builds it
+        per request, cheaply: everything else is shared)."""
+        bound = copy.copy(self)
+        bound._source = source
+        return bound
 
     @property
     def policy(self) -> OtpPolicy:
@@ -79,13 +107,16 @@ class OtpService:
         language: str | None = None,
         channel: str | None = None,
         quota: SendQuota = OPEN_QUOTA,
+        source: RequestSource | None = None,
     ) -> SendOutcome:
         """Send a code. Returns on SUCCESSFUL; raises DeliveryFailed for any other delivery status.
 
         ``channel`` defaults to SMS; one the deployment does not offer is an InvalidRequest (field
         ``channel``) raised before any guard runs, so it uses none of the number's quota. ``quota`` is
         for the Cognito sign-in's own rounds (a channel switch, a device ticket); callers leave it.
+        ``source`` (default: the one ``with_source`` bound) is the door and caller.
         """
+        source = source or self._source
         destination = self.parse_destination(phone_number)
         try:
             reference = check_reference_id(reference_id) if reference_id is not None else None
@@ -95,17 +126,6 @@ class OtpService:
             self._observer.rejected(exc.reason, destination=destination)
             raise
         reference = reference or self._new_reference()
-        try:
-            # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
-            for guard in self._send_guards:
-                guard.before_send(destination, quota)
-        except (SendRefused, InvalidRequest) as exc:
-            self._observer.rejected(exc.reason, destination=destination)
-            raise
-        except UpstreamError as exc:
-            self._observer.upstream_error(exc.code, "SendGuard", maybe_sent=False)
-            raise
-
         request = SendOtpRequest(
             destination=destination.e164,
             reference_id=reference,
@@ -119,6 +139,21 @@ class OtpService:
             template_id=self._policy.template_id,
             channel=chosen,
         )
+        joined = [
+            write
+            for records in self._send_records
+            for write in records.joined_for_send(destination, request, source)
+        ]
+        try:
+            # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
+            for guard in self._send_guards:
+                guard.before_send(destination, quota, joined, source)
+        except (SendRefused, InvalidRequest) as exc:
+            self._observer.rejected(exc.reason, destination=destination)
+            raise
+        except UpstreamError as exc:
+            self._observer.upstream_error(exc.code, "SendGuard", maybe_sent=False)
+            raise
         sent_at = self._clock()
         try:
             report = self._gateway.send(request)
@@ -137,8 +172,16 @@ class OtpService:
             raise DeliveryFailed(outcome)
         return outcome
 
-    def verify(self, phone_number: str | PhoneNumber, *, reference_id: str, code: str) -> bool:
+    def verify(
+        self,
+        phone_number: str | PhoneNumber,
+        *,
+        reference_id: str,
+        code: str,
+        source: RequestSource | None = None,
+    ) -> bool:
         """True only when the engine confirms the code for this reference and number."""
+        source = source or self._source
         destination = self.parse_destination(phone_number)
         try:
             check_reference_id(reference_id)
@@ -161,4 +204,22 @@ class OtpService:
             self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
             raise
         self._observer.verification(destination, reference_id, valid=valid)
+        self._record_verification(destination, reference_id, source, valid=valid)
         return valid
+
+    def _record_verification(
+        self, destination: PhoneNumber, reference_id: str, source: RequestSource, *, valid: bool
+    ) -> None:
+        """What the engine's answer changes, in one request. A failure is reported, not raised: the
+        engine's answer stands (a right code is right even if the store missed the news)."""
+        writes = [
+            write
+            for records in self._verify_records
+            for write in records.joined_for_verify(destination, reference_id, source, valid=valid)
+        ]
+        if not writes or self._record_store is None:
+            return
+        try:
+            self._record_store.record(writes)
+        except UpstreamError as exc:
+            self._observer.upstream_error(exc.code, exc.operation, maybe_sent=False)

@@ -23,6 +23,7 @@ from otp.domain.errors import (
     UpstreamError,
     UpstreamFailure,
 )
+from otp.domain.models import Door, RequestSource
 from otp.domain.reasons import RejectReason
 from otp.handlers import startup
 from otp.handlers.idempotency import (
@@ -103,6 +104,7 @@ def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
         reference_id=body.get("referenceId"),
         language=body.get("language"),
         channel=body.get("channel"),
+        source=_source(app.current),
     )
     return {
         "referenceId": outcome.reference_id,
@@ -145,10 +147,21 @@ def _caller(request: Request) -> str:
     )
 
 
+def _source(request: Request) -> RequestSource:
+    """The door and caller conversion is measured against: the caller's role or user, without the
+    session name of an assumed role (each session of one backend is still one caller)."""
+    caller = _caller(request)
+    if ":assumed-role/" in caller:
+        caller = caller.rsplit("/", 1)[0]
+    return RequestSource(Door.API, caller)
+
+
 @app.post(VERIFY_PATH)
 def verify_otp(request: Request) -> dict[str, bool]:
     body = _body(request, _VERIFY_BODY)
-    valid = otp_service().verify(body["phoneNumber"], reference_id=body["referenceId"], code=body["code"])
+    valid = otp_service().verify(
+        body["phoneNumber"], reference_id=body["referenceId"], code=body["code"], source=_source(request)
+    )
     return {"valid": valid}
 
 

@@ -51,6 +51,7 @@ from otp.domain.challenge import (
     session_state,
 )
 from otp.domain.errors import UpstreamError
+from otp.domain.models import Door, RequestSource
 from otp.domain.tickets import DeviceTickets
 from otp.handlers import startup
 from otp.observability import logger, tracer
@@ -85,16 +86,18 @@ def _key(purpose: str) -> bytes:
         return _CONTAINER_KEY
 
 
-def _challenges(*, creating: bool = False) -> SmsChallenges:
+def _challenges(event: Mapping[str, Any], *, creating: bool = False) -> SmsChallenges:
     """Rebuilt per invocation (it is only a wrapper); the OtpService and its clients are cached.
 
     Only Create needs the keys (decoys, and issuing and checking tickets); Verify confirms a ticket by
-    the record key Create left in the private parameters, and has no access to the secret.
+    the record key Create left in the private parameters, and has no access to the secret. Sends and
+    verifications are recorded against the sign-in door and the event's app client.
     """
     settings = get_settings()
     send_pacer, verify_pacer, delivery_pacer = decoy_pacers()
+    client_id = str((event.get("callerContext") or {}).get("clientId") or "")
     return SmsChallenges(
-        otp_service(),
+        otp_service().with_source(RequestSource(Door.SIGN_IN, client_id)),
         allowed_countries=settings.allowed_countries,
         decoy_key=_key(DECOY_KEY_PURPOSE) if creating else _CONTAINER_KEY,
         send_pacer=send_pacer,
@@ -207,12 +210,12 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
             phone_number_verified=attributes.get("phone_number_verified") == "true",
         )
         request = _delivery_request(trigger.request.raw_event)
-        challenge = _challenges(creating=True).create(user, rounds, request)
+        challenge = _challenges(event, creating=True).create(user, rounds, request)
     except Exception:
         # Same shape as every other challenge, so the failure is invisible to the client; the
         # user cannot pass it and signs in again, which starts a new session and a new code.
         logger.exception("create auth challenge failed; answering with a decoy")
-        challenge = _challenges(creating=True).decoy(str(event.get("userName") or ""))
+        challenge = _challenges(event, creating=True).decoy(str(event.get("userName") or ""))
     logger.set_correlation_id(challenge.session_reference)
     response = trigger.response
     response.public_challenge_parameters = challenge.public_parameters
@@ -248,7 +251,7 @@ def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
         # A delivery request is no code: wrong, and no engine attempt spent. An unknown user's decoy is
         # checked too: it is never right, but it takes as long as a real answer.
         request = _delivery_request(trigger.request.raw_event)
-        correct = _challenges().check_answer(private, trigger.request.get("challengeAnswer"), request)
+        correct = _challenges(event).check_answer(private, trigger.request.get("challengeAnswer"), request)
     except Exception:
         logger.exception("verify auth challenge failed; treating the answer as wrong")
         correct = False

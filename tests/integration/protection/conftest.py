@@ -86,3 +86,18 @@ def protect(
 
     configure()
     return configure
+
+
+class CallLog:
+    """The DynamoDB operations a boto3 client made, in order, as botocore sent them."""
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self.operations: list[str] = []
+        client.meta.events.register("before-call.dynamodb.*", self._seen)
+
+    def _seen(self, model: object, **_: object) -> None:
+        self.operations.append(str(getattr(model, "name", "")))
+
+    def take(self) -> list[str]:
+        taken, self.operations = self.operations, []
+        return taken
