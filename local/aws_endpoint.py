@@ -12,8 +12,9 @@ Built-in overrides, in order:
    ``/_aws/pinpoint/{applicationId}/{referenceId}``.
 2. ``PinpointOtpApi`` - Pinpoint's ``POST /v1/apps/{id}/otp`` and ``/verify-otp``, which moto lacks;
    the application must exist in moto's Pinpoint backend (create it with ``create_app``).
-3. ``NotifyCodeApi`` - End User Messaging's ``POST /v1/notify-code-verifications/send`` and
-   ``/validate`` (the ``endusermessaging`` service), on the same phone, clock and faults.
+3. ``NotifyCodeApi`` - every End User Messaging request (the ``endusermessaging`` service): the code
+   operations ``POST /v1/notify-code-verifications/send`` and ``/validate`` on the same phone, clock and
+   faults, the notify code configurations, and ``UnknownOperationException`` for the rest.
 
 Extension point - adding an operation moto lacks or gets wrong (e.g. Cognito ``InitiateAuth`` /
 ``RespondToAuthChallenge`` for ``CUSTOM_AUTH`` in ``local/cognito_custom_auth.py``):

@@ -1,9 +1,10 @@
 """An in-memory emulation of AWS End User Messaging code verification, with its rules.
 
 SendNotifyCodeVerification / ValidateNotifyCodeVerification (API 2026-09-21). The wire format is in
-``local/notify_code_wire.py``; this module holds the rules. Sources: botocore's ``endusermessaging``
-model and the End User Messaging user guide ("Notify code configurations", "Send a passcode",
-"Validate a passcode").
+``local/notify_code_wire.py``, the notify code configurations a send may name in
+``local/notify_code_configurations.py``; this module holds the rules of the two operations. Sources:
+botocore's ``endusermessaging`` model and the End User Messaging user guide ("Notify code
+configurations", "Send a passcode", "Validate a passcode").
 
 Documented rules:
 - send requires ``channel`` (TEXT, VOICE, WHATSAPP), ``destinationIdentity`` (1-20 printable, no ``#``)
@@ -11,6 +12,11 @@ Documented rules:
   codeLength 4-8, validityPeriodMinutes 1-60, maxAttempts 1-5, codeType NUMERIC/ALPHA/ALPHANUMERIC,
   inline templates 1-6000 with a non-blank character, context at most 5 entries, referenceId 1-256 of
   ``[A-Za-z0-9_-]``. TEXT and VOICE take an E.164 number.
+- ``notifyCodeConfiguration`` (an id or ARN) supplies the policy and templates; "the per-send overrides
+  ... override the values from the referenced notify code configuration. When you do not specify a value,
+  the value from the configuration is used, and if neither is set, the service default applies". The
+  policy is "captured ... at the time of the request": a later update or delete of the configuration
+  does not change a code already sent.
 - without a notify code configuration "you must supply the template in the request", and an inline
   template "must contain the code placeholder" (``{{code}}``, as AWS's examples write it); WhatsApp needs
   a template name and a language code.
@@ -25,10 +31,10 @@ Documented rules:
 Decisions where AWS documents nothing (the strict reading, as for Pinpoint): a code type other than
 NUMERIC is generated in upper case and compared exactly; every validation of a live code spends an
 attempt and a VALID one consumes it; a new send to the same destination and reference replaces the live
-code; a validation without referenceId matches only a code sent without one. The sandbox holds no notify
-code configurations, and only the configuration sets it was told about (the sandbox's own,
-``otp-sandbox``). How the pre-approved notify templates and WhatsApp's authentication template read is
-not published: the sandbox uses its own wording, with the code in it.
+code; a validation without referenceId matches only a code sent without one; a send's channel overrides
+replace the configuration's parameters member by member. The sandbox knows only the configuration sets
+it was told about (its own, ``otp-sandbox``). How the pre-approved notify templates and WhatsApp's
+authentication template read is not published: the sandbox uses its own wording, with the code in it.
 """
 
 from __future__ import annotations
@@ -39,15 +45,23 @@ import secrets
 import string
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from local.faults import NOTIFY_ERROR_STATUS, NOTIFY_SEND, NOTIFY_VALIDATE
+from local import notify_code_validation as v
+from local.faults import NOTIFY_SEND, NOTIFY_VALIDATE
+from local.notify_code_configurations import (
+    CodeConfiguration,
+    NotifyCodeConfigurations,
+    parse_channels,
+    parse_policy,
+)
+from local.notify_code_validation import NotifyCodeError, not_found, validation_error
 from local.otp_emulator import ApiCall, OtpEmulator, SentSms
 from local.test_numbers import SCRIPTED_NOTIFY_OUTCOMES, SLOW_NUMBER
 
-CODE_PLACEHOLDER: Final = "{{code}}"
+CODE_PLACEHOLDER: Final = v.CODE_PLACEHOLDER
 CHANNELS: Final = ("TEXT", "VOICE", "WHATSAPP")
 CODE_TYPES: Final = {
     "NUMERIC": string.digits,
@@ -58,132 +72,26 @@ DEFAULT_CODE_TYPE: Final = "NUMERIC"
 DEFAULT_CODE_LENGTH: Final = 6
 DEFAULT_VALIDITY_MINUTES: Final = 10
 DEFAULT_MAX_ATTEMPTS: Final = 3
-CODE_LENGTH_RANGE: Final = (4, 8)
-VALIDITY_MINUTES_RANGE: Final = (1, 60)
-MAX_ATTEMPTS_RANGE: Final = (1, 5)
+CODE_LENGTH_RANGE: Final = v.CODE_LENGTH_RANGE
+VALIDITY_MINUTES_RANGE: Final = v.VALIDITY_MINUTES_RANGE
+MAX_ATTEMPTS_RANGE: Final = v.MAX_ATTEMPTS_RANGE
 SANDBOX_CONFIGURATION_SET: Final = "otp-sandbox"
 # The sandbox's wording for what AWS does not publish.
 NOTIFY_TEMPLATE_TEXT: Final = "Your verification code is {{code}}."
 WHATSAPP_AUTHENTICATION_TEXT: Final = (
     "{{code}} is your verification code. For your security, do not share this code."
 )
-
-# (pattern, min, max) of the model's string shapes used by the two operations.
-_DESTINATION: Final = (re.compile(r"[\x21-\x22\x24-\x7E]+"), 1, 20)
-_ORIGINATION: Final = (re.compile(r"[A-Za-z0-9_:/+-]+"), 1, 256)
-_CONFIGURATION_ID: Final = (re.compile(r"[A-Za-z0-9_:/-]+"), 1, 256)
-_CONFIGURATION_SET: Final = (re.compile(r"[A-Za-z0-9_-]+"), 1, 256)
-_REFERENCE: Final = (re.compile(r"[A-Za-z0-9_-]+"), 1, 256)
-_TEMPLATE: Final = (re.compile(r"[\s\S]*\S[\s\S]*"), 1, 6000)
-_LANGUAGE: Final = (re.compile(r"\S+"), 2, 35)
-_VOICE_ID: Final = (re.compile(r"[A-Za-z0-9]+"), 1, 64)
-_NOTIFY_TEMPLATE_ID: Final = (re.compile(r"[A-Za-z0-9_-]+"), 1, 256)
-_WHATSAPP_TEMPLATE: Final = (re.compile(r"\S+"), 1, 512)
-_COUNTRY_PARAMETER: Final = (re.compile(r"\S+"), 1, 64)
-_CONTEXT_KEY: Final = (re.compile(r"\S+"), 1, 100)
-_CONTEXT_VALUE: Final = (re.compile(r"\S(?:[\s\S]*\S)?"), 1, 800)
-_CODE: Final = (re.compile(r"[A-Za-z0-9]+"), 4, 8)
 _E164: Final = re.compile(r"\+[1-9][0-9]{1,14}")
-# The service's own rule for Meta template names (the model says it enforces it).
-_WHATSAPP_NAME_CHARS: Final = re.compile(r"[a-z0-9_]+")
+# moto's account (every sandbox ARN is in it) and the region of a request that is not signed.
+DEFAULT_ACCOUNT_ID: Final = "123456789012"
+DEFAULT_REGION: Final = "us-east-1"
+
+#: Finds the configuration a send names (id or ARN), or raises ResourceNotFoundException.
+Resolve = Callable[[str], CodeConfiguration]
 
 
-class NotifyCodeError(Exception):
-    """An error End User Messaging answers instead of a result, with the members its shape defines."""
-
-    def __init__(self, error_type: str, message: str, **members: Any) -> None:
-        super().__init__(message)
-        self.error_type = error_type
-        self.http_status = NOTIFY_ERROR_STATUS[error_type]
-        self.message = message
-        self.members = members
-
-
-def validation_error(path: str, message: str) -> NotifyCodeError:
-    return NotifyCodeError(
-        "ValidationException", f"{path}: {message}", fieldList=[{"path": path, "message": message}]
-    )
-
-
-def not_found(resource_type: str, resource_id: str) -> NotifyCodeError:
-    return NotifyCodeError(
-        "ResourceNotFoundException",
-        f"{resource_type} {resource_id} not found",
-        resourceId=resource_id,
-        resourceType=resource_type,
-    )
-
-
-def _string(
-    raw: Mapping[str, object], name: str, shape: tuple[re.Pattern[str], int, int], path: str
-) -> str | None:
-    value = raw.get(name)
-    if value is None:
-        return None
-    pattern, low, high = shape
-    where = f"{path}/{name}"
-    if not isinstance(value, str):
-        raise validation_error(where, "must be a string")
-    if not low <= len(value) <= high:
-        raise validation_error(where, f"length must be between {low} and {high}")
-    if not pattern.fullmatch(value):
-        raise validation_error(where, f"must satisfy the pattern {pattern.pattern}")
-    return value
-
-
-def _required(
-    raw: Mapping[str, object], name: str, shape: tuple[re.Pattern[str], int, int], path: str
-) -> str:
-    value = _string(raw, name, shape, path)
-    if value is None:
-        raise validation_error(f"{path}/{name}", "is required")
-    return value
-
-
-def _integer(raw: Mapping[str, object], name: str, bounds: tuple[int, int], path: str) -> int | None:
-    value = raw.get(name)
-    if value is None:
-        return None
-    low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise validation_error(f"{path}/{name}", f"must be an integer from {low} to {high}")
-    return value
-
-
-def _object(raw: Mapping[str, object], name: str, path: str) -> Mapping[str, object]:
-    value = raw.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise validation_error(f"{path}/{name}", "must be an object")
-    return value
-
-
-def _string_map(
-    raw: Mapping[str, object],
-    name: str,
-    path: str,
-    *,
-    keys: tuple[re.Pattern[str], int, int],
-    values: tuple[re.Pattern[str], int, int],
-    entries: tuple[int, int],
-) -> dict[str, str]:
-    mapping = _object(raw, name, path)
-    low, high = entries
-    if name in raw and not low <= len(mapping) <= high:
-        raise validation_error(f"{path}/{name}", f"must have {low} to {high} entries")
-    for key in mapping:
-        _required({"key": key}, "key", keys, f"{path}/{name}")
-        _required(mapping, key, values, f"{path}/{name}")
-    return {str(k): str(v) for k, v in mapping.items()}
-
-
-def _enum(raw: Mapping[str, object], name: str, allowed: Iterable[str], path: str) -> str | None:
-    value = raw.get(name)
-    allowed = tuple(allowed)
-    if value is not None and value not in allowed:
-        raise validation_error(f"{path}/{name}", f"must be one of {', '.join(allowed)}")
-    return value if isinstance(value, str) else None
+def _no_configurations(identifier: str) -> CodeConfiguration:
+    raise not_found("NotifyCodeConfiguration", identifier)
 
 
 @dataclass(frozen=True)
@@ -204,102 +112,106 @@ class SendRequest:
     configuration_set: str | None
     context: dict[str, str]
     country_parameters: dict[str, str] = field(default_factory=dict)
+    configuration_id: str | None = None  # the notify code configuration the send named
 
 
-def _template(parameters: Mapping[str, object], path: str) -> str | None:
-    template = _string(parameters, "inlineTemplateBody", _TEMPLATE, path)
-    if template is not None and CODE_PLACEHOLDER not in template:
-        raise validation_error(
-            f"{path}/inlineTemplateBody", f"must contain the code placeholder {CODE_PLACEHOLDER}"
-        )
-    return template
+def _policy(overrides: Mapping[str, Any], configuration: CodeConfiguration | None) -> dict[str, Any]:
+    """Each policy member from the send's overrides, else the configuration, else the service default."""
+    defaults = {
+        "codeType": DEFAULT_CODE_TYPE,
+        "codeLength": DEFAULT_CODE_LENGTH,
+        "validityPeriodMinutes": DEFAULT_VALIDITY_MINUTES,
+        "maxAttempts": DEFAULT_MAX_ATTEMPTS,
+    }
+    stored = configuration.policy if configuration is not None else {}
+    return {
+        member: overrides.get(member, stored.get(member, default)) for member, default in defaults.items()
+    }
 
 
-def parse_send(raw: Mapping[str, object], configuration_sets: Iterable[str]) -> SendRequest:
+def _channel_parameters(
+    overrides: Mapping[str, dict[str, Any]], configuration: CodeConfiguration | None
+) -> dict[str, dict[str, Any]]:
+    """The parameters each route uses: the configuration's, each member overridden by the send's own."""
+    stored = configuration.channels if configuration is not None else {}
+    return {
+        channel: {**stored.get(channel, {}), **overrides.get(channel, {})}
+        for channel in set(stored) | set(overrides)
+    }
+
+
+def parse_send(
+    raw: Mapping[str, object], configuration_sets: Iterable[str], resolve: Resolve = _no_configurations
+) -> SendRequest:
     """Validate SendNotifyCodeVerificationInput the way the service does; raises NotifyCodeError."""
-    channel = _enum(raw, "channel", CHANNELS, "")
+    channel = v.enum_member(raw, "channel", CHANNELS, "")
     if channel is None:
         raise validation_error("/channel", "is required")
-    destination = _required(raw, "destinationIdentity", _DESTINATION, "")
-    origination = _required(raw, "originationIdentity", _ORIGINATION, "")
-    reference_id = _string(raw, "referenceId", _REFERENCE, "")
-    configuration_set = _string(raw, "configurationSetName", _CONFIGURATION_SET, "")
-    context = _string_map(raw, "context", "", keys=_CONTEXT_KEY, values=_CONTEXT_VALUE, entries=(0, 5))
-    policy = _object(raw, "overrideCodeConfigurationParameters", "")
-    where = "/overrideCodeConfigurationParameters"
-    code_type = _enum(policy, "codeType", CODE_TYPES, where) or DEFAULT_CODE_TYPE
-    code_length = _integer(policy, "codeLength", CODE_LENGTH_RANGE, where) or DEFAULT_CODE_LENGTH
-    validity = (
-        _integer(policy, "validityPeriodMinutes", VALIDITY_MINUTES_RANGE, where) or DEFAULT_VALIDITY_MINUTES
+    destination = v.required_member(raw, "destinationIdentity", v.DESTINATION, "")
+    origination = v.required_member(raw, "originationIdentity", v.ORIGINATION, "")
+    reference_id = v.string_member(raw, "referenceId", v.REFERENCE, "")
+    configuration_set = v.string_member(raw, "configurationSetName", v.CONFIGURATION_SET, "")
+    context = v.string_map_member(
+        raw, "context", "", keys=v.CONTEXT_KEY, values=v.CONTEXT_VALUE, entries=(0, 5)
     )
-    attempts = _integer(policy, "maxAttempts", MAX_ATTEMPTS_RANGE, where) or DEFAULT_MAX_ATTEMPTS
+    policy_overrides = parse_policy(raw, "overrideCodeConfigurationParameters", "")
+    channel_overrides = parse_channels(raw, "overrideChannelParameters", "")
+    configuration_id = v.string_member(raw, "notifyCodeConfiguration", v.CONFIGURATION_ID_OR_ARN, "")
 
-    overrides = _object(raw, "overrideChannelParameters", "")
-    where = "/overrideChannelParameters"
-    text, voice = _object(overrides, "text", where), _object(overrides, "voice", where)
-    notify, whatsapp = _object(overrides, "notify", where), _object(overrides, "whatsApp", where)
-    text_template = _template(text, f"{where}/text")
-    country_parameters = _string_map(
-        text, "destinationCountryParameters", f"{where}/text",
-        keys=_COUNTRY_PARAMETER, values=_COUNTRY_PARAMETER, entries=(1, 10),
-    )  # fmt: skip
-    voice_template = _template(voice, f"{where}/voice")
-    voice_language = _string(voice, "languageCode", _LANGUAGE, f"{where}/voice")
-    voice_id = _string(voice, "voiceId", _VOICE_ID, f"{where}/voice")
-    _enum(voice, "voiceMessageBodyTextType", ("TEXT", "SSML"), f"{where}/voice")
-    notify_template = _string(notify, "notifyTemplateId", _NOTIFY_TEMPLATE_ID, f"{where}/notify")
-    notify_voice = _string(notify, "voiceId", _VOICE_ID, f"{where}/notify")
-    whatsapp_name = _string(whatsapp, "whatsAppTemplateName", _WHATSAPP_TEMPLATE, f"{where}/whatsApp")
-    whatsapp_language = _string(whatsapp, "languageCode", _LANGUAGE, f"{where}/whatsApp")
-
-    configuration_id = _string(raw, "notifyCodeConfiguration", _CONFIGURATION_ID, "")
-    if configuration_id is not None:
-        raise not_found("NotifyCodeConfiguration", configuration_id)
+    configuration = resolve(configuration_id) if configuration_id is not None else None
     if configuration_set is not None and configuration_set not in set(configuration_sets):
         raise not_found("ConfigurationSet", configuration_set)
     if channel in ("TEXT", "VOICE") and not _E164.fullmatch(destination):
         raise validation_error(
             "/destinationIdentity", f"must be an E.164 phone number for the {channel} channel"
         )
+    policy = _policy(policy_overrides, configuration)
+    parameters = _channel_parameters(channel_overrides, configuration)
+    text, voice = parameters.get("text", {}), parameters.get("voice", {})
+    notify, whatsapp = parameters.get("notify", {}), parameters.get("whatsApp", {})
 
     language: str | None = None
     if channel == "TEXT":
-        body = text_template or (NOTIFY_TEMPLATE_TEXT if notify_template else None)
+        body = text.get("inlineTemplateBody") or (
+            NOTIFY_TEMPLATE_TEXT if notify.get("notifyTemplateId") else None
+        )
         chosen_voice = None
     elif channel == "VOICE":
-        body = voice_template or (NOTIFY_TEMPLATE_TEXT if notify_template else None)
-        chosen_voice = voice_id if voice_template else notify_voice
-        language = voice_language
+        voice_template = voice.get("inlineTemplateBody")
+        body = voice_template or (NOTIFY_TEMPLATE_TEXT if notify.get("notifyTemplateId") else None)
+        chosen_voice = voice.get("voiceId") if voice_template else notify.get("voiceId")
+        language = voice.get("languageCode")
     else:
-        if whatsapp_name is not None and not _WHATSAPP_NAME_CHARS.fullmatch(whatsapp_name):
+        name = whatsapp.get("whatsAppTemplateName")
+        language = whatsapp.get("languageCode")
+        if name is not None and language is None:
             raise validation_error(
-                f"{where}/whatsApp/whatsAppTemplateName", "must be lowercase letters, digits and underscores"
+                "/overrideChannelParameters/whatsApp/languageCode", "is required for the WHATSAPP channel"
             )
-        if whatsapp_name is not None and whatsapp_language is None:
-            raise validation_error(f"{where}/whatsApp/languageCode", "is required for the WHATSAPP channel")
-        body = WHATSAPP_AUTHENTICATION_TEXT if whatsapp_name else None
+        body = WHATSAPP_AUTHENTICATION_TEXT if name else None
         chosen_voice = None
-        language = whatsapp_language
     if body is None:
+        where = "a notifyCodeConfiguration with one" if configuration is None else "its configuration"
         raise validation_error(
-            where,
-            f"a template for the {channel} channel is required when no notifyCodeConfiguration is given",
+            "/overrideChannelParameters",
+            f"a template for the {channel} channel is required in the request or {where}",
         )
     return SendRequest(
         channel=channel,
         destination=destination,
         origination=origination,
         reference_id=reference_id,
-        code_type=code_type,
-        code_length=code_length,
-        validity_minutes=validity,
-        max_attempts=attempts,
+        code_type=policy["codeType"],
+        code_length=policy["codeLength"],
+        validity_minutes=policy["validityPeriodMinutes"],
+        max_attempts=policy["maxAttempts"],
         body_template=body,
         language=language,
         voice_id=chosen_voice,
         configuration_set=configuration_set,
         context=context,
-        country_parameters=country_parameters,
+        country_parameters=dict(text.get("destinationCountryParameters") or {}),
+        configuration_id=configuration.configuration_id if configuration is not None else None,
     )
 
 
@@ -312,9 +224,9 @@ class ValidateRequest:
 
 def parse_validate(raw: Mapping[str, object]) -> ValidateRequest:
     return ValidateRequest(
-        destination=_required(raw, "destinationIdentity", _DESTINATION, ""),
-        reference_id=_string(raw, "referenceId", _REFERENCE, ""),
-        code=_required(raw, "code", _CODE, ""),
+        destination=v.required_member(raw, "destinationIdentity", v.DESTINATION, ""),
+        reference_id=v.string_member(raw, "referenceId", v.REFERENCE, ""),
+        code=v.required_member(raw, "code", v.CODE, ""),
     )
 
 
@@ -354,18 +266,27 @@ class NotifyCodeEmulator:
     faults, so the outbox, ``/_sandbox/clock`` and ``/_sandbox/faults`` work for both engines."""
 
     def __init__(
-        self, phone: OtpEmulator, *, configuration_sets: Iterable[str] = (SANDBOX_CONFIGURATION_SET,)
+        self,
+        phone: OtpEmulator,
+        *,
+        configuration_sets: Iterable[str] = (SANDBOX_CONFIGURATION_SET,),
+        configurations: NotifyCodeConfigurations | None = None,
     ):
         self.phone = phone
         self.configuration_sets = set(configuration_sets)
+        self.configurations = configurations or NotifyCodeConfigurations(
+            account_id=DEFAULT_ACCOUNT_ID, clock=phone.clock.now
+        )
         self._lock = threading.Lock()
         self._state = _State()
 
-    def send(self, raw: Mapping[str, object], request_id: str) -> dict[str, str]:
+    def send(self, raw: Mapping[str, object], *, region: str = DEFAULT_REGION) -> dict[str, str]:
         """SendNotifyCodeVerification: ``{"verificationId", "messageId"}``, or raises NotifyCodeError."""
         self._record_call(NOTIFY_SEND, raw)
         self._raise_injected_fault(NOTIFY_SEND)
-        request = parse_send(raw, self.configuration_sets)
+        request = parse_send(
+            raw, self.configuration_sets, lambda identifier: self.configurations.resolve(identifier, region)
+        )
         scripted = SCRIPTED_NOTIFY_OUTCOMES.get(request.destination)
         if scripted is not None and scripted.error_type is not None:
             raise NotifyCodeError(scripted.error_type, scripted.message)
