@@ -9,12 +9,12 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck pytest synth cfn-lint bench fuzz load deploy openapi clean
+.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz load deploy openapi clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): requirements.txt requirements-dev.txt lambda/requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt lambda/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	# The construct library (infra/cdk_sms_otp), editable: app.py imports it as users do.
@@ -28,7 +28,7 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP) ## start the local sandbox: AWS endpoint on :4566, HTTP API on :3000
 	$(PY) -m local
 
-test: lint typecheck pytest ## every check: ruff, mypy, pytest (what CI runs)
+test: lint typecheck docs pytest ## every check: ruff, mypy, the docs build, pytest (what CI runs)
 
 lint: $(STAMP) ## ruff lint + format check
 	$(VENV)/bin/ruff check .
@@ -40,6 +40,9 @@ format: $(STAMP) ## apply ruff's formatting and safe fixes
 
 typecheck: $(STAMP) ## mypy, strict
 	$(VENV)/bin/mypy
+
+docs: $(STAMP) ## the documentation site, strictly (broken links fail), offline, into site/
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 pytest: $(STAMP) $(NODE_STAMP) ## the test suite (unit, integration, infra, e2e)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
@@ -66,4 +69,4 @@ load: $(STAMP) ## bounded load test on loopback against the sandbox API
 	$(PY) -m bench.load
 
 clean:
-	rm -rf cdk.out .mypy_cache .ruff_cache .pytest_cache
+	rm -rf cdk.out site .mypy_cache .ruff_cache .pytest_cache

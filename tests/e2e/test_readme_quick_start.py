@@ -1,7 +1,8 @@
 """The README's quick start, command by command, against ``make run`` on each engine.
 
-The curl commands are read from the README itself (between its quickstart markers) and sent as curl
-would send them, with the sandbox's free ports in place of 3000 and 4566; each documented answer
+The curl commands are read from the README itself (between its quickstart snippet markers: the docs
+site's home page includes those lines, so both show this one tested copy) and sent as curl would send
+them, with the sandbox's free ports in place of 3000 and 4566; each documented answer
 (``# → 202 {...}``) is compared with the real one. So the quick start cannot drift from what the sandbox
 does: on End User Messaging all five steps work (step 4 asks for a call, step 5 shows it in the
 outbox); on Pinpoint the first three do, and step 4 is the 400 the README says it is.
@@ -13,12 +14,13 @@ import json
 import re
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from tests.doc_pages import README
 from tests.sandbox_harness import HttpAnswer, RunningSandbox, http_call
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+# The snippet markers around the quick start: docs/index.md includes exactly these lines.
+_START, _END = "<!-- --8<-- [start:quickstart] -->", "<!-- --8<-- [end:quickstart] -->"
 _ANSWER = re.compile(r"^# → (\d{3}) (\{.*\})$")
 _SEEN_CODE = "123456"  # the README's placeholder for the code the outbox shows
 
@@ -36,7 +38,7 @@ class Step:
 def quick_start_steps() -> list[Step]:
     """Every curl command of the README's quick start, with the answer documented under it."""
     text = README.read_text(encoding="utf-8")
-    section = text.split("<!-- section:quickstart -->", 1)[1].split("<!-- /section:quickstart -->", 1)[0]
+    section = text.split(_START, 1)[1].split(_END, 1)[0]
     lines = [line for block in re.findall(r"```bash\n(.*?)```", section, re.S) for line in block.splitlines()]
     steps: list[Step] = []
     index = 0

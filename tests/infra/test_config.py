@@ -9,7 +9,8 @@ from collections.abc import Mapping
 import pytest
 
 from cdk_sms_otp.config import KNOWN_KEYS, ConfigError, OtpConfig, load_config
-from tests.infra.support import CDK_JSON, REPO
+from tests.doc_pages import DOCS, README, page, section
+from tests.infra.support import CDK_JSON
 
 REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}
 
@@ -177,14 +178,51 @@ def test_origination_identity_kinds_map_to_the_sms_channel_fields(identity, send
     assert (config.sender_id, config.short_code) == (sender_id, short_code)
 
 
-def test_every_key_is_documented_in_the_readme_deploy_table():
-    # Given the README's deploy section
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:deploy -->", 1)[1].split("<!-- /section:deploy -->", 1)[0]
-    rows = [line for line in section.splitlines() if line.startswith("| `")]
+def _key_rows(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("| `")]
 
-    # When the keys in the first column of its tables are collected
-    documented = {key for row in rows for key in re.findall(r"`(\w+)`", row.split("|")[1])}
 
-    # Then every configuration key the code accepts has a row
-    assert set(KNOWN_KEYS) <= documented
+def _first_column_keys(rows: list[str]) -> set[str]:
+    return {key for row in rows for key in re.findall(r"`(\w+)`", row.split("|")[1])}
+
+
+def test_the_configuration_reference_documents_exactly_the_known_keys():
+    # Given the configuration reference's table of context keys
+    table = section(page("configuration.md"), "Context keys (`otp.*`)")
+
+    # When the keys in its first column are collected
+    documented = _first_column_keys(_key_rows(table))
+
+    # Then every key the code accepts has a row, and no row names a key the code refuses
+    assert set(KNOWN_KEYS) <= documented, sorted(set(KNOWN_KEYS) - documented)
+    assert documented <= set(KNOWN_KEYS), sorted(documented - set(KNOWN_KEYS))
+
+
+def _tables(text: str) -> list[list[str]]:
+    """Every Markdown table of a page, as its lines (header first)."""
+    tables: list[list[str]] = []
+    current: list[str] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables
+
+
+def test_no_other_page_repeats_the_configuration_table():
+    # Given every documentation page but the configuration reference, and the README
+    others = [path for path in sorted(DOCS.glob("*.md")) if path.name != "configuration.md"] + [README]
+
+    # When their tables that state defaults for configuration keys are collected
+    repeated = {
+        path.name: keys
+        for path in others
+        for table in _tables(path.read_text(encoding="utf-8"))
+        if "default" in table[0].lower()
+        and (keys := _first_column_keys(_key_rows("\n".join(table))) & set(KNOWN_KEYS))
+    }
+
+    # Then none: the keys, their defaults and bounds have one home, which the other pages link to
+    assert repeated == {}

@@ -1,7 +1,8 @@
-"""The documented answers, read from the README's "Status mapping" tables, and the sandbox's test numbers.
+"""The documented answers, read from the "Status mapping" tables of docs/http-api.md, and the sandbox's
+test numbers.
 
-Tests compare the handler with what the README promises, not with a copy of the handler's own table:
-if the code and the documentation drift apart, these tests fail.
+Tests compare the handler with what the documentation promises, not with a copy of the handler's own
+table: if the code and the documentation drift apart, these tests fail.
 """
 
 from __future__ import annotations
@@ -9,12 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from local.test_numbers import SCRIPTED_API_ERRORS, SCRIPTED_DELIVERIES, SCRIPTED_NOTIFY_OUTCOMES, SLOW_NUMBER
+from tests.doc_pages import page, section
 from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 # API Gateway ends an integration after 29 seconds: every answer must come before that.
 API_GATEWAY_LIMIT_SECONDS = 29.0
 
@@ -27,7 +27,7 @@ class Documented:
 
 @dataclass(frozen=True)
 class ScriptedNumber:
-    """A sandbox number with a scripted outcome, and what the README says the API answers for it."""
+    """A sandbox number with a scripted outcome, and what the documentation says the API answers for it."""
 
     number: str
     answer: Documented
@@ -44,15 +44,12 @@ class ScriptedNumber:
 
 
 def _status_section() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("### Status mapping")
-    end = text.index("\n### ", start + 1)
-    return text[start:end]
+    return section(page("http-api.md"), "Status mapping")
 
 
 @cache
 def documented_answers() -> dict[str, Documented]:
-    """Every backticked name of the two tables (delivery statuses, Pinpoint errors) -> HTTP, Retry-After."""
+    """Every backticked name of the tables (delivery statuses, each engine's errors) -> HTTP, Retry-After."""
     answers: dict[str, Documented] = {}
     for line in _status_section().splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]

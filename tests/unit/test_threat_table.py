@@ -1,17 +1,17 @@
-"""The README's threat table: every bound it states names tests, and every test it names exists."""
+"""The threat table (docs/threat-model.md): every bound it states names tests, and every test it names
+exists."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.doc_pages import REPO, page, section
+
 _REFERENCE = re.compile(r"`(tests/[\w/]+\.py)::(test_\w+)`")
 
 
 def threat_rows() -> list[list[str]]:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    table = readme.split("<!-- section:threats -->", 1)[1].split("<!-- /section:threats -->", 1)[0]
+    table = section(page("threat-model.md"), "Threat table")
     rows = [line for line in table.strip().splitlines() if line.startswith("|")][2:]  # after the header
     return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows]
 
