@@ -50,7 +50,7 @@ Sandbox ready (Ctrl-C to stop)
   Engine        {engine} (OTP_ENGINE=pinpoint|endusermessaging before make run)
   {resource}
   User pool     {pool.user_pool_id if pool else "-"}  app client {pool.user_pool_client_id if pool else "-"}
-                (CUSTOM_AUTH sign-in by SMS code: see the README's Cognito section)
+                (CUSTOM_AUTH sign-in by SMS code: see docs/cognito.md)
   Sign-in page  {sandbox.sign_in_page_url}   (create a user, sign in with the code from the outbox)
   Outbox        {aws}/_sandbox/messages
 

@@ -10,7 +10,7 @@ from typing import Any
 def create_sign_in_user(
     cognito: Any, pool_id: str, phone: str, extra_attributes: Sequence[dict[str, str]] = ()
 ) -> None:
-    """A confirmed user whose username is ``phone``, with a verified phone number, as the README shows."""
+    """A confirmed user whose username is ``phone``, with a verified phone number (docs/cognito.md)."""
     cognito.admin_create_user(
         UserPoolId=pool_id,
         Username=phone,

@@ -6,10 +6,10 @@
   app client, and the deployment settings a client cannot ask Cognito for (``allowedAttempts``,
   ``sendCooldownSeconds``, ``codeLength``), read from the handlers' own settings.
 - ``POST /_sandbox/users {"phoneNumber": "+12065550100"}`` - creates a user in the sandbox's pool as
-  the README's backend would (AdminCreateUser with a verified ``phone_number``, then a random permanent
-  password that nobody types): ``201 {"username", "phoneNumber", "userStatus"}``, ``400`` for a number
-  that is not E.164, ``409`` when the number already has a user. This exists only on the sandbox, and
-  the page offers it only when the sandbox serves it.
+  your backend would (docs/cognito.md: AdminCreateUser with a verified ``phone_number``, then a random
+  permanent password that nobody types): ``201 {"username", "phoneNumber", "userStatus"}``, ``400``
+  for a number that is not E.164, ``409`` when the number already has a user. This exists only on the
+  sandbox, and the page offers it only when the sandbox serves it.
 """
 
 from __future__ import annotations

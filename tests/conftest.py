@@ -4,7 +4,7 @@
   worker; a ``tests.sandbox_harness.RunningSandbox``.
 - ``sandbox_end_user_messaging`` (session): the same with ``OTP_ENGINE=endusermessaging`` and every
   channel enabled (``tests.sandbox_harness.ENGINE_ENV``).
-- ``sandbox_sms_voice`` (session): End User Messaging with ``OTP_CHANNELS=SMS,VOICE`` (the README's
+- ``sandbox_sms_voice`` (session): End User Messaging with ``OTP_CHANNELS=SMS,VOICE`` (docs/cognito.md's
   "call me instead" example): for the channel switch end to end, the JS clients and the web page.
 - ``engine_sandbox`` (session, parametrized): each of the two above in turn, for suites that must
   behave the same on both engines; ``engine_sandbox.ready["engine"]`` says which.

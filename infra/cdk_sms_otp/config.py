@@ -10,7 +10,7 @@ Every problem is reported at once, each naming the key, the value and what is al
 ``cdk synth`` stops with a message the user can act on instead of a stack trace or a failed deploy.
 
 To add a key (e.g. the abuse-protection limits): add a field to :class:`OtpConfig`, a ``_Key`` entry in
-``_KEYS`` with its parser, and a row in the README's deploy table.
+``_KEYS`` with its parser, and a row in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ CONTEXT_KEY: Final = "otp"
 
 ApiAuth = Literal["iam", "apiKey"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-# How traces are produced (README, observability): Lambda's and API Gateway's own segments only
+# How traces are produced (docs/observability.md): Lambda's and API Gateway's own segments only
 # ("active", the default), plus the X-Ray SDK's subsegments for every AWS call ("sdk"), or none ("off").
 Tracing = Literal["active", "sdk", "off"]
 TRACING_MODES: Final[tuple[Tracing, ...]] = ("active", "sdk", "off")
@@ -108,7 +108,7 @@ class OtpConfig:
     log_retention_days: int = 30
     log_level: LogLevel = "INFO"
     alarm_email: str | None = None
-    # Abuse protection (infra/protection.py; the README's protection section says why each exists).
+    # Abuse protection (infra/protection.py; docs/abuse-protection.md says why each exists).
     send_cooldown_seconds: int = 30
     send_limit_per_hour: int = 5
     send_limit_per_day: int = 10
@@ -128,7 +128,7 @@ class OtpConfig:
     waf_sign_in_rate_limit: int = 300
     refusal_alarm_threshold: int = 50
     new_country_alarm_min_sends: int = 10
-    # The messaging engine (README "Engines") and what the new one sends; otp/engine_rules.py has the rules.
+    # The messaging engine (docs/engines.md) and what the new one sends; otp/engine_rules.py has the rules.
     engine: str = PINPOINT
     previous_engine: str | None = None
     channels: tuple[str, ...] = ("SMS",)
@@ -441,7 +441,7 @@ _KEYS: Final = (
     _Key("wafSignInRateLimit", "waf_sign_in_rate_limit", _int_in(10, 2_000_000_000)),
     _Key("refusalAlarmThreshold", "refusal_alarm_threshold", _int_in(1, 1_000_000)),
     _Key("newCountryAlarmMinSends", "new_country_alarm_min_sends", _int_in(1, 1_000_000)),
-    # The engine and what End User Messaging sends (README "Engines"). codeLength and validityMinutes
+    # The engine and what End User Messaging sends (docs/engines.md). codeLength and validityMinutes
     # take the engine's range (_engine_parsers).
     _Key("engine", "engine", _one_of(ENGINES)),
     _Key("previousEngine", "previous_engine", _optional(_one_of(ENGINES))),

@@ -145,7 +145,7 @@ def engine_actions(config: OtpConfig, *, sends: bool, verifies: bool) -> dict[st
 def otp_environment(
     config: OtpConfig, application_id: str | None, configuration_set: str | None = None
 ) -> dict[str, str]:
-    """The variables ``otp.settings`` reads (docs/architecture.md), from the validated config."""
+    """The variables ``otp.settings`` reads (docs/configuration.md), from the validated config."""
     metrics = load_metric_contract()
     env = {
         **({"PINPOINT_APPLICATION_ID": application_id} if application_id is not None else {}),
@@ -160,7 +160,7 @@ def otp_environment(
         "POWERTOOLS_METRICS_NAMESPACE": metrics.namespace,
         "POWERTOOLS_LOG_LEVEL": config.log_level,
         # Lambda records each invocation's segment itself; only tracing=sdk loads the X-Ray SDK (+0.17x
-        # bare-boto3 time and 7 MiB per cold start) for subsegments of each AWS call (README).
+        # bare-boto3 time and 7 MiB per cold start) for subsegments of each AWS call (docs/observability.md).
         "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing == "sdk" else "true",
     }
     if config.entity_id:

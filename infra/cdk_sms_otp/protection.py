@@ -117,7 +117,7 @@ class OtpProtection(Construct):
         )
 
     def _configure(self, functions: OtpFunctions) -> None:
-        """The variables otp.settings reads (docs/architecture.md), on every function.
+        """The variables otp.settings reads (docs/configuration.md), on every function.
 
         Define Auth Challenge gets them too: it shares the settings module, which refuses to start in
         Lambda without OTP_TABLE_NAME. It gets no permission on the table.

@@ -84,7 +84,8 @@ def sign_in_web_acl(scope: Construct, *, name_prefix: str, rate_limit: int, auth
     """A web ACL of its own on the user pool: per IP, at most ``wafSignInRateLimit`` sign-in calls
     (InitiateAuth, RespondToAuthChallenge) in 5 minutes. Its own ACL rather than a second rule in the
     API's, so that a header cannot move a request from one rule's count to the other's. Cognito hands
-    WAF the operation's X-Amz-Target header but never the username or the number (see README)."""
+    WAF the operation's X-Amz-Target header but never the username or the number
+    (docs/abuse-protection.md)."""
     name = f"{name_prefix}-otp-sign-in"
     operations = [
         wafv2.CfnWebACL.StatementProperty(

@@ -4,7 +4,7 @@ One source for the functions' settings (``otp.settings``, at start-up) and the C
 (``infra/config.py``, at synth), so a value synthesis accepts is one the functions accept. Dependency-free
 on purpose: the CDK app loads this file by path, as it loads ``metric_names.py``.
 
-Sources: Pinpoint's SendOTPMessage limits (docs/architecture.md); End User Messaging's from botocore's
+Sources: Pinpoint's SendOTPMessage limits (docs/configuration.md); End User Messaging's from botocore's
 ``endusermessaging`` 2026-09-21 model (CodeLength 4-8, ValidityPeriodMinutes 1-60, MaxVerificationAttempts
 1-5, InlineTemplateBody 1-6000, VoiceId ``[A-Za-z0-9]+``, LanguageCode 2-35, WhatsAppTemplateName 1-512
 with lowercase letters, digits and underscores, OriginationIdentity ``[A-Za-z0-9_:/+-]`` 1-256).

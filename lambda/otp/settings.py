@@ -5,7 +5,7 @@ Plain code rather than a validation library: this runs in every cold start, wher
 alone costs about 50 ms and 5 MiB.
 
 To add a variable: a field on :class:`Settings`, a :class:`_Variable` row in ``_VARIABLES`` with its
-parser (the row's default is the field's default), a line in docs/architecture.md, and, when the stack
+parser (the row's default is the field's default), a row in docs/configuration.md, and, when the stack
 sets it, the value in infra/.
 """
 
@@ -31,7 +31,7 @@ ALLOWED_ATTEMPTS_RANGE = engines.ALLOWED_ATTEMPTS[engines.PINPOINT]
 # What a variable accepts before the engine's own range is checked (_cross_checks).
 _ANY_ENGINE_CODE_LENGTH = (min(r[0] for r in engines.CODE_LENGTH.values()), 8)
 _ANY_ENGINE_VALIDITY = (min(r[0] for r in engines.VALIDITY_MINUTES.values()), 60)
-# Abuse-protection limits (documented in the README's protection section, mirrored by infra/config.py).
+# Abuse-protection limits (documented in docs/abuse-protection.md, mirrored by infra/config.py).
 SEND_COOLDOWN_RANGE = (0, 3600)
 SEND_LIMIT_PER_HOUR_RANGE = (1, 100)
 SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
@@ -58,7 +58,7 @@ class _Invalid(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """What the functions need to know about their deployment; see docs/architecture.md."""
+    """What the functions need to know about their deployment; see docs/configuration.md."""
 
     brand_name: str
     origination_identity: str

@@ -1,5 +1,5 @@
 """ "Call me instead" end to end: a stock boto3 cognito-idp client against the sandbox subprocess on
-End User Messaging with ``OTP_CHANNELS=SMS,VOICE`` (the README's example), protection on.
+End User Messaging with ``OTP_CHANNELS=SMS,VOICE`` (docs/cognito.md's example), protection on.
 
 The protocol is contracts.md's: answer with any ANSWER and ``ClientMetadata={"otpChannel": "VOICE"}``.
 The outbox is the phone: an SMS, then a call, each code valid only in its turn.
@@ -27,7 +27,7 @@ def sandbox(sandbox_sms_voice: RunningSandbox) -> RunningSandbox:
 
 
 def call_me(cognito: Any, pool: dict[str, str], challenge: dict[str, Any], phone: str) -> dict[str, Any]:
-    """Exactly what the README tells a client to send."""
+    """Exactly what docs/cognito.md tells a client to send."""
     return respond(cognito, pool, challenge, phone, "VOICE", {"otpChannel": "VOICE"})
 
 

@@ -49,7 +49,7 @@ def fresh_number() -> str:
 
 
 def create_user(cognito: Any, pool: dict[str, str], phone: str) -> None:
-    """As the README shows: a user whose username and verified phone number are the same number."""
+    """As docs/cognito.md shows: a user whose username and verified phone number are the same number."""
     create_sign_in_user(cognito, pool["userPoolId"], phone)
 
 

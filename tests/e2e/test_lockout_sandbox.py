@@ -6,7 +6,7 @@ What a stranger who knows a user's phone number can and cannot do to them with t
 - sign-ins the stranger starts spend the open part of the number's daily cap (6 codes), no more: a
   device that signed in before answers with its ticket and gets a code from the reserve;
 - a ticket is useless unless its own sign-in verified, for another number, and once expired;
-- a first sign-in on a new device has only the open part: the README's threat table states what
+- a first sign-in on a new device has only the open part: the threat table (docs/threat-model.md) states what
   locking that out costs (requests, hours), and this file measures it. Tickets never reach a log.
 """
 
@@ -97,7 +97,7 @@ def stranger_spends(
 def ask_with_ticket(
     cognito: Any, pool: dict[str, str], challenge: dict[str, Any], phone: str, ticket: str
 ) -> dict[str, Any]:
-    """What the README tells an app to send when a sign-in's code does not arrive."""
+    """What docs/cognito.md tells an app to send when a sign-in's code does not arrive."""
     channel = challenge["ChallengeParameters"]["CODE_DELIVERY_DELIVERY_MEDIUM"]
     answer: dict[str, Any] = respond(
         cognito, pool, challenge, phone, channel, {"otpChannel": channel, "otpDeviceTicket": ticket}
@@ -124,7 +124,7 @@ def codes_today(sandbox: RunningSandbox, phone: str) -> int:
 def test_a_strangers_ten_requests_no_longer_lock_out_a_returning_device(
     sandbox: RunningSandbox, cognito: Any, pool: dict[str, str]
 ) -> None:
-    """The README's threat table row "lock a returning device out of codes"."""
+    """The threat table's row "lock a returning device out of codes"."""
     # Given a user who signed in on this device once (1 code) and kept the ticket
     phone = fresh_number()
     create_user(cognito, pool, phone)
@@ -219,7 +219,7 @@ def test_a_ticket_brings_nothing_unless_valid_for_this_number(
 def test_what_locking_out_a_first_sign_in_on_a_new_device_costs_a_stranger(
     sandbox: RunningSandbox, cognito: Any, pool: dict[str, str]
 ) -> None:
-    """The README's threat table row for a device without a ticket: measured, not assumed."""
+    """The threat table's row for a device without a ticket: measured, not assumed."""
     # Given a registered user, and a stranger who knows the phone number (nothing else)
     phone = fresh_number()
     create_user(cognito, pool, phone)

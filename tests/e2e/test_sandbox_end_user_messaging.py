@@ -1,7 +1,7 @@
 """``OTP_ENGINE=endusermessaging make run``: the sandbox subprocess on the new engine, over real sockets.
 
-The README's quick start and Cognito sign-in work unchanged; a stock boto3 endusermessaging client on
-the same endpoint places a voice call that lands in the outbox.
+The README's quick start and the Cognito sign-in (docs/cognito.md) work unchanged; a stock boto3
+endusermessaging client on the same endpoint places a voice call that lands in the outbox.
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def test_environment_carries_the_configuration_the_code_reads(default):
     # When the API function's environment is read
     env = _functions(default)["Api"]["Properties"]["Environment"]["Variables"]
 
-    # Then every variable docs/architecture.md lists is set from the configuration
+    # Then every variable docs/configuration.md lists is set from the configuration
     assert env["PINPOINT_APPLICATION_ID"] == ref(default.logical_id(default.stack.messaging.app))
     assert env["OTP_BRAND_NAME"] == "Acme"
     assert env["OTP_ORIGINATION_IDENTITY"] == "+12065550123"

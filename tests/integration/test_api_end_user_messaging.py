@@ -1,6 +1,6 @@
 """The API handler and the send/verify use cases on the End User Messaging engine, against the sandbox.
 
-Every exception of the endusermessaging API reaches the caller as the README's error table says
+Every exception of the endusermessaging API reaches the caller as the docs' error table says
 (status, Retry-After, errorCode) and is counted once by OtpUpstreamError; the code never leaks.
 """
 
@@ -27,7 +27,7 @@ from tests.telemetry import captured_output, parse_output
 
 PHONE = "+12065550100"
 
-# The README's table for End User Messaging exceptions: (status, Retry-After or None, problem slug).
+# The table for End User Messaging exceptions (docs/http-api.md): (status, Retry-After or None, problem slug).
 DOCUMENTED = {
     "ValidationException": (400, None, "upstream-bad-request"),
     "AccessDeniedException": (500, None, "service-misconfigured"),

@@ -1,6 +1,6 @@
 """Faults, in-process: every scripted outcome of the sandbox, and an endpoint that is down or hangs.
 
-For each: the documented answer (README "Status mapping"), well inside API Gateway's 29 s, the one
+For each: the documented answer (docs/http-api.md, "Status mapping"), well inside API Gateway's 29 s, the one
 right metric, and exactly the engine calls and SMS that may happen: nothing lost, nothing doubled. On both
 engines: each scripted number's expectation is the engine's own (tests/reliability/contract.py).
 """
@@ -59,7 +59,7 @@ def test_every_test_number_gets_its_documented_answer_metric_and_sms_count(
     emulator = pinpoint_endpoint.emulator
     # When a code is requested
     result, elapsed = timed(invoke, "POST", "/otp", {"phoneNumber": scripted.number})
-    # Then the README's answer, well within API Gateway's limit
+    # Then the documented answer, well within API Gateway's limit
     assert_documented(result, scripted.dimension)
     assert elapsed < HANDLER_BUDGET_SECONDS
     # and exactly one metric, for this outcome, and no other send metric

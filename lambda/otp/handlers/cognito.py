@@ -127,7 +127,7 @@ def _rounds(session: list[ChallengeResult]) -> list[ChallengeRound]:
     return [ChallengeRound(r.challenge_name, r.challenge_result, r.challenge_metadata) for r in session]
 
 
-# ClientMetadata keys of the protocol (README, "Call me instead" and "Device tickets").
+# ClientMetadata keys of the protocol (docs/cognito.md, "Call me instead" and "Device tickets").
 CLIENT_CHANNEL = "otpChannel"
 CLIENT_TICKET = "otpDeviceTicket"
 

@@ -1,6 +1,6 @@
 """RFC 9457 problem details, and the mapping of domain outcomes and upstream failures to HTTP.
 
-The tables here are the documented contract (README "Status mapping"); tests read them too. The
+The tables here are the documented contract (docs/http-api.md, "Status mapping"); tests read them too. The
 document's schema is ``Problem`` in otp/api_schema.py.
 """
 

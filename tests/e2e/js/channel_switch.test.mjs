@@ -1,4 +1,4 @@
-// "Call me instead" with the two JS client libraries, exactly as the README shows them, against a
+// "Call me instead" with the two JS client libraries, exactly as docs/cognito.md shows them, against a
 // sandbox on End User Messaging with OTP_CHANNELS=SMS,VOICE: the SMS arrives, the client asks for a
 // call (ClientMetadata {otpChannel: "VOICE"}), the call arrives, the texted code no longer signs in
 // and the spoken one does.

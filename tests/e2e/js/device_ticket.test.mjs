@@ -1,4 +1,4 @@
-// Device tickets with the two JS client libraries, as the README shows them: keep the ticket a
+// Device tickets with the two JS client libraries, as docs/cognito.md shows them: keep the ticket a
 // successful sign-in showed (OTP_DEVICE_TICKET), and when a later sign-in's code does not arrive (a
 // stranger spent the open part of the number's day), answer with it to get a code from the reserve.
 

@@ -293,7 +293,7 @@ def test_guesses_under_other_references_never_refuse_the_right_code(
 def test_guesses_per_number_per_day_are_bounded_by_codes_sent_times_allowed_attempts(
     protect: Configure, invoke: Invoke, pinpoint_endpoint: Any
 ) -> None:
-    """The README's guess bound: sendLimitPerDay x allowedAttempts (10 x 3 = 30 with the defaults)."""
+    """The threat model's guess bound: sendLimitPerDay x allowedAttempts (10 x 3 = 30 with the defaults)."""
     # Given the default limits (3 allowed attempts, 5 verify calls per reference, 10 codes a day) and
     # no cooldown or hourly cap in the way, so that a day's codes can be sent at once
     protect(OTP_SEND_COOLDOWN_SECONDS="0", OTP_SEND_LIMIT_PER_HOUR="10")
