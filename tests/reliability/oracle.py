@@ -57,9 +57,10 @@ def documented_languages() -> frozenset[str]:
     return frozenset(next(option["enum"] for option in language["anyOf"] if "enum" in option))
 
 
-def acceptable_number(raw: object) -> bool:
-    """True when the service must send to ``raw``: strict E.164 in its one spelling (no trunk prefix),
-    valid, allowed country, a handset."""
+def verifiable_number(raw: object) -> bool:
+    """True when the service checks a code for ``raw`` with the engine: strict E.164 in its one spelling
+    (no trunk prefix), valid, allowed country. The number's type is screened before a send only (a code
+    can never have gone to a number the screen refuses), so verification does not screen it."""
     if not isinstance(raw, str) or not _E164.fullmatch(raw):
         return False
     try:
@@ -70,7 +71,14 @@ def acceptable_number(raw: object) -> bool:
         phonenumbers.is_valid_number(parsed)
         and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) == raw
         and phonenumbers.region_code_for_number(parsed) in ALLOWED_COUNTRIES
-        and phonenumbers.number_type(parsed) in HANDSET_TYPES
+    )
+
+
+def acceptable_number(raw: object) -> bool:
+    """True when the service must send to ``raw``: a verifiable number that is a handset."""
+    return (
+        verifiable_number(raw)
+        and phonenumbers.number_type(phonenumbers.parse(str(raw), None)) in HANDSET_TYPES
     )
 
 
@@ -87,11 +95,11 @@ def valid_send_body(body: Any, engine: str = PINPOINT) -> bool:
 
 
 def well_formed_verify_body(body: Any) -> bool:
-    """A verification the service passes to Pinpoint (which then says valid or not)."""
+    """A verification the service passes to the engine (which then says valid or not)."""
     return (
         isinstance(body, dict)
         and set(body) == VERIFY_FIELDS
-        and acceptable_number(body["phoneNumber"])
+        and verifiable_number(body["phoneNumber"])
         and isinstance(body["referenceId"], str)
         and bool(_REFERENCE.fullmatch(body["referenceId"]))
         and isinstance(body["code"], str)
