@@ -24,6 +24,7 @@ PUBLIC_KEYS = {
     "CODE_LENGTH",
     "CODE_DELIVERY_ALTERNATIVES",
     "OTP_DEVICE_TICKET",
+    "OTP_ATTEMPTS_REMAINING",
     "USERNAME",
 }
 _CODE = re.compile(r"\b(\d{6})\b")
@@ -137,9 +138,11 @@ def test_one_wrong_then_the_right_code_sends_exactly_one_sms(sandbox, cognito, p
     retry = answer(cognito, pool, challenge, phone, another_code(code))
     result = answer(cognito, pool, retry, phone, code)
 
-    # Then they are asked again (same masked number, new session), signed in, and texted only once
+    # Then they are asked again (same masked number, one attempt fewer, new session), signed in, and
+    # texted only once
     assert retry["ChallengeName"] == "CUSTOM_CHALLENGE"
-    assert retry["ChallengeParameters"] == challenge["ChallengeParameters"]
+    assert challenge["ChallengeParameters"]["OTP_ATTEMPTS_REMAINING"] == "3"
+    assert retry["ChallengeParameters"] == challenge["ChallengeParameters"] | {"OTP_ATTEMPTS_REMAINING": "2"}
     assert retry["Session"] != challenge["Session"]
     assert "AccessToken" in result["AuthenticationResult"]
     assert len(sandbox.outbox(destination=phone)) == 1

@@ -41,8 +41,9 @@ def decoy_shown(username: str) -> str:
 def predicted_from_the_application_id(application_id: str, username: str) -> str:
     """What someone who read the stack's PinpointApplicationId output would compute (the old key)."""
     key = hashlib.sha256(b"otp-cognito-decoy\x00" + application_id.encode()).digest()
-    # The masked number needs no service: only the policy's code length and channels are read.
-    anything = SimpleNamespace(policy=SimpleNamespace(code_length=6, channels=frozenset({Channel.SMS})))
+    # The masked number needs no service: only the policy's code length, attempts and channels are read.
+    policy = SimpleNamespace(code_length=6, allowed_attempts=3, channels=frozenset({Channel.SMS}))
+    anything = SimpleNamespace(policy=policy)
     challenges = SmsChallenges(anything, allowed_countries=ALLOWED, decoy_key=key)  # type: ignore[arg-type]
     return challenges.decoy(username).public_parameters["CODE_DELIVERY_DESTINATION"]
 

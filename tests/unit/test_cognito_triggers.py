@@ -28,6 +28,7 @@ PUBLIC_KEYS = {
     "CODE_LENGTH",
     "CODE_DELIVERY_ALTERNATIVES",
     "OTP_DEVICE_TICKET",
+    "OTP_ATTEMPTS_REMAINING",
 }
 #: What a first round offers to switch to: ENGINE_ENV enables every channel of End User Messaging.
 FIRST_ALTERNATIVES = {PINPOINT: "", END_USER_MESSAGING: "VOICE,WHATSAPP"}
@@ -377,10 +378,14 @@ def test_create_reuses_the_first_rounds_code_after_a_wrong_answer(invoke, outbox
     # When Create runs for the second round
     second, telemetry = invoke("create")(create_event(attributes, [round_(False, metadata)]))
 
-    # Then no second SMS is sent and the challenge is the same one (the round's origin aside)
+    # Then no second SMS is sent and the challenge is the same one (the round's origin and the
+    # attempts left aside: the wrong answer spent one)
     assert len(outbox(number)) == 1
-    for parameters in ("publicChallengeParameters", "privateChallengeParameters"):
-        assert second["response"][parameters] == first["response"][parameters]
+    assert second["response"]["privateChallengeParameters"] == first["response"]["privateChallengeParameters"]
+    public = dict(second["response"]["publicChallengeParameters"])
+    assert first["response"]["publicChallengeParameters"]["OTP_ATTEMPTS_REMAINING"] == "3"
+    assert public["OTP_ATTEMPTS_REMAINING"] == "2"
+    assert public | {"OTP_ATTEMPTS_REMAINING": "3"} == first["response"]["publicChallengeParameters"]
     assert second["response"]["challengeMetadata"] == metadata.replace("/F/", "/A/")
     assert telemetry.logs_with("sign-in challenge created")[0]["sendResult"] == "REUSED"
     assert telemetry.metric_values("OtpDelivery") == []
@@ -720,6 +725,44 @@ def test_define_counts_only_guesses(invoke, engine, metadata, client_metadata, w
     assert telemetry.logs_with("sign-in step decided")[0]["wrongAnswers"] == wrong
 
 
+@pytest.mark.parametrize("user_not_found", [False, True])
+@pytest.mark.parametrize(
+    ("metadata", "client_metadata"),
+    [
+        ([], None),
+        (["OTP-r1/SMS/F/1"], None),
+        (["OTP-r1/SMS/F/1", "OTP-r1/SMS/A/1"], None),
+        (["OTP-r1/SMS/F/1", "OTP-r2/VOICE/S/2"], None),
+        (["OTP-r1/SMS/F/1", "OTP-r2/VOICE/S/2"], {"otpChannel": "WHATSAPP"}),
+        (["OTP-r1/SMS/F/1"], {"otpChannel": "SMS"}),
+        (["OTP-r1/SMS/F/1"], {"otpChannel": "PIGEON"}),
+    ],
+)
+def test_create_shows_the_attempts_define_leaves(invoke, engine, metadata, client_metadata, user_not_found):
+    # Given a session Define lets go on (every round answered without success)
+    session = [round_(False, m) for m in metadata]
+    number = fresh_number()
+    _, decided = invoke("define")(
+        define_event(session, client_metadata=client_metadata, user_not_found=user_not_found)
+    )
+    wrong = decided.logs_with("sign-in step decided")[0]["wrongAnswers"]
+
+    # When Create makes the next round, for a real user or an unknown one
+    attributes = {} if user_not_found else user_attributes(number)
+    created, _ = invoke("create")(
+        create_event(
+            attributes,
+            session,
+            user_not_found=user_not_found,
+            user_name=number,
+            client_metadata=client_metadata,
+        )
+    )
+
+    # Then the challenge shows what Define's count leaves of the 3 allowed, whoever the user is
+    assert created["response"]["publicChallengeParameters"]["OTP_ATTEMPTS_REMAINING"] == str(3 - wrong)
+
+
 def test_a_switch_sends_a_new_code_on_the_requested_channel_under_a_new_reference(invoke, outbox, engine):
     # Given a first round whose SMS went out
     number = fresh_number()
@@ -739,10 +782,11 @@ def test_a_switch_sends_a_new_code_on_the_requested_channel_under_a_new_referenc
     assert set(public) == PUBLIC_KEYS
     if engine == PINPOINT:
         assert [m["channel"] for m in messages] == ["SMS"]
-        assert public == first["publicChallengeParameters"]
+        assert public == first["publicChallengeParameters"] | {"OTP_ATTEMPTS_REMAINING": "2"}
         assert private == first["privateChallengeParameters"]
         return
     assert [m["channel"] for m in messages] == ["SMS", "VOICE"]
+    assert public["OTP_ATTEMPTS_REMAINING"] == "3"
     assert public["CODE_DELIVERY_DELIVERY_MEDIUM"] == "VOICE"
     assert public["CODE_DELIVERY_ALTERNATIVES"] == ""
     assert (

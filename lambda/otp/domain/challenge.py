@@ -29,7 +29,7 @@ import hmac
 import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import phonenumbers
@@ -63,6 +63,9 @@ PUBLIC_CODE_LENGTH = "CODE_LENGTH"
 PUBLIC_ALTERNATIVES = "CODE_DELIVERY_ALTERNATIVES"
 # The session's device ticket (otp/domain/tickets.py): the client keeps it once the sign-in succeeds.
 PUBLIC_DEVICE_TICKET = "OTP_DEVICE_TICKET"
+# The answers this session may still get wrong before Define ends it, counted as Define counts them
+# (a switch or a resend is no guess): the one number a client should show, not its own count.
+PUBLIC_ATTEMPTS_REMAINING = "OTP_ATTEMPTS_REMAINING"
 
 # Private parameter names: only Cognito and the Verify trigger ever see these.
 PRIVATE_REFERENCE_ID = "referenceId"
@@ -342,6 +345,7 @@ class _RoundPlan:
     ticket: str | None = None  # presented by the client: a valid one lets the send draw on the reserve
     needs_ticket: bool = False  # a resend: nothing goes out without a valid ticket
     previous: SessionCode | None = None  # the code in force before this round, if any
+    wrong_answers: int = 0  # the guesses the session got wrong so far, as Define counted them
 
 
 class SmsChallenges:
@@ -384,7 +388,7 @@ class SmsChallenges:
     ) -> SmsChallenge:
         """The challenge for this round: a new code in the first round, on a switch and on a resend with a
         valid device ticket; otherwise the code in force again."""
-        plan = self._plan(session_state(rounds), request)
+        plan = self._plan(rounds, request)
         first_round = plan.code.origin is Origin.FIRST
         pacer = self._send_pacer if first_round else self._delivery_pacer
         started = pacer.clock() if pacer is not None else 0.0
@@ -452,14 +456,20 @@ class SmsChallenges:
             self._report_store_error(exc)
             return False
 
-    def _plan(self, state: SessionState, request: DeliveryRequest | None) -> _RoundPlan:
+    def _plan(self, rounds: Sequence[ChallengeRound], request: DeliveryRequest | None) -> _RoundPlan:
+        state = session_state(rounds)
+        # Define decided with the same classification of the latest answer, so the counts agree.
+        answer = classify_answer(state, request, self._offered) if rounds else CODE_ANSWER
+        plan = self._plan_code(state, answer)
+        return replace(plan, wrong_answers=_wrong(rounds, answer))
+
+    def _plan_code(self, state: SessionState, answer: Answer) -> _RoundPlan:
         current = state.current
         if current is None:
             reference = self._new_reference()
             code = SessionCode(reference, first_channel(self._offered), Origin.FIRST)
             return _RoundPlan(code, reference, switched=False, send=True)
         session = state.first_reference or current.reference
-        answer = classify_answer(state, request, self._offered)
         if answer.kind is AnswerKind.SWITCH and answer.channel is not None:
             # The cooldown is waived for a switch only while this session's own code is the last one
             # the number received: one code and its switch may be seconds apart, no more.
@@ -583,11 +593,13 @@ class SmsChallenges:
         ticket_record: str | None,
     ) -> SmsChallenge:
         offered = alternatives(self._offered, code.channel, switched=plan.switched)
+        remaining = max(0, self._service.policy.allowed_attempts - plan.wrong_answers)
         public = {
             PUBLIC_DELIVERY_MEDIUM: code.channel.value,
             PUBLIC_DESTINATION: masked,
             PUBLIC_CODE_LENGTH: str(self._service.policy.code_length),
             PUBLIC_ALTERNATIVES: ",".join(channel.value for channel in offered),
+            PUBLIC_ATTEMPTS_REMAINING: str(remaining),
         }
         private = {
             PRIVATE_REFERENCE_ID: code.reference,
