@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz load deploy openapi clean
+.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz load deploy openapi vendor-web clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -49,6 +49,9 @@ pytest: $(STAMP) $(NODE_STAMP) ## the test suite (unit, integration, infra, e2e)
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the handler
 	PYTHONPATH=lambda $(PY) -m otp.openapi > docs/openapi.json
+
+vendor-web: $(STAMP) $(NODE_STAMP) ## copy the pinned libphonenumber-js into web/sign-in/ (after bumping it)
+	$(PY) -m local.sign_in_page_vendor
 
 synth: $(STAMP) $(NODE_STAMP) ## cdk synth (no AWS credentials needed)
 	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk synth --quiet
