@@ -4,7 +4,8 @@
   talks to Cognito's JSON API directly: here, to this endpoint; given ``?region=&clientId=``, to AWS.
 - ``GET /_sandbox/app/config.json`` - what the page needs to sign in here: the sandbox's user pool and
   app client, and the deployment settings a client cannot ask Cognito for (``allowedAttempts``,
-  ``sendCooldownSeconds``, ``codeLength``), read from the handlers' own settings.
+  ``sendCooldownSeconds``, ``codeLength``, ``allowedCountries``: the page's default country for a
+  number typed without ``+`` is one of these), read from the handlers' own settings.
 - ``POST /_sandbox/users {"phoneNumber": "+12065550100"}`` - creates a user in the sandbox's pool as
   your backend would (docs/cognito.md: AdminCreateUser with a verified ``phone_number``, then a random
   permanent password that nobody types): ``201 {"username", "phoneNumber", "userStatus"}``, ``400``
@@ -84,6 +85,7 @@ class SignInPage:
                 "allowedAttempts": settings.allowed_attempts,
                 "sendCooldownSeconds": settings.send_cooldown_seconds if settings.protection_enabled else 0,
                 "codeLength": settings.code_length,
+                "allowedCountries": sorted(settings.allowed_countries),
             },
             {"Cache-Control": "no-store"},
         )

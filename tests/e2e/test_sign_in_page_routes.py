@@ -35,7 +35,27 @@ def test_the_page_is_served_at_the_url_the_ready_file_names(sandbox: Any) -> Non
     assert f"Sign-in page  {url}" in sandbox.console()
 
 
-@pytest.mark.parametrize("path", ["..%2Fcognito.js", "%2E%2E/README.md", ".hidden.js", "nope.js", "app.py"])
+def test_the_page_s_copy_of_libphonenumber_js_is_served_from_its_own_directory(sandbox: Any) -> None:
+    script = http_call("GET", f"{sandbox.aws_url}/_sandbox/app/libphonenumber-max.js")
+    assert script.status == 200
+    assert script.headers["Content-Type"].startswith("text/javascript")
+    assert script.body.startswith("/*! libphonenumber-js ")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "..%2Fcognito.js",
+        "%2E%2E/README.md",
+        ".hidden.js",
+        "nope.js",
+        "app.py",
+        # The package itself stays out of reach: the page has its own copy
+        "..%2F..%2Fnode_modules%2Flibphonenumber-js%2Fpackage.json",
+        "node_modules/libphonenumber-js/bundle/libphonenumber-max.js",
+        "libphonenumber-max.js.map",
+    ],
+)
 def test_only_the_pages_own_files_are_served(sandbox: Any, path: str) -> None:
     assert http_call("GET", f"{sandbox.aws_url}/_sandbox/app/{path}").status == 404
 
@@ -50,6 +70,7 @@ def test_the_page_configuration_is_the_sandboxs_pool_and_settings(sandbox: Any) 
         "allowedAttempts": int(SANDBOX_TEST_ENV["OTP_ALLOWED_ATTEMPTS"]),
         "sendCooldownSeconds": 30,
         "codeLength": int(SANDBOX_TEST_ENV["OTP_CODE_LENGTH"]),
+        "allowedCountries": ["CA", "GB", "US"],
     }
 
 

@@ -1,9 +1,17 @@
 // The page: where it signs in (the sandbox that serves it, or a deployed pool named in the query
-// string), and what it shows at each step. The sign-in logic itself is in flow.js.
+// string), and what it shows at each step. The sign-in logic itself is in flow.js, the phone number's
+// spelling in phone.js, what survives a reload in saved.js.
+//
+// What it says after asking for a code is true whatever happened, and the same whatever happened: for
+// an unknown number nothing is sent, and the page must not tell that apart from a number that got a
+// code (nor can it: Cognito's answer is the same); a known number gets nothing either while a limit
+// holds (the per-number cooldown, the hourly and daily caps, the deployment's budget).
 
 import { CognitoError, regionEndpoint } from "./cognito.js";
 import { PasswordlessSignIn } from "./flow.js";
 import { decodeJwt, verifyCognitoJwt } from "./jwt.js";
+import { defaultCountry, toE164 } from "./phone.js";
+import { SavedState } from "./saved.js";
 
 const $ = (id) => document.getElementById(id);
 const TIME_CLAIMS = new Set(["iat", "exp", "auth_time"]);
@@ -13,9 +21,19 @@ function integer(text, fallback) {
   return Number.isFinite(value) ? value : fallback;
 }
 
+/** "US, ca,GB" -> ["CA", "GB", "US"]: ISO 3166 alpha-2 codes only. */
+function countries(text) {
+  const codes = String(text ?? "")
+    .split(",")
+    .map((code) => code.trim().toUpperCase())
+    .filter((code) => /^[A-Z]{2}$/.test(code));
+  return [...new Set(codes)].sort();
+}
+
 /**
- * ?region=..&clientId=..[&userPoolId=..][&attempts=3][&cooldown=30]: a deployed pool, straight to
- * Cognito; no user creation. Otherwise the sandbox serving this page, described by config.json.
+ * ?region=..&clientId=..[&userPoolId=..][&attempts=3][&cooldown=30][&countries=US,CA,GB]: a deployed
+ * pool, straight to Cognito; no user creation. Otherwise the sandbox serving this page, described by
+ * config.json.
  */
 async function loadConfig() {
   const params = new URLSearchParams(location.search);
@@ -34,13 +52,27 @@ async function loadConfig() {
       userPoolId,
       allowedAttempts: integer(params.get("attempts"), 3),
       sendCooldownSeconds: integer(params.get("cooldown"), 30),
+      allowedCountries: countries(params.get("countries")),
     };
   }
   const response = await fetch("config.json", { cache: "no-store" });
   if (!response.ok) {
     throw new Error("this page needs ?region=<region>&clientId=<app client id> unless the sandbox serves it");
   }
-  return { ...(await response.json()), sandbox: true, endpoint: `${location.origin}/` };
+  const config = await response.json();
+  return { ...config, allowedCountries: countries((config.allowedCountries ?? []).join(",")), sandbox: true, endpoint: `${location.origin}/` };
+}
+
+/** What the page says once a sign-in has asked for a code: the same words whether one went out or not. */
+function codeOnItsWay(challenge) {
+  const where = challenge.destination;
+  const news =
+    challenge.medium === "VOICE"
+      ? `a call with a code is on its way to ${where}`
+      : challenge.medium === "WHATSAPP"
+        ? `a code is on its way to ${where} by WhatsApp`
+        : `a code is on its way to ${where} by text`;
+  return `If this number can sign in and the sending limits allow it, ${news}. Enter the ${challenge.codeLength}-digit code.`;
 }
 
 /** The issuer the ID token must name: <endpoint>/<userPoolId>, as Cognito's. */
@@ -54,28 +86,6 @@ function expectedIssuer(config, token) {
   return claimed;
 }
 
-/**
- * Device tickets live in localStorage, one per app client and number, and are written only after a
- * successful sign-in (the ticket is valid only then). They are never sent anywhere but Cognito.
- */
-const ticketStore = {
-  key: (config, phone) => `otp-device-ticket:${config.clientId}:${phone}`,
-  get(config, phone) {
-    try {
-      return localStorage.getItem(this.key(config, phone));
-    } catch {
-      return null; // storage blocked (private mode, policies): the page works without tickets
-    }
-  },
-  set(config, phone, ticket) {
-    try {
-      localStorage.setItem(this.key(config, phone), ticket);
-    } catch {
-      /* nothing kept: the next sign-in simply has no ticket */
-    }
-  },
-};
-
 class Page {
   constructor(config) {
     this.config = config;
@@ -83,24 +93,50 @@ class Page {
       endpoint: config.endpoint,
       clientId: config.clientId,
       allowedAttempts: config.allowedAttempts,
+      cooldownSeconds: config.sendCooldownSeconds,
     });
-    this.phone = "";
+    this.saved = new SavedState(config.clientId);
+    this.country = defaultCountry(config.allowedCountries, navigator.languages);
     this.timer = null;
+  }
+
+  get phone() {
+    return this.signIn.phoneNumber;
   }
 
   show(screen) {
     for (const id of ["phone-screen", "code-screen", "signed-in-screen"]) $(id).hidden = id !== screen;
   }
 
+  /** News, in the information style. */
   say(text) {
     $("message").textContent = text;
     $("error").hidden = true;
   }
 
-  fail(error) {
-    const text = error instanceof CognitoError ? `${error.name}: ${error.message}` : String(error.message || error);
+  /** Something went wrong, in the error style (role="alert"); the information line is cleared. */
+  warn(text) {
+    $("message").textContent = "";
     $("error").textContent = text;
     $("error").hidden = false;
+  }
+
+  fail(error) {
+    this.warn(error instanceof CognitoError ? `${error.name}: ${error.message}` : String(error.message || error));
+  }
+
+  /** The typed number in E.164, or null after showing what to fix next to the field. */
+  phoneNumber() {
+    const result = toE164($("phone").value, { defaultCountry: this.country, allowedCountries: this.config.allowedCountries });
+    $("phone").setAttribute("aria-invalid", String(Boolean(result.hint)));
+    $("phone-hint").textContent = result.hint ?? "";
+    $("phone-hint").classList.toggle("invalid", Boolean(result.hint));
+    return result.number ?? null;
+  }
+
+  /** Keep the sign-in in progress (or forget it once it ended), so that a reload carries on with it. */
+  keep() {
+    this.saved.keepSignIn(this.signIn.snapshot());
   }
 
   async busy(button, work) {
@@ -122,9 +158,14 @@ class Page {
       : `AWS ${config.region} - app client ${config.clientId}${config.userPoolId ? `, user pool ${config.userPoolId}` : ""}`;
     // Users can be created only in the sandbox, through its own route: never against AWS.
     $("sandbox-tools").hidden = !config.sandbox;
+    $("phone").addEventListener("input", () => {
+      $("phone-hint").textContent = "";
+      $("phone").removeAttribute("aria-invalid");
+    });
     $("phone-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      this.busy($("send-code"), () => this.sendCode($("phone").value.trim()));
+      const phoneNumber = this.phoneNumber();
+      if (phoneNumber) this.busy($("send-code"), () => this.sendCode(phoneNumber));
     });
     $("create-user").addEventListener("click", () => this.busy($("create-user"), () => this.createUser()));
     $("code-form").addEventListener("submit", (event) => {
@@ -135,18 +176,28 @@ class Page {
     $("call-me").addEventListener("click", () => this.busy($("call-me"), () => this.callMe()));
     $("resend-device").addEventListener("click", () => this.busy($("resend-device"), () => this.resendFromDevice()));
     $("start-over").addEventListener("click", () => {
+      this.saved.keepSignIn(null); // the number's countdown stays
       this.say("");
       this.show("phone-screen");
     });
     $("refresh").addEventListener("click", () => this.busy($("refresh"), () => this.refresh()));
     $("sign-out").addEventListener("click", () => this.busy($("sign-out"), () => this.signOut()));
     this.timer = setInterval(() => this.renderResend(), 1000);
-    this.show("phone-screen");
+    if (this.signIn.resume(this.saved.signIn())) {
+      // A reload in the middle of a sign-in: the same screen, the same session, the countdown going on.
+      $("phone").value = this.phone;
+      this.renderCodeScreen();
+      this.renderResend();
+      this.show("code-screen");
+    } else {
+      this.show("phone-screen");
+    }
   }
 
   async createUser() {
     if (!this.config.sandbox) throw new Error("users are created only in the sandbox");
-    const phoneNumber = $("phone").value.trim();
+    const phoneNumber = this.phoneNumber();
+    if (!phoneNumber) return;
     const response = await fetch(new URL("/_sandbox/users", location.origin), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
@@ -158,23 +209,28 @@ class Page {
   }
 
   async sendCode(phoneNumber, again = false) {
-    if (!phoneNumber) throw new Error("enter a phone number");
-    const challenge = await this.signIn.start(phoneNumber);
-    this.phone = phoneNumber;
-    $("code").value = "";
-    $("code").maxLength = challenge.codeLength;
-    $("code").placeholder = "0".repeat(challenge.codeLength);
-    this.renderChallenge();
-    this.say(again ? "New sign-in started: a new code is on its way." : "");
+    await this.signIn.start(phoneNumber, { sendAfter: this.saved.sendAfter(phoneNumber) });
+    this.keep();
+    this.renderCodeScreen();
+    this.say(again ? "New sign-in started: a code sent before it no longer works here." : "");
     this.show("code-screen");
     $("code").focus();
   }
 
+  renderCodeScreen() {
+    const { codeLength } = this.signIn.challenge;
+    $("code").value = "";
+    $("code").maxLength = codeLength;
+    $("code").placeholder = "0".repeat(codeLength);
+    this.renderChallenge();
+  }
+
   renderChallenge() {
     const { challenge } = this.signIn;
-    const verb = challenge.medium === "VOICE" ? "We are calling" : challenge.medium === "WHATSAPP" ? "We sent a WhatsApp message to" : "We texted a code to";
-    $("destination").textContent = `${verb} ${challenge.destination}. Enter the ${challenge.codeLength}-digit code.`;
-    $("attempts").textContent = `${this.signIn.attemptsLeft} of ${this.signIn.allowedAttempts} attempts left.`;
+    $("destination").textContent = codeOnItsWay(challenge);
+    // The one place the attempts show: what the challenge says is left.
+    const left = this.signIn.attemptsLeft;
+    $("attempts").textContent = `${left} ${left === 1 ? "attempt" : "attempts"} left.`;
     // "Call me instead" exists only when this challenge offers the voice channel.
     $("call-me").hidden = !challenge.alternatives.includes("VOICE");
     // "Send again from this device" needs a ticket from an earlier sign-in of this number, once.
@@ -182,17 +238,21 @@ class Page {
   }
 
   deviceTicket() {
-    return this.phone ? ticketStore.get(this.config, this.phone) : null;
+    return this.saved.deviceTicket(this.phone);
   }
 
   renderResend() {
-    const wait = this.signIn.resendWaitSeconds(this.config.sendCooldownSeconds);
+    const wait = this.signIn.resendWaitSeconds();
     $("resend-device").disabled = wait > 0;
     $("resend").disabled = wait > 0;
     $("resend").textContent = wait > 0 ? `Send a new code (in ${wait} s)` : "Send a new code";
+    const cooldown = this.config.sendCooldownSeconds;
     $("resend-help").textContent =
-      `A new code means a new sign-in. Codes go out at most once every ${this.config.sendCooldownSeconds} s ` +
-      "per number: asked sooner, a sign-in starts but nothing is sent, so the button waits.";
+      "No code? A new code means a new sign-in. " +
+      (cooldown > 0
+        ? `Codes go out at most once every ${cooldown} s per number, and a few an hour and a day: ` +
+          "asked sooner, a sign-in starts but nothing is sent, so the button waits."
+        : "Codes go out at most a few an hour and a day per number.");
   }
 
   async answer(code) {
@@ -200,47 +260,51 @@ class Page {
     if (result.status === "malformed") {
       throw new Error(`enter the ${this.signIn.challenge.codeLength} digits of the code (no attempt was used)`);
     }
+    this.keep();
     if (result.status === "wrongCode") {
       this.renderChallenge();
       $("code").value = "";
-      this.say(`That code is wrong. ${result.attemptsLeft} ${result.attemptsLeft === 1 ? "attempt" : "attempts"} left.`);
+      this.warn("That code is wrong.");
       return;
     }
     if (result.status === "noAttemptsLeft" || result.status === "expired") {
       this.show("phone-screen");
-      this.say(
+      this.warn(
         result.status === "expired"
           ? "This sign-in expired. Send a new code to try again."
           : "That code is wrong and no attempts are left. Send a new code to try again.",
       );
       return;
     }
-    if (this.signIn.earnedTicket) ticketStore.set(this.config, this.phone, this.signIn.earnedTicket);
+    if (this.signIn.earnedTicket) this.saved.keepDeviceTicket(this.phone, this.signIn.earnedTicket);
     this.say("Signed in.");
     await this.renderSignedIn();
   }
 
   async resendFromDevice() {
     const result = await this.signIn.resendFromDevice(this.deviceTicket());
+    this.keep();
     if (result.status !== "resent") {
       this.show("phone-screen");
-      this.say("This sign-in ended. Send a new code to try again.");
+      this.warn("This sign-in ended. Send a new code to try again.");
       return;
     }
     this.renderChallenge();
     $("code").value = "";
-    this.say("Sent again, from this device's reserve: enter the newest code.");
+    // Whether it went out is not told (nor is it for an unknown number): both cases, truthfully.
+    this.say("Asked for a new code from this device's reserve. If it comes, only it works; if not, the code before it still does.");
   }
 
   async callMe() {
     const result = await this.signIn.switchChannel("VOICE", this.deviceTicket());
+    this.keep();
     if (result.status !== "switched") {
       this.show("phone-screen");
-      this.say("This sign-in ended. Send a new code to try again.");
+      this.warn("This sign-in ended. Send a new code to try again.");
       return;
     }
     this.renderChallenge();
-    this.say("Calling you with a new code: the texted one no longer works.");
+    this.say("Asked for a call. If it comes, only its code works; if not, the texted code still does.");
   }
 
   async renderSignedIn() {

@@ -1,13 +1,16 @@
 // Passwordless sign-in with this project's Cognito custom-auth triggers, without the DOM: the page
 // (app.js) renders what this returns, and tests drive it with a stubbed fetch.
 //
-// Attempts left are derived, not told: Cognito tells a client nothing about attempts. The
-// deployment's allowedAttempts is configuration (3 by default; the sandbox serves its own value),
-// and the client counts its own wrong answers in this sign-in: an answer that earns another
-// CUSTOM_CHALLENGE instead of tokens was wrong. Answers that are not CODE_LENGTH digits are refused
-// here, before they can spend an attempt. A channel switch ("call me instead") and a resend with a
-// device ticket ("send again from this device") are not answers and are not counted (the triggers do
-// not count them either).
+// Attempts left: every challenge of this project's triggers says how many answers the sign-in may
+// still get wrong (OTP_ATTEMPTS_REMAINING, counted as the Define trigger counts: a channel switch or a
+// resend with a device ticket is no guess). Only a deployment older than that parameter leaves the
+// client to count: its allowedAttempts (configuration, 3 by default) minus the answers that earned
+// another CUSTOM_CHALLENGE instead of tokens. Answers that are not CODE_LENGTH digits are refused here,
+// before they can spend an attempt.
+//
+// Resend: codes go out at most once per cooldown per number, and a sign-in started sooner sends none.
+// sendAfter is when the next one may go out; the page keeps it per number (see saved.js), so that a
+// reload or a new sign-in of the same number does not start the countdown again.
 //
 // Device tickets: every challenge shows the sign-in's ticket (OTP_DEVICE_TICKET). It becomes valid
 // only when this sign-in's code is verified, so the page keeps it only after a successful sign-in
@@ -21,6 +24,7 @@ const INCORRECT = "Incorrect username or password.";
 
 function challengeOf(answer) {
   const parameters = answer.ChallengeParameters || {};
+  const remaining = parameters.OTP_ATTEMPTS_REMAINING;
   return {
     session: answer.Session,
     username: parameters.USERNAME,
@@ -28,6 +32,7 @@ function challengeOf(answer) {
     destination: parameters.CODE_DELIVERY_DESTINATION || "",
     codeLength: Number(parameters.CODE_LENGTH) || 6,
     ticket: parameters.OTP_DEVICE_TICKET || null,
+    attemptsRemaining: /^\d{1,2}$/.test(remaining ?? "") ? Number(remaining) : null,
     alternatives: (parameters.CODE_DELIVERY_ALTERNATIVES || "")
       .split(",")
       .map((channel) => channel.trim())
@@ -36,15 +41,25 @@ function challengeOf(answer) {
 }
 
 export class PasswordlessSignIn {
-  constructor({ endpoint, clientId, allowedAttempts = 3, fetchImpl = globalThis.fetch, now = () => Date.now() }) {
+  constructor({
+    endpoint,
+    clientId,
+    allowedAttempts = 3,
+    cooldownSeconds = 30,
+    fetchImpl = globalThis.fetch,
+    now = () => Date.now(),
+  }) {
     this.endpoint = endpoint;
     this.clientId = clientId;
     this.allowedAttempts = allowedAttempts;
+    this.cooldownMs = cooldownSeconds * 1000;
     this.fetchImpl = fetchImpl;
     this.now = now;
+    this.phoneNumber = null;
     this.challenge = null;
     this.wrongAnswers = 0;
-    this.startedAt = null;
+    this.exhausted = false;
+    this.sendAfter = null;
     this.tokens = null;
     this.resent = false;
     this.earnedTicket = null;
@@ -54,30 +69,66 @@ export class PasswordlessSignIn {
     return callCognito(this.endpoint, operation, body, this.fetchImpl);
   }
 
+  /** What the challenge says is left; counted here only for a deployment that does not say. */
   get attemptsLeft() {
-    return Math.max(0, this.allowedAttempts - this.wrongAnswers);
+    if (this.exhausted) return 0;
+    return this.challenge?.attemptsRemaining ?? Math.max(0, this.allowedAttempts - this.wrongAnswers);
   }
 
-  /** Seconds before a new sign-in may send a new code (the per-number cooldown), 0 when it may. */
-  resendWaitSeconds(cooldownSeconds) {
-    if (this.startedAt === null) return 0;
-    return Math.max(0, Math.ceil(cooldownSeconds - (this.now() - this.startedAt) / 1000));
+  /** Seconds before a new code may go out to this number (the per-number cooldown), 0 when it may. */
+  resendWaitSeconds() {
+    if (this.sendAfter === null) return 0;
+    return Math.max(0, Math.ceil((this.sendAfter - this.now()) / 1000));
   }
 
-  /** InitiateAuth: the code goes out (or, for an unknown number, nothing does: same answer). */
-  async start(phoneNumber) {
+  /**
+   * InitiateAuth with the number in E.164 (the one spelling Cognito matches): the code goes out, or
+   * nothing does (an unknown number, a limit): the answer is the same. `sendAfter` is the number's
+   * deadline kept from an earlier sign-in: while it is ahead, this sign-in sent nothing and the
+   * countdown goes on from it; otherwise it starts again from now.
+   */
+  async start(phoneNumber, { sendAfter = null } = {}) {
     const answer = await this.call("InitiateAuth", {
       ClientId: this.clientId,
       AuthFlow: "CUSTOM_AUTH",
       AuthParameters: { USERNAME: phoneNumber },
     });
-    this.startedAt = this.now();
+    const now = this.now();
+    this.phoneNumber = phoneNumber;
+    this.sendAfter = sendAfter !== null && sendAfter > now ? sendAfter : now + this.cooldownMs;
     this.wrongAnswers = 0;
+    this.exhausted = false;
     this.tokens = null;
     this.resent = false;
     this.earnedTicket = null;
     this.challenge = challengeOf(answer);
     return this.challenge;
+  }
+
+  /** The sign-in in progress as plain data (no code, no tokens), for the page to keep across a reload. */
+  snapshot() {
+    if (!this.challenge) return null;
+    const { phoneNumber, challenge, wrongAnswers, sendAfter, resent } = this;
+    return { phoneNumber, challenge, wrongAnswers, sendAfter, resent };
+  }
+
+  /** Carry on with a sign-in a snapshot kept; false (nothing changed) for anything else. */
+  resume(snapshot) {
+    const challenge = snapshot?.challenge;
+    if (typeof snapshot?.phoneNumber !== "string" || typeof challenge?.session !== "string") return false;
+    this.phoneNumber = snapshot.phoneNumber;
+    this.challenge = {
+      ...challenge,
+      alternatives: Array.isArray(challenge.alternatives) ? challenge.alternatives : [],
+      attemptsRemaining: Number.isInteger(challenge.attemptsRemaining) ? challenge.attemptsRemaining : null,
+    };
+    this.wrongAnswers = Number.isInteger(snapshot.wrongAnswers) ? snapshot.wrongAnswers : 0;
+    this.sendAfter = Number.isFinite(snapshot.sendAfter) ? snapshot.sendAfter : null;
+    this.resent = snapshot.resent === true;
+    this.exhausted = false;
+    this.tokens = null;
+    this.earnedTicket = null;
+    return true;
   }
 
   isWellFormed(code) {
@@ -143,7 +194,7 @@ export class PasswordlessSignIn {
     this.resent = true;
     try {
       const answer = await this.respond(channel, { otpChannel: channel, otpDeviceTicket: deviceTicket });
-      this.startedAt = this.now();
+      this.sendAfter = this.now() + this.cooldownMs;
       this.challenge = challengeOf(answer);
       return { status: "resent", medium: this.challenge.medium };
     } catch (error) {
@@ -168,6 +219,7 @@ export class PasswordlessSignIn {
     if (/expired/i.test(error.message)) return { status: "expired" };
     if (error.message === INCORRECT) {
       if (wasAnswer) this.wrongAnswers += 1;
+      this.exhausted = true;
       return { status: "noAttemptsLeft" };
     }
     throw error;
