@@ -42,7 +42,12 @@ def banner(sandbox: Sandbox, application_id: str) -> str:
     number = "+12065550100"
     engine = pool.engine if pool else "pinpoint"
     # What the engine sends through: Pinpoint needs an application; End User Messaging needs none.
-    resource = f"Pinpoint app  {application_id}" if engine == "pinpoint" else "End User Messaging (no app)"
+    configuration = getattr(pool, "notify_code_configuration_id", None) or "-"
+    resource = (
+        f"Pinpoint app  {application_id}"
+        if engine == "pinpoint"
+        else f"End User Messaging  notify code configuration {configuration}"
+    )
     return f"""
 Sandbox ready (Ctrl-C to stop)
   AWS endpoint  {aws}   boto3: endpoint_url= or AWS_ENDPOINT_URL; CLI: aws --endpoint-url {aws}

@@ -2,9 +2,10 @@
 
 Start-up order matters: the servers are bound first (so port 0 resolves to real ports before anything
 needs the URL), then the process environment is pointed at the AWS endpoint, then the Pinpoint
-application and the DynamoDB table are created through boto3 against the endpoint itself (as a
-deployment would create them), and only then is the handler imported - its settings are read at
-import, so a bad ``OTP_*`` value stops start-up with the handler's own message.
+application, the DynamoDB table and (with ``OTP_ENGINE=endusermessaging``) the notify code
+configuration are created through boto3 against the endpoint itself (as a deployment would create them:
+the configuration by the stack's own custom-resource code), and only then is the handler imported - its
+settings are read at import, so a bad ``OTP_*`` value stops start-up with the handler's own message.
 
 To provision more (e.g. a Cognito user pool), extend ``Sandbox.provision`` and put the ids in the
 returned ``ReadyInfo``; register endpoint overrides on ``Sandbox.aws_endpoint`` before ``start``.
@@ -18,7 +19,7 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -118,6 +119,36 @@ def print_delivery(sms: SentSms) -> None:
     """The sandbox console is one of the three places a code may appear (with the outbox and /_aws)."""
     label = _CONSOLE_LABELS.get(sms.channel, sms.channel)
     print(f"[sandbox] {label} to {sms.destination} (reference {sms.reference_id}): {sms.body}", flush=True)
+
+
+def create_notify_code_configuration(client: Any, environ: Mapping[str, str]) -> str:
+    """Create the deployment's notify code configuration from the handler's own settings, with the code
+    the stack's custom resource runs (otp.engine_rules builds it, otp.adapters creates it); its id."""
+    from otp.adapters.notify_code_configurations import NotifyCodeConfigurations, desired_configuration
+    from otp.engine_rules import notify_code_configuration, notify_code_configuration_name
+    from otp.settings import load_settings
+
+    settings = load_settings(environ)
+    properties = notify_code_configuration(
+        name=notify_code_configuration_name(DEFAULT_TABLE_NAME),
+        brand=settings.brand_name,
+        code_length=settings.code_length,
+        validity_minutes=settings.validity_minutes,
+        allowed_attempts=settings.allowed_attempts,
+        channels=tuple(channel.value for channel in settings.channels),
+        message_template=settings.message_template,
+        voice_template=settings.voice_template,
+        voice_language=settings.voice_language or settings.language,
+        voice_id=settings.voice_id,
+        whatsapp_template_name=settings.whatsapp_template_name,
+        whatsapp_language=settings.language,
+        entity_id=settings.entity_id,
+        template_id=settings.template_id,
+    )
+    store = NotifyCodeConfigurations(client)
+    return store.create(
+        desired_configuration(properties), client_token=secrets.token_hex(16)
+    ).configuration_id
 
 
 def serve_in_background(server: BaseWSGIServer, name: str) -> threading.Thread:
@@ -234,6 +265,16 @@ class Sandbox:
             ).create_secret(
                 Name=f"otp-sandbox-{secrets.token_hex(4)}", SecretString=secrets.token_urlsafe(48)
             )["ARN"]
+        engine = self._environ.get("OTP_ENGINE", "pinpoint")
+        if engine == "endusermessaging" and not self._environ.get("OTP_NOTIFY_CODE_CONFIGURATION"):
+            # The settings as the handler will read them (start() sets the application id afterwards).
+            handler_environ = {
+                **self._environ,
+                "PINPOINT_APPLICATION_ID": application["ApplicationResponse"]["Id"],
+            }
+            self._environ["OTP_NOTIFY_CODE_CONFIGURATION"] = create_notify_code_configuration(
+                session.client("endusermessaging", endpoint_url=self.aws_url), handler_environ
+            )
         sign_in = create_sign_in_pool(
             session.client("cognito-idp", endpoint_url=self.aws_url),
             self.cognito.trigger_arns,
@@ -243,7 +284,8 @@ class Sandbox:
             application_id=application["ApplicationResponse"]["Id"],
             user_pool_id=sign_in.user_pool_id,
             user_pool_client_id=sign_in.client_id,
-            engine=self._environ.get("OTP_ENGINE", "pinpoint"),
+            engine=engine,
+            notify_code_configuration_id=self._environ.get("OTP_NOTIFY_CODE_CONFIGURATION"),
         )
 
     def _write_ready_file(self, path: Path, info: ReadyInfo) -> None:
@@ -258,6 +300,7 @@ class Sandbox:
             "userPoolId": info.user_pool_id,
             "userPoolClientId": info.user_pool_client_id,
             "engine": info.engine,
+            "notifyCodeConfigurationId": info.notify_code_configuration_id,
             "pid": os.getpid(),
         }
         # Written whole, then renamed: a reader polling for the file never sees half of it.

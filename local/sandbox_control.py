@@ -36,6 +36,8 @@ class ReadyInfo:
     user_pool_id: str | None = None
     user_pool_client_id: str | None = None
     engine: str = "pinpoint"  # OTP_ENGINE: which engine the handlers send through
+    # End User Messaging's notify code configuration every send names (created at start-up).
+    notify_code_configuration_id: str | None = None
 
 
 class SandboxStatus:
@@ -98,6 +100,11 @@ class SandboxControl:
                 "userPoolId": info.user_pool_id,
                 "userPoolClientId": info.user_pool_client_id,
                 "engine": info.engine,
+                **(
+                    {"notifyCodeConfigurationId": info.notify_code_configuration_id}
+                    if info.notify_code_configuration_id
+                    else {}
+                ),
             },
         )
 

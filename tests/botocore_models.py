@@ -18,7 +18,16 @@ import botocore.loaders
 MODELS_DIR: Final = Path(__file__).resolve().parent.parent / "lambda" / "otp" / "adapters" / "service_models"
 #: service -> (API version, operations the adapters call)
 SHIPPED: Final[dict[str, tuple[str, tuple[str, ...]]]] = {
-    "endusermessaging": ("2026-09-21", ("SendNotifyCodeVerification", "ValidateNotifyCodeVerification")),
+    "endusermessaging": (
+        "2026-09-21",
+        (
+            "SendNotifyCodeVerification",
+            "ValidateNotifyCodeVerification",
+            "CreateNotifyCodeConfiguration",
+            "UpdateNotifyCodeConfiguration",
+            "DeleteNotifyCodeConfiguration",
+        ),
+    ),
 }
 
 

@@ -139,6 +139,8 @@ class OtpConfig:
     voice_origination_identity: str | None = None
     whatsapp_template_name: str | None = None
     whatsapp_origination_identity: str | None = None
+    # Whether the stack's notify code configuration has deletion protection (end_user_messaging.py).
+    notify_code_deletion_protection: bool = False
     # Lambda SnapStart on all four functions, each invoked through an alias (infra/functions.py).
     snap_start: bool = False
     # The account-wide send budget (otp/domain/budget.py): codes in any rolling hour / day, in all and
@@ -484,6 +486,7 @@ _KEYS: Final = (
             )
         ),
     ),
+    _Key("notifyCodeDeletionProtection", "notify_code_deletion_protection", _bool),
     _Key("snapStart", "snap_start", _bool),
     # The ranges match what otp.settings accepts for OTP_SEND_BUDGET_PER_HOUR / _PER_DAY.
     _Key("sendBudgetPerHour", "send_budget_per_hour", _int_in(1, 1_000_000)),
@@ -655,6 +658,7 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
 _END_USER_MESSAGING_KEYS: Final = (
     "previousEngine", "messageTemplate", "voiceTemplate", "voiceLanguage", "voiceId",
     "voiceOriginationIdentity", "whatsAppTemplateName", "whatsAppOriginationIdentity",
+    "notifyCodeDeletionProtection",
 )  # fmt: skip
 # What can place a voice call: a phone number or its id, a pool, or an End User Messaging ARN.
 _VOICE_CAPABLE = re.compile(

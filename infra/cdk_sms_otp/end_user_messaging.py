@@ -17,10 +17,13 @@
   ``isoCountryCode``), and ``OtpMessagesFinal`` / ``OtpMessagesDelivered`` for the delivered rate, which
   is alarmed and graphed on the dashboard with the events by type and by country.
 
-No CloudFormation resource type exists for a notify code configuration (the ``endusermessaging`` API
-has one, aws-cdk-lib 2.275 and CloudFormation do not): the functions pass the code policy and templates
-with every request, as they do with Pinpoint OTP. WhatsApp deliveries are not events of a configuration
-set (its event types are TEXT_*, VOICE_*, MEDIA_* and RCS_*), so they are not in these metrics.
+- The notify code configuration (:class:`NotifyCodeConfiguration`): the code policy and the text, voice
+  and WhatsApp parameters every send names, as AWS documents the code-verification path. No
+  CloudFormation type exists for it (the ``endusermessaging`` API has one, aws-cdk-lib 2.275 and
+  CloudFormation do not), so it is a custom resource backed by the stack's own Lambda code.
+
+WhatsApp deliveries are not events of a configuration set (its event types are TEXT_*, VOICE_*, MEDIA_*
+and RCS_*), so they are not in these metrics.
 """
 
 from __future__ import annotations
@@ -28,16 +31,17 @@ from __future__ import annotations
 from typing import Final
 
 import phonenumbers
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Acknowledgment, Aws, CustomResource, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_smsvoice as smsvoice
 from constructs import Construct
 
-from cdk_sms_otp.config import OtpConfig
-from cdk_sms_otp.functions import log_retention
+from cdk_sms_otp.config import OtpConfig, engine_rules
+from cdk_sms_otp.functions import ARCHITECTURE, MEMORY_MB, RUNTIME, NotifyCodeConfigurationRef, log_retention
 from cdk_sms_otp.metric_contract import load_metric_contract
 from cdk_sms_otp.monitoring import OtpMonitoring
 
@@ -66,12 +70,16 @@ DELIVERED_RATE_MIN_VOLUME: Final = 5  # final events per period; below it the ra
 
 
 class EndUserMessaging(Construct):
-    """Protect configuration, configuration set, event destination; then metrics, alarm and dashboard."""
+    """Notify code configuration, protect configuration, configuration set, event destination; then
+    metrics, alarm and dashboard. ``code`` is the stack's Lambda asset (the configuration's function)."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, code: lambda_.Code) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._prefix = Stack.of(self).stack_name
+        self.notify_code_configuration = NotifyCodeConfiguration(
+            self, "NotifyCodeConfiguration", config=config, code=code
+        )
         self.configuration_set_name = f"{self._prefix}-otp"
         self.protect_configuration = smsvoice.CfnProtectConfiguration(
             self,
@@ -258,3 +266,154 @@ class EndUserMessaging(Construct):
             ),
         )
         return alarm
+
+
+# ------------------------------------------------------------------------ the notify code configuration
+
+#: Every configuration the stack creates carries this tag with the stack's id: the custom resource's role
+#: may create configurations only with it, and update or delete only configurations that carry it.
+STACK_TAG_KEY: Final = "cdk-sms-otp:stack"
+RESOURCE_TYPE: Final = "Custom::NotifyCodeConfiguration"
+HANDLER: Final = "otp.handlers.notify_code_configuration.handler"
+CREATE_CONFIGURATION: Final = "end-user-messaging:CreateNotifyCodeConfiguration"
+TAG_RESOURCE: Final = "end-user-messaging:TagResource"
+UPDATE_CONFIGURATION: Final = "end-user-messaging:UpdateNotifyCodeConfiguration"
+DELETE_CONFIGURATION: Final = "end-user-messaging:DeleteNotifyCodeConfiguration"
+
+
+class NotifyCodeConfiguration(Construct):
+    """The deployment's notify code configuration (code policy and templates), as a custom resource.
+
+    CloudFormation has no type for it, so a function of this stack's own Lambda code
+    (``otp.handlers.notify_code_configuration``, bundled with the other functions, no Docker) creates,
+    updates and deletes it; its id is the resource's ``Ref`` and its ARN the ``Arn`` attribute. Not
+    ``custom_resources.AwsCustomResource``: aws-cdk-lib 2.275's SDK metadata does not know the
+    ``endusermessaging`` service (it would grant ``endusermessaging:*`` actions, a prefix that does not
+    exist, instead of ``end-user-messaging:*``), the Node.js runtime's bundled SDK may not include its
+    client (``installLatestAwsSdk`` would install it from npm at deploy time, inside your account), and an
+    SDK call cannot compute an update that clears what the properties no longer hold, nor an idempotent
+    create.
+
+    IAM (Service Authorization Reference, "Actions, resources, and condition keys for AWS End User
+    Messaging"): CreateNotifyCodeConfiguration has no resource type, only the request-tag condition keys,
+    so it is granted on ``*`` on condition that the request tags the configuration with this stack's id;
+    Update and Delete require the ``notify-code-configuration`` resource and take ``aws:ResourceTag``, so
+    they are granted on this account's and region's configurations that carry that tag. TagResource, for
+    the tag given at create (whether a tag-on-create is also authorized as TagResource is not documented
+    for this service; some services do), is granted with the same request-tag condition.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, code: lambda_.Code) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        rules = engine_rules()
+        properties = rules.notify_code_configuration(
+            name=rules.notify_code_configuration_name(stack.stack_name),
+            brand=config.brand_name,
+            code_length=config.code_length,
+            validity_minutes=config.validity_minutes,
+            allowed_attempts=config.allowed_attempts,
+            channels=config.channels,
+            message_template=config.message_template,
+            voice_template=config.voice_template,
+            voice_language=config.voice_language or config.language,
+            voice_id=config.voice_id,
+            whatsapp_template_name=config.whatsapp_template_name,
+            whatsapp_language=config.language,
+            entity_id=config.entity_id,
+            template_id=config.template_id,
+        )
+        properties["deletionProtectionEnabled"] = config.notify_code_deletion_protection
+        properties["tags"] = [{"key": STACK_TAG_KEY, "value": Aws.STACK_ID}]
+        self.properties = properties
+
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=log_retention(config.log_retention_days),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{stack.stack_name}: creates, updates and deletes its notify code configuration",
+        )
+        log_group.grant_write(role)
+        own_configurations = stack.format_arn(
+            service="end-user-messaging", resource="notify-code-configuration", resource_name="*"
+        )
+        tagged_here = {"StringEquals": {f"aws:RequestTag/{STACK_TAG_KEY}": Aws.STACK_ID}}
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=[CREATE_CONFIGURATION], resources=["*"], conditions=tagged_here)
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[TAG_RESOURCE], resources=[own_configurations], conditions=tagged_here
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=[UPDATE_CONFIGURATION, DELETE_CONFIGURATION],
+                resources=[own_configurations],
+                conditions={"StringEquals": {f"aws:ResourceTag/{STACK_TAG_KEY}": Aws.STACK_ID}},
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+                reason=(
+                    "CreateNotifyCodeConfiguration has no resource type (Service Authorization Reference), "
+                    "so its Resource must be *; the statement requires the request to tag the new "
+                    f"configuration with {STACK_TAG_KEY} = this stack's id."
+                ),
+            )
+        )
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=(
+                    "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:end-user-messaging:"
+                    "<AWS::Region>:<AWS::AccountId>:notify-code-configuration/*]"
+                ),
+                reason=(
+                    "The configuration's id is known only once this function has created it; the "
+                    "statements hold only configurations of this account and region that carry "
+                    f"{STACK_TAG_KEY} = this stack's id (aws:ResourceTag / aws:RequestTag)."
+                ),
+            )
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Custom::NotifyCodeConfiguration: the End User Messaging notify code configuration",
+            code=code,
+            handler=HANDLER,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            memory_size=MEMORY_MB,
+            # Management calls are limited to 1 a second: room for the retries, well under the resource's
+            # service timeout.
+            timeout=Duration.minutes(1),
+            log_group=log_group,
+            role=role,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": load_metric_contract().service,
+                "POWERTOOLS_LOG_LEVEL": config.log_level,
+            },
+        )
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        cfn_function.add_metadata("cfn-lint", {"config": {"ignore_checks": ["W3005"]}})
+        self.resource = CustomResource(
+            self,
+            "Resource",
+            service_token=self.function.function_arn,
+            resource_type=RESOURCE_TYPE,
+            properties=properties,
+            # A function that never answers would otherwise hold the stack for an hour.
+            service_timeout=Duration.minutes(5),
+        )
+        #: The id every send names (OTP_NOTIFY_CODE_CONFIGURATION) and the ARN their IAM statement names.
+        self.ref = NotifyCodeConfigurationRef(
+            configuration_id=self.resource.ref, arn=self.resource.get_att_string("Arn")
+        )

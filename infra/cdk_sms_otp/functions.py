@@ -37,12 +37,24 @@ ALIAS_NAME: Final = "live"
 
 SEND_OTP: Final = "mobiletargeting:SendOTPMessage"
 VERIFY_OTP: Final = "mobiletargeting:VerifyOTPMessage"
-# AWS End User Messaging (service prefix end-user-messaging, Service Authorization Reference): Send lists
-# one optional resource type, notify-code-configuration, which these requests do not use; Validate lists
-# none. A request without a resource is authorized against "*", so "*" is what both need; the condition
-# keeps it to this stack's region.
+# AWS End User Messaging (service prefix end-user-messaging), from the Service Authorization Reference's
+# "Actions, resources, and condition keys for AWS End User Messaging":
+# - SendNotifyCodeVerification: resource type notify-code-configuration (condition key aws:ResourceTag).
+#   Every send names the stack's configuration, so the statement names its ARN and nothing wider: a send
+#   naming another configuration, or none, is denied.
+# - ValidateNotifyCodeVerification: no resource type and no condition key (the request names only the
+#   number, the reference and the code), so its Resource can only be "*". It is scoped to this account by
+#   the role itself, and to this stack's region by aws:RequestedRegion, a global condition key.
 SEND_NOTIFY_CODE: Final = "end-user-messaging:SendNotifyCodeVerification"
 VALIDATE_NOTIFY_CODE: Final = "end-user-messaging:ValidateNotifyCodeVerification"
+
+
+@dataclass(frozen=True)
+class NotifyCodeConfigurationRef:
+    """The End User Messaging notify code configuration every send names (tokens of its custom resource)."""
+
+    configuration_id: str
+    arn: str
 
 
 @dataclass(frozen=True)
@@ -142,8 +154,23 @@ def engine_actions(config: OtpConfig, *, sends: bool, verifies: bool) -> dict[st
     return {engine: granted for engine, granted in needed.items() if granted}
 
 
+def lambda_code() -> lambda_.Code:
+    """The one asset every function of the stack runs (``lambda/``, bundled without Docker)."""
+    return lambda_.Code.from_asset(
+        str(ASSET_DIR),
+        exclude=["**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache", "tests"],
+        bundling=bundling_options(
+            LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE),
+            RUNTIME,
+        ),
+    )
+
+
 def otp_environment(
-    config: OtpConfig, application_id: str | None, configuration_set: str | None = None
+    config: OtpConfig,
+    application_id: str | None,
+    configuration_set: str | None = None,
+    notify_code_configuration: str | None = None,
 ) -> dict[str, str]:
     """The variables ``otp.settings`` reads (docs/configuration.md), from the validated config."""
     metrics = load_metric_contract()
@@ -168,12 +195,23 @@ def otp_environment(
     if config.template_id:
         env["OTP_TEMPLATE_ID"] = config.template_id
     if config.engine != PINPOINT or config.previous_engine is not None:
-        env.update(_engine_environment(config, configuration_set, has_application=application_id is not None))
+        env.update(
+            _engine_environment(
+                config,
+                configuration_set,
+                notify_code_configuration,
+                has_application=application_id is not None,
+            )
+        )
     return env
 
 
 def _engine_environment(
-    config: OtpConfig, configuration_set: str | None, *, has_application: bool
+    config: OtpConfig,
+    configuration_set: str | None,
+    notify_code_configuration: str | None,
+    *,
+    has_application: bool,
 ) -> dict[str, str]:
     """The engine's variables; only set away from the default engine, so its functions stay unchanged."""
     env = {"OTP_ENGINE": config.engine, "OTP_CHANNELS": ",".join(config.channels)}
@@ -184,17 +222,22 @@ def _engine_environment(
         "OTP_DEPLOYMENT_ID": None if has_application else Aws.STACK_ID,
     }
     if config.engine == END_USER_MESSAGING:
-        if "SMS" in config.channels:
+        # Templates, voice and policy are the configuration's (otp.engine_rules.notify_code_configuration);
+        # without one, every request carries them, from these variables.
+        inline = notify_code_configuration is None
+        optional["OTP_NOTIFY_CODE_CONFIGURATION"] = notify_code_configuration
+        if "SMS" in config.channels and inline:
             optional["OTP_MESSAGE_TEMPLATE"] = config.message_template
         if "VOICE" in config.channels:
-            optional.update(
-                {
-                    "OTP_VOICE_TEMPLATE": config.voice_template,
-                    "OTP_VOICE_LANGUAGE": config.voice_language or config.language,
-                    "OTP_VOICE_ID": config.voice_id,
-                    "OTP_VOICE_ORIGINATION_IDENTITY": config.voice_origination_identity,
-                }
-            )
+            optional["OTP_VOICE_ORIGINATION_IDENTITY"] = config.voice_origination_identity
+            if inline:
+                optional.update(
+                    {
+                        "OTP_VOICE_TEMPLATE": config.voice_template,
+                        "OTP_VOICE_LANGUAGE": config.voice_language or config.language,
+                        "OTP_VOICE_ID": config.voice_id,
+                    }
+                )
         if "WHATSAPP" in config.channels:
             optional["OTP_WHATSAPP_TEMPLATE_NAME"] = config.whatsapp_template_name
             optional["OTP_WHATSAPP_ORIGINATION_IDENTITY"] = config.whatsapp_origination_identity
@@ -215,19 +258,19 @@ class OtpFunctions(Construct):
         application_arn: str | None,
         configuration_set: str | None = None,
         code: lambda_.Code | None = None,
+        notify_code_configuration: NotifyCodeConfigurationRef | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self._config = config
         self._application_arn = application_arn
-        self.code = code or lambda_.Code.from_asset(
-            str(ASSET_DIR),
-            exclude=["**/__pycache__", "**/*.pyc", ".pytest_cache", ".mypy_cache", "tests"],
-            bundling=bundling_options(
-                LocalPipBundling(ASSET_DIR, packages=["otp"], runtime=RUNTIME, architecture=ARCHITECTURE),
-                RUNTIME,
-            ),
+        self._notify_code_configuration = notify_code_configuration
+        self.code = code or lambda_code()
+        self.environment = otp_environment(
+            config,
+            application_id,
+            configuration_set,
+            notify_code_configuration.configuration_id if notify_code_configuration else None,
         )
-        self.environment = otp_environment(config, application_id, configuration_set)
         self._aliases: dict[str, lambda_.Alias] = {}
         self.api = self._function(API)
         self.define_auth_challenge = self._function(DEFINE)
@@ -265,10 +308,18 @@ class OtpFunctions(Construct):
             role.add_to_principal_policy(
                 iam.PolicyStatement(actions=[action], resources=self._pinpoint_resources(action))
             )
-        if END_USER_MESSAGING in granted:
+        eum = granted.get(END_USER_MESSAGING, ())
+        if SEND_NOTIFY_CODE in eum:
+            configuration = self._notify_code_configuration
+            if configuration is None:
+                raise ValueError("End User Messaging sends name a notify code configuration: pass one")
+            role.add_to_principal_policy(
+                iam.PolicyStatement(actions=[SEND_NOTIFY_CODE], resources=[configuration.arn])
+            )
+        if VALIDATE_NOTIFY_CODE in eum:
             role.add_to_principal_policy(
                 iam.PolicyStatement(
-                    actions=list(granted[END_USER_MESSAGING]),
+                    actions=[VALIDATE_NOTIFY_CODE],
                     resources=["*"],
                     conditions={"StringEquals": {"aws:RequestedRegion": Aws.REGION}},
                 )
@@ -298,11 +349,14 @@ class OtpFunctions(Construct):
             "Every other statement names this function's log group, this Pinpoint application or "
             "the protection table (scoped to key prefixes)."
         )
-        if END_USER_MESSAGING in engine_actions(self._config, sends=spec.sends, verifies=spec.verifies):
+        if VALIDATE_NOTIFY_CODE in engine_actions(self._config, sends=spec.sends, verifies=spec.verifies).get(
+            END_USER_MESSAGING, ()
+        ):
             reason += (
-                " And End User Messaging's SendNotifyCodeVerification / ValidateNotifyCodeVerification: "
-                "the requests name no resource (no notify code configuration), so they are authorized "
-                "against *; the statement is limited to this stack's region."
+                " And End User Messaging's ValidateNotifyCodeVerification: the Service Authorization "
+                "Reference lists no resource type and no condition key for it, so Resource must be *; the "
+                "statement is limited to this stack's region (aws:RequestedRegion). Its "
+                "SendNotifyCodeVerification names the stack's notify code configuration ARN."
             )
         Validations.of(role).acknowledge(
             Acknowledgment(id="AwsSolutions::AwsSolutions-IAM5[Resource::*]", reason=reason)

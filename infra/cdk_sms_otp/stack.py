@@ -11,7 +11,7 @@ from cdk_sms_otp.api import OtpApi
 from cdk_sms_otp.auth import OtpAuth
 from cdk_sms_otp.config import PINPOINT, OtpConfig
 from cdk_sms_otp.end_user_messaging import EndUserMessaging
-from cdk_sms_otp.functions import OtpFunctions
+from cdk_sms_otp.functions import OtpFunctions, lambda_code
 from cdk_sms_otp.messaging import Messaging
 from cdk_sms_otp.monitoring import OtpMonitoring
 from cdk_sms_otp.protection import OtpProtection
@@ -35,8 +35,9 @@ class OtpStack(Stack):
             if PINPOINT in config.engines_in_use
             else None
         )
+        code = lambda_code()  # one asset for every function, the custom resource's included
         self.end_user_messaging = (
-            EndUserMessaging(self, "EndUserMessaging", config=config)
+            EndUserMessaging(self, "EndUserMessaging", config=config, code=code)
             if config.uses_end_user_messaging
             else None
         )
@@ -48,6 +49,10 @@ class OtpStack(Stack):
             application_arn=self.messaging.application_arn if self.messaging else None,
             configuration_set=(
                 self.end_user_messaging.configuration_set.ref if self.end_user_messaging else None
+            ),
+            code=code,
+            notify_code_configuration=(
+                self.end_user_messaging.notify_code_configuration.ref if self.end_user_messaging else None
             ),
         )
         # Random bytes generated at deploy time; a function derives its keys from it once granted.
@@ -91,6 +96,12 @@ class OtpStack(Stack):
                 "ConfigurationSetName",
                 value=self.end_user_messaging.configuration_set.ref,
                 description="End User Messaging configuration set every code is sent with (delivery events)",
+            )
+            CfnOutput(
+                self,
+                "NotifyCodeConfigurationId",
+                value=self.end_user_messaging.notify_code_configuration.ref.configuration_id,
+                description="End User Messaging notify code configuration every code is sent with",
             )
             CfnOutput(
                 self,

@@ -13,7 +13,7 @@ with lowercase letters, digits and underscores, OriginationIdentity ``[A-Za-z0-9
 from __future__ import annotations
 
 import re
-from typing import Final
+from typing import Any, Final
 
 PINPOINT: Final = "pinpoint"
 END_USER_MESSAGING: Final = "endusermessaging"
@@ -123,3 +123,91 @@ def _template_problem(template: str) -> str | None:
     if len(template) > INLINE_TEMPLATE_MAX_CHARS:
         return f"must be at most {INLINE_TEMPLATE_MAX_CHARS} characters"
     return None
+
+
+# ----------------------------------------------------------------------------- End User Messaging's limits
+# From the user guide's "Quotas" of Notify: "Messages to a single destination number per day, per
+# configuration and per account: 10" (account-wide, not adjustable); "Send API rate limits are 1 request
+# per second on the Basic tier and 25 requests per second on the Advanced tier"; Basic sends at most 200
+# messages a day per configuration, Advanced has no daily cap. A separate monthly Notify spend limit
+# answers ServiceQuotaExceededException when it is reached.
+
+#: The most messages an engine delivers to one number in a day (None: the engine sets no such limit).
+DESTINATION_DAILY_LIMIT: Final[dict[str, int | None]] = {PINPOINT: None, END_USER_MESSAGING: 10}
+BASIC: Final = "BASIC"
+ADVANCED: Final = "ADVANCED"
+NOTIFY_TIERS: Final = (BASIC, ADVANCED)
+#: Send requests per second each tier accepts; the adapter keeps to it (OTP_ENGINE_SEND_RATE).
+NOTIFY_TIER_SEND_RATE: Final[dict[str, int]] = {BASIC: 1, ADVANCED: 25}
+#: Messages per day each tier sends (None: unlimited).
+NOTIFY_TIER_DAILY_MESSAGES: Final[dict[str, int | None]] = {BASIC: 200, ADVANCED: None}
+
+
+def notify_code_configuration(
+    *,
+    name: str,
+    brand: str,
+    code_length: int,
+    validity_minutes: int,
+    allowed_attempts: int,
+    channels: tuple[str, ...],
+    message_template: str,
+    voice_template: str,
+    voice_language: str,
+    voice_id: str | None,
+    whatsapp_template_name: str | None,
+    whatsapp_language: str,
+    entity_id: str | None = None,
+    template_id: str | None = None,
+) -> dict[str, Any]:
+    """The notify code configuration a deployment holds: CreateNotifyCodeConfiguration's members.
+
+    The code policy (digits: what a keypad types and what ``CODE_LENGTH`` tells sign-in clients) and the
+    parameters of each enabled channel, with the brand in place in the templates. A send names the
+    configuration and carries no template or policy of its own (WhatsApp's language is the request's).
+    One source for the stack's custom resource (infra) and the sandbox's configuration.
+    """
+    parameters: dict[str, dict[str, Any]] = {}
+    if SMS in channels:
+        text: dict[str, Any] = {"inlineTemplateBody": message_template.replace(BRAND_PLACEHOLDER, brand)}
+        # India's DLT registration, under the keys the SMS and Voice v2 API defines for it.
+        country = {
+            key: value
+            for key, value in (("IN_ENTITY_ID", entity_id), ("IN_TEMPLATE_ID", template_id))
+            if value
+        }
+        if country:
+            text["destinationCountryParameters"] = country
+        parameters["text"] = text
+    if VOICE in channels:
+        voice: dict[str, Any] = {
+            "inlineTemplateBody": voice_template.replace(BRAND_PLACEHOLDER, brand),
+            "languageCode": voice_language,
+            "voiceMessageBodyTextType": "TEXT",
+        }
+        if voice_id:
+            voice["voiceId"] = voice_id
+        parameters["voice"] = voice
+    if WHATSAPP in channels and whatsapp_template_name:
+        parameters["whatsApp"] = {
+            "whatsAppTemplateName": whatsapp_template_name,
+            "languageCode": whatsapp_language,
+        }
+    configuration: dict[str, Any] = {
+        "notifyCodeConfigurationName": name,
+        "codeConfigurationParameters": {
+            "codeType": "NUMERIC",
+            "codeLength": code_length,
+            "validityPeriodMinutes": validity_minutes,
+            "maxAttempts": allowed_attempts,
+        },
+    }
+    if parameters:
+        configuration["channelParameters"] = parameters
+    return configuration
+
+
+def notify_code_configuration_name(deployment: str) -> str:
+    """A configuration name for a deployment (the model allows 1-64 of letters, digits, _ - and space)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_ -]", "-", deployment).strip() or "otp"
+    return f"{cleaned[:60]}-otp"

@@ -46,6 +46,8 @@ _BLOCKED_PREFIX = re.compile(r"^\+[0-9]{1,14}$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _INTEGER = re.compile(r"^\s*[+-]?[0-9]{1,9}\s*$")
 _DECIMAL = re.compile(r"^\s*[0-9]{1,6}(\.[0-9]{1,6})?\s*$")
+# The model's NotifyCodeConfigurationIdOrArn.
+NOTIFY_CODE_CONFIGURATION_PATTERN = re.compile(r"^[A-Za-z0-9_:/-]{1,256}$")
 
 
 class SettingsError(RuntimeError):
@@ -116,6 +118,9 @@ class Settings:
     whatsapp_origination_identity: str | None = None
     configuration_set: str | None = None  # End User Messaging configuration set (delivery events)
     deployment_id: str | None = None
+    # The End User Messaging notify code configuration every send names (id or ARN): it holds the code
+    # policy and the templates. None: each request carries them itself.
+    notify_code_configuration: str | None = None
 
     @property
     def engines_in_use(self) -> frozenset[str]:
@@ -353,6 +358,11 @@ _VARIABLES: tuple[_Variable, ...] = (
         _optional(_pattern(engines.CONFIGURATION_SET_NAME_PATTERN, "1-64 of A-Z a-z 0-9 _ -")),
     ),
     _Variable("OTP_DEPLOYMENT_ID", "deployment_id", _optional(_text(1, 2048))),
+    _Variable(
+        "OTP_NOTIFY_CODE_CONFIGURATION",
+        "notify_code_configuration",
+        _optional(_pattern(NOTIFY_CODE_CONFIGURATION_PATTERN, "an id or ARN: 1-256 of A-Z a-z 0-9 _ : / -")),
+    ),
 )
 assert {v.attribute for v in _VARIABLES} == {f.name for f in fields(Settings)}, "a field without a variable"
 

@@ -68,6 +68,7 @@ def _end_user_messaging_gateway(settings: Settings) -> OtpGateway:
         whatsapp_template_name=settings.whatsapp_template_name,
         whatsapp_origination_identity=settings.whatsapp_origination_identity,
         configuration_set=settings.configuration_set,
+        notify_code_configuration=settings.notify_code_configuration,
     )
     return EndUserMessagingGateway(
         end_user_messaging_client(settings.connect_timeout, settings.read_timeout),

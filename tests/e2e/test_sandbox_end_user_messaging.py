@@ -25,6 +25,46 @@ def test_health_and_ready_file_name_the_engine(sandbox_end_user_messaging):
     assert sandbox_end_user_messaging.ready["engine"] == "endusermessaging"
 
 
+def test_the_sandbox_holds_the_deployments_notify_code_configuration_and_every_send_names_it(
+    sandbox_end_user_messaging,
+):
+    sandbox = sandbox_end_user_messaging
+    configuration_id = sandbox.ready["notifyCodeConfigurationId"]
+    assert sandbox.health().body["notifyCodeConfigurationId"] == configuration_id
+    client = sandbox.end_user_messaging()
+    held = client.get_notify_code_configuration(notifyCodeConfigurationId=configuration_id)[
+        "notifyCodeConfiguration"
+    ]
+    # The deployment's policy and templates, as the stack's custom resource would have created them
+    assert held["codeConfigurationParameters"] == {
+        "codeType": "NUMERIC",
+        "codeLength": 6,
+        "validityPeriodMinutes": 5,
+        "maxAttempts": 3,
+    }
+    assert held["channelParameters"]["text"] == {
+        "inlineTemplateBody": "This is your One Time Password: {{code}} from Sandbox"
+    }
+    # When the configuration's wording changes, the service's next code is worded that way: the send
+    # named the configuration and carried no template of its own
+    client.update_notify_code_configuration(
+        notifyCodeConfigurationId=configuration_id,
+        channelParameters={"text": {"inlineTemplateBody": "Sandbox code: {{code}}"}},
+    )
+    try:
+        phone = fresh_number()
+        assert sandbox.api("POST", "/v1/otp", {"phoneNumber": phone}).status == 202
+        [sms] = sandbox.outbox(destination=phone)
+        assert sms["body"] == f"Sandbox code: {sms['code']}"
+    finally:
+        client.update_notify_code_configuration(
+            notifyCodeConfigurationId=configuration_id,
+            channelParameters={
+                "text": {"inlineTemplateBody": held["channelParameters"]["text"]["inlineTemplateBody"]}
+            },
+        )
+
+
 def test_the_quick_start_works_unchanged(sandbox_end_user_messaging):
     sandbox = sandbox_end_user_messaging
     phone = fresh_number()

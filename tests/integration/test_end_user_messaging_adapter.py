@@ -3,6 +3,7 @@ sandbox's endpoint: what it sends for each channel, the reference mapping, retri
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,12 +11,15 @@ import pytest
 
 from local.faults import NOTIFY_ERROR_STATUS
 from local.test_numbers import SLOW_NUMBER as SLOW_NUMBER_FOR_TESTS
+from otp import engine_rules
 from otp.adapters.end_user_messaging import (
     EndUserMessagingGateway,
     EndUserMessagingOptions,
     end_user_messaging_client,
     end_user_messaging_reference,
+    send_parameters,
 )
+from otp.adapters.notify_code_configurations import NotifyCodeConfigurations, desired_configuration
 from otp.domain.errors import UpstreamError
 from otp.domain.models import Channel, SendOtpRequest
 from tests.handler_env import use_handler_env
@@ -226,3 +230,82 @@ def test_an_unreachable_endpoint_is_retried_then_a_connection_error(monkeypatch,
         end_user_messaging_client.cache_clear()
     assert (caught.value.code, caught.value.maybe_sent) == ("ConnectionError", False)
     assert len(sleeps) == 2
+
+
+# --------------------------------------------------------------- sends that name a notify code configuration
+
+
+def deployment_configuration(client: Any, **changes: Any) -> str:
+    """The deployment's configuration, built as the stack builds it and created as its custom resource
+    creates it; its id."""
+    values: dict[str, Any] = {
+        "name": "SmsOtp-otp",
+        "brand": "Acme",
+        "code_length": 5,
+        "validity_minutes": 3,
+        "allowed_attempts": 4,
+        "channels": ("SMS", "VOICE", "WHATSAPP"),
+        "message_template": "{{brand}} code {{code}}",
+        "voice_template": "{{brand}} says {{code}}",
+        "voice_language": "en-GB",
+        "voice_id": "Amy",
+        "whatsapp_template_name": "otp_code",
+        "whatsapp_language": "en-US",
+    }
+    values.update(changes)
+    configuration = engine_rules.notify_code_configuration(**values)
+    created = NotifyCodeConfigurations(client).create(
+        desired_configuration(configuration), client_token=uuid.uuid4().hex
+    )
+    return created.configuration_id
+
+
+def test_with_a_configuration_a_send_names_it_and_carries_no_policy_or_template(client):
+    options = EndUserMessagingOptions(notify_code_configuration="ncc-abc12345678901234")
+    for channel in (Channel.SMS, Channel.VOICE):
+        params = send_parameters(request(channel=channel), options)
+        assert params["notifyCodeConfiguration"] == "ncc-abc12345678901234"
+        assert "overrideCodeConfigurationParameters" not in params
+        assert "overrideChannelParameters" not in params
+    whatsapp = EndUserMessagingOptions(
+        notify_code_configuration="ncc-abc12345678901234",
+        whatsapp_template_name="otp_code",
+        whatsapp_origination_identity="phone-number-id-0123456789abcdef0123456789abcdef",
+    )
+    params = send_parameters(request(channel=Channel.WHATSAPP, language="es-419"), whatsapp)
+    # WhatsApp's approved template is the user's language: the one thing a request still says
+    assert params["overrideChannelParameters"] == {
+        "whatsApp": {"whatsAppTemplateName": "otp_code", "languageCode": "es-419"}
+    }
+
+
+def test_the_configuration_decides_the_policy_and_the_words_on_every_channel(client, pinpoint_endpoint):
+    configuration_id = deployment_configuration(client)
+    adapter = gateway(
+        client,
+        notify_code_configuration=configuration_id,
+        whatsapp_template_name="otp_code",
+        whatsapp_origination_identity="phone-number-id-0123456789abcdef0123456789abcdef",
+    )
+    # The request's own policy (7 digits, 2 attempts) is not what is sent: the configuration's is
+    adapter.send(request(reference_id="sms"))
+    adapter.send(request(reference_id="call", channel=Channel.VOICE))
+    adapter.send(request(reference_id="chat", channel=Channel.WHATSAPP, language="es-419"))
+    sms, call, chat = pinpoint_endpoint.emulator.outbox()
+    assert sms.body == f"Acme code {sms.code}"
+    assert call.body == f"Acme says {call.code}"
+    assert (call.channel, call.voice_id, call.language) == ("VOICE", "Amy", "en-GB")
+    assert (chat.channel, chat.language) == ("WHATSAPP", "es-419")
+    assert {len(m.code) for m in (sms, call, chat)} == {5}
+    held = pinpoint_endpoint.notify_codes.live_verification(PHONE, "sms")
+    assert held is not None
+    assert (held.request.max_attempts, held.request.validity_minutes) == (4, 3)
+    assert held.request.configuration_id == configuration_id
+    assert adapter.verify(destination=PHONE, reference_id="sms", code=sms.code) is True
+
+
+def test_a_configuration_the_account_does_not_hold_is_a_deployment_fault(client):
+    with pytest.raises(UpstreamError) as caught:
+        gateway(client, notify_code_configuration="ncc-doesnotexist00000").send(request())
+    assert caught.value.code == "ResourceNotFoundException"
+    assert caught.value.failure.value == "MISCONFIGURED"

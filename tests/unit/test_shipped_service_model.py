@@ -39,12 +39,18 @@ def test_the_shipped_files_are_the_installed_botocores_trimmed_model():
         )
 
 
-def test_the_trimmed_model_keeps_both_operations_and_every_error(tmp_path):
+def test_the_trimmed_model_keeps_the_adapters_operations_and_every_error(tmp_path):
     loader = botocore.loaders.Loader(
         extra_search_paths=[str(SERVICE_MODELS_DIR)], include_default_search_paths=False
     )
     model = loader.load_service_model("endusermessaging", "service-2")
-    assert set(model["operations"]) == {"SendNotifyCodeVerification", "ValidateNotifyCodeVerification"}
+    assert set(model["operations"]) == {
+        "SendNotifyCodeVerification",
+        "ValidateNotifyCodeVerification",
+        "CreateNotifyCodeConfiguration",
+        "UpdateNotifyCodeConfiguration",
+        "DeleteNotifyCodeConfiguration",
+    }
     errors = {e["shape"] for e in model["operations"]["SendNotifyCodeVerification"]["errors"]}
     assert errors == {
         "ValidationException",

@@ -14,8 +14,14 @@ from typing import Final
 OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
     # otp.adapters.pinpoint
     "pinpoint": ("SendOTPMessage", "VerifyOTPMessage"),
-    # otp.adapters.end_user_messaging
-    "endusermessaging": ("SendNotifyCodeVerification", "ValidateNotifyCodeVerification"),
+    # otp.adapters.end_user_messaging; otp.adapters.notify_code_configurations (the custom resource)
+    "endusermessaging": (
+        "SendNotifyCodeVerification",
+        "ValidateNotifyCodeVerification",
+        "CreateNotifyCodeConfiguration",
+        "UpdateNotifyCodeConfiguration",
+        "DeleteNotifyCodeConfiguration",
+    ),
     # otp.adapters.store: the per-number limits (GetItem, PutItem, TransactWriteItems) and Powertools
     # Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem).
     "dynamodb": ("DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),

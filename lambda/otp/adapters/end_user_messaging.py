@@ -1,9 +1,12 @@
 """AWS End User Messaging code verification: SendNotifyCodeVerification / ValidateNotifyCodeVerification.
 
-AWS generates, sends and checks the code, as Pinpoint OTP did; this adapter passes every parameter per
-request (there is no CloudFormation resource for a notify code configuration): the code policy from the
-deployment, the channel's own parameters, the configuration set that turns deliveries into events, and
-the reference id that binds a send to its validation.
+AWS generates, sends and checks the code, as Pinpoint OTP did. As AWS documents it, each send names the
+deployment's notify code configuration (``OTP_NOTIFY_CODE_CONFIGURATION``, created by the stack's custom
+resource: ``otp.adapters.notify_code_configurations``), which holds the code policy and the text and
+voice templates; the request adds the origination identity, the configuration set that turns deliveries
+into events, the reference id that binds a send to its validation, and for WhatsApp the user's language.
+Without a configuration (the functions run outside the stack) every request carries the policy and the
+channel's parameters itself.
 
 The client comes from the bundle's trimmed botocore data (otp.adapters.aws_sdk; "endusermessaging" is a
 row of aws_operations.py). Where that is absent or unusable (locally, in tests), the service model that
@@ -124,6 +127,7 @@ class EndUserMessagingOptions:
     whatsapp_template_name: str | None = None
     whatsapp_origination_identity: str | None = None
     configuration_set: str | None = None
+    notify_code_configuration: str | None = None  # its id or ARN; None: policy and templates inline
 
 
 def _channel_parameters(
@@ -177,17 +181,24 @@ def send_parameters(
         "channel": CHANNEL_NAMES[request.channel],
         "destinationIdentity": request.destination,
         "originationIdentity": _origination(request, options),
-        "overrideCodeConfigurationParameters": {
+        "referenceId": end_user_messaging_reference(request.reference_id),
+        "context": {CONTEXT_REFERENCE_ID: request.reference_id},
+    }
+    if options.notify_code_configuration:
+        # The configuration holds the policy and the templates (otp.engine_rules.notify_code_configuration);
+        # only WhatsApp's approved template is in the user's language, which is the request's.
+        params["notifyCodeConfiguration"] = options.notify_code_configuration
+        if request.channel is Channel.WHATSAPP:
+            params["overrideChannelParameters"] = _channel_parameters(request, options)
+    else:
+        params["overrideCodeConfigurationParameters"] = {
             # Digits: what a phone keypad types, what Pinpoint sent, what CODE_LENGTH tells Cognito clients.
             "codeType": "NUMERIC",
             "codeLength": request.code_length,
             "validityPeriodMinutes": request.validity_minutes,
             "maxAttempts": request.allowed_attempts,
-        },
-        "overrideChannelParameters": _channel_parameters(request, options),
-        "referenceId": end_user_messaging_reference(request.reference_id),
-        "context": {CONTEXT_REFERENCE_ID: request.reference_id},
-    }
+        }
+        params["overrideChannelParameters"] = _channel_parameters(request, options)
     if options.configuration_set:
         params["configurationSetName"] = options.configuration_set
     return params

@@ -1,4 +1,5 @@
-"""Lambda entry points: ``api`` (API Gateway) and ``cognito`` (the custom-auth triggers)."""
+"""Lambda entry points: ``api`` (API Gateway), ``cognito`` (the custom-auth triggers) and
+``notify_code_configuration`` (the stack's custom resource for End User Messaging)."""
 
 from otp.handlers import lean_imports, startup
 
