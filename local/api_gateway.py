@@ -37,9 +37,12 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 
 STAGE = "v1"
 # The resources and methods the deployed REST API defines (infra's API construct); anything else is a 403.
+# A ``{name}`` segment is a path variable; as in API Gateway, a literal sibling wins over it (so
+# ``GET /otp/verify`` is the verify resource's, which has no GET: 403).
 RESOURCES: Mapping[str, frozenset[str]] = {
     "/otp": frozenset({"POST"}),
     "/otp/verify": frozenset({"POST"}),
+    "/otp/{referenceId}": frozenset({"GET", "DELETE"}),
 }
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's quota for a REST API request
 INTEGRATION_TIMEOUT_SECONDS = 29.0  # API Gateway's default (and for REST APIs, usual) maximum
@@ -103,8 +106,39 @@ def _multi(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return grouped
 
 
+def match_resource(resources: Iterable[str], path: str) -> tuple[str, dict[str, str]] | None:
+    """The resource a path belongs to and its path variables, literal segments first; None if none."""
+    # An empty segment (a trailing or doubled slash) matches nothing, as no resource has one.
+    segments = path.removeprefix("/").split("/")
+    templates = [resource.strip("/").split("/") if resource.strip("/") else [] for resource in resources]
+    candidates: list[tuple[list[str], dict[str, str]]] = [
+        (template, {}) for template in templates if len(template) == len(segments)
+    ]
+    for index, segment in enumerate(segments):
+        literal = [(t, v) for t, v in candidates if t[index] == segment]
+        if literal:
+            candidates = literal
+            continue
+        candidates = [
+            (t, {**v, t[index][1:-1]: segment})
+            for t, v in candidates
+            if t[index].startswith("{") and t[index].endswith("}") and segment
+        ]
+    if not candidates:
+        return None
+    template, variables = candidates[0]
+    return "/" + "/".join(template), variables
+
+
 def build_proxy_event(
-    request: Request, body: bytes, *, stage: str, resource: str, request_id: str, api_id: str
+    request: Request,
+    body: bytes,
+    *,
+    stage: str,
+    resource: str,
+    request_id: str,
+    api_id: str,
+    path_parameters: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy event for this request, field for field as API Gateway builds it."""
     headers = _multi(request.headers.items())
@@ -116,15 +150,16 @@ def build_proxy_event(
         text_body, is_base64 = base64.b64encode(body).decode("ascii"), True
     now = datetime.now(tz=UTC)
     host = request.host
+    path = request.path.removeprefix(f"/{stage}") or resource
     return {
         "resource": resource,
-        "path": resource,
+        "path": path,
         "httpMethod": request.method,
         "headers": {name: values[-1] for name, values in headers.items()} or None,
         "multiValueHeaders": headers or None,
         "queryStringParameters": {name: values[-1] for name, values in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
         "stageVariables": None,
         "requestContext": {
             "accountId": SANDBOX_ACCOUNT_ID,
@@ -147,7 +182,7 @@ def build_proxy_event(
                 "userAgent": request.headers.get("User-Agent"),
                 "userArn": None,
             },
-            "path": f"/{stage}{resource}",
+            "path": f"/{stage}{path}",
             "protocol": request.environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
             "requestId": request_id,
             "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
@@ -222,8 +257,8 @@ class ApiGatewayProxy:
 
     def _respond(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        resource = self._resource_for(request)
-        if resource is None:
+        matched = self._resource_for(request)
+        if matched is None:
             return _api_gateway_error(
                 403, "Missing Authentication Token", request_id, "MissingAuthenticationTokenException"
             )
@@ -232,8 +267,15 @@ class ApiGatewayProxy:
         body = request.stream.read(MAX_PAYLOAD_BYTES + 1)
         if len(body) > MAX_PAYLOAD_BYTES:  # chunked uploads carry no Content-Length to check up front
             return _api_gateway_error(413, "Request Too Long", request_id, "RequestTooLongException")
+        resource, variables = matched
         event = build_proxy_event(
-            request, body, stage=self.stage, resource=resource, request_id=request_id, api_id=self.api_id
+            request,
+            body,
+            stage=self.stage,
+            resource=resource,
+            request_id=request_id,
+            api_id=self.api_id,
+            path_parameters=variables,
         )
         context = SandboxLambdaContext(aws_request_id=str(uuid.uuid4()), timeout_seconds=self.timeout_seconds)
         try:
@@ -252,14 +294,14 @@ class ApiGatewayProxy:
         response.headers["x-amzn-RequestId"] = request_id
         return response
 
-    def _resource_for(self, request: Request) -> str | None:
+    def _resource_for(self, request: Request) -> tuple[str, dict[str, str]] | None:
         prefix = f"/{self.stage}"
         if not request.path.startswith(prefix + "/"):
             return None
-        resource = request.path.removeprefix(prefix)
-        if request.method not in self.resources.get(resource, frozenset()):
+        matched = match_resource(self.resources, request.path.removeprefix(prefix))
+        if matched is None or request.method not in self.resources.get(matched[0], frozenset()):
             return None
-        return resource
+        return matched
 
     def _invoke(self, event: dict[str, Any], context: SandboxLambdaContext) -> Any:
         """Run the function, giving up (like API Gateway) after the integration timeout."""

@@ -29,8 +29,15 @@ def rest_api_event(
     *,
     headers: dict[str, str] | None = None,
     source_ip: str = "203.0.113.10",
+    query: dict[str, list[str]] | None = None,
+    identity: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A REST API (v1 payload) proxy event for stage v1, as API Gateway builds it."""
+    """A REST API (v1 payload) proxy event for stage v1, as API Gateway builds it: the resource and its
+    path parameters matched as the sandbox's API Gateway matches them (``local.api_gateway``)."""
+    from local.api_gateway import RESOURCES, match_resource
+
+    matched = match_resource(RESOURCES, path)
+    resource, path_parameters = matched if matched is not None else (path, {})
     all_headers = {
         "Accept": "application/json",
         "Content-Type": "application/json",
@@ -43,14 +50,14 @@ def rest_api_event(
     request_id = str(uuid.uuid4())
     return {
         "version": "1.0",
-        "resource": path,
+        "resource": resource,
         "path": path,
         "httpMethod": method,
         "headers": all_headers,
         "multiValueHeaders": {name: [value] for name, value in all_headers.items()},
-        "queryStringParameters": None,
-        "multiValueQueryStringParameters": None,
-        "pathParameters": None,
+        "queryStringParameters": {name: values[-1] for name, values in query.items()} if query else None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": path_parameters or None,
         "stageVariables": None,
         "requestContext": {
             "accountId": "123456789012",
@@ -59,12 +66,12 @@ def rest_api_event(
             "domainPrefix": "abc123",
             "extendedRequestId": request_id,
             "httpMethod": method,
-            "identity": {"sourceIp": source_ip, "userAgent": "pytest"},
+            "identity": {"sourceIp": source_ip, "userAgent": "pytest", **(identity or {})},
             "path": f"/v1{path}",
             "protocol": "HTTP/1.1",
             "requestId": request_id,
             "requestTimeEpoch": int(time.time() * 1000),
-            "resourcePath": path,
+            "resourcePath": resource,
             "stage": "v1",
         },
         "body": raw_body,

@@ -1,4 +1,5 @@
-"""The REST API: stage ``v1``, ``POST /otp`` and ``POST /otp/verify`` in front of the API function.
+"""The REST API: stage ``v1``, ``POST /otp``, ``POST /otp/verify`` and ``GET`` / ``DELETE
+/otp/{referenceId}`` in front of the API function.
 
 API Gateway rejects malformed bodies before they reach (and bill) the function, answers every error of
 its own as ``application/problem+json`` like the handler does, throttles the stage, logs each request as
@@ -16,7 +17,13 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk_sms_otp.api_contract import request_body_schema, to_api_gateway, to_draft4
+from cdk_sms_otp.api_contract import (
+    request_body_schema,
+    request_parameters,
+    status_path,
+    to_api_gateway,
+    to_draft4,
+)
 from cdk_sms_otp.config import OtpConfig
 from cdk_sms_otp.functions import log_retention
 
@@ -179,6 +186,30 @@ class OtpApi(Construct):
             authorization_type=authorization_type,
             api_key_required=api_key_required,
         )
+        # GET and DELETE /otp/{referenceId}. API Gateway requires GET's phoneNumber; DELETE takes it in the
+        # body or the query, so neither is required there, and its body has no model: what API Gateway
+        # does with a model and an empty body is not documented, and the handler checks the body with the
+        # same schema (CancelOtpBody).
+        status_resource = status_path()
+        verification = otp.add_resource(status_resource.rsplit("/", 1)[-1])
+        self.status_method = verification.add_method(
+            "GET",
+            integration,
+            operation_name="GetVerification",
+            request_validator=validator,
+            request_parameters=request_parameters(status_resource, "get"),
+            authorization_type=authorization_type,
+            api_key_required=api_key_required,
+        )
+        self.cancel_method = verification.add_method(
+            "DELETE",
+            integration,
+            operation_name="CancelVerification",
+            request_validator=validator,
+            request_parameters=request_parameters(status_resource, "delete"),
+            authorization_type=authorization_type,
+            api_key_required=api_key_required,
+        )
 
         self.api_key: apigw.IApiKey | None = None
         if config.api_auth == "apiKey":
@@ -222,7 +253,7 @@ class OtpApi(Construct):
                     "service's per-number send and verify limits still apply.",
                 )
             )
-        for method in (self.send_method, self.verify_method):
+        for method in (self.send_method, self.verify_method, self.status_method, self.cancel_method):
             Validations.of(method).acknowledge(
                 Acknowledgment(
                     id="AwsSolutions::AwsSolutions-COG4",

@@ -33,10 +33,24 @@ def _api_schema(path: Path = API_SCHEMA_FILE) -> Any:
     return load_module(path, "_otp_api_schema")
 
 
-def request_body_schema(path: str) -> dict[str, Any]:
-    """The JSON schema of the request body of POST ``path`` (e.g. ``/otp``)."""
-    schema: dict[str, Any] = _api_schema().request_schema(path)
+def request_body_schema(path: str, method: str = "post") -> dict[str, Any]:
+    """The JSON schema of the request body of ``method`` ``path`` (e.g. POST ``/otp``)."""
+    schema: dict[str, Any] = _api_schema().request_schema(path, method)
     return schema
+
+
+def request_parameters(path: str, method: str) -> dict[str, bool]:
+    """API Gateway's ``method.request.<in>.<name>`` -> required, for the operation's path and query
+    parameters: API Gateway then refuses a request without a required one (as "included and not blank")."""
+    declared: list[dict[str, Any]] = _api_schema().parameters(path, method)
+    where = {"path": "path", "query": "querystring"}
+    return {f"method.request.{where[p['in']]}.{p['name']}": bool(p["required"]) for p in declared}
+
+
+def status_path() -> str:
+    """The status and cancel operations' resource path (``/otp/{referenceId}``)."""
+    path: str = _api_schema().STATUS_PATH
+    return path
 
 
 def to_draft4(schema: dict[str, Any]) -> dict[str, Any]:

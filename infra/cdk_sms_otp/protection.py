@@ -49,6 +49,11 @@ IDEMPOTENCY_ACTIONS: Final = (
 # The limiter: a consistent GetItem, then a conditional PutItem (alone or inside TransactWriteItems,
 # which IAM authorizes as the PutItem calls it contains).
 LIMIT_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:PutItem")
+# A verify# item (the per-reference verify cap and the verification's lifecycle): every write is an
+# UpdateItem (a send's, inside its TransactWriteItems; a verify's conditional count; the verified mark;
+# a cancellation), and only the API reads one whole (GET /otp/{referenceId}).
+LIFECYCLE_WRITE_ACTIONS: Final = ("dynamodb:UpdateItem",)
+LIFECYCLE_READ_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 # Device tickets: Create holds them (a conditional PutItem) and checks them (GetItem); Verify only turns
 # a pending one valid (a conditional UpdateItem), and can neither create nor read one.
 TICKET_CONFIRM_ACTIONS: Final = ("dynamodb:UpdateItem",)
@@ -73,12 +78,15 @@ class OtpProtection(Construct):
         self._configure(functions)
         # Both doors that send charge the account-wide budget (budget#...) along with the number's history
         # and, without a device ticket (the API never has one), the open part of its daily cap (open#...).
-        self._grant(functions.api, (SEND_KEYS, OPEN_KEYS, VERIFY_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
+        self._grant(functions.api, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
+        self._grant(functions.api, (VERIFY_KEYS,), LIFECYCLE_READ_ACTIONS)
         self._grant(functions.api, (IDEMPOTENCY_KEYS,), IDEMPOTENCY_ACTIONS)
         self._grant(
             functions.create_auth_challenge, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS, TICKET_KEYS), LIMIT_ACTIONS
         )
-        self._grant(functions.verify_auth_challenge, (VERIFY_KEYS,), LIMIT_ACTIONS)
+        # A sign-in's code starts a verification too (no API caller owns it).
+        self._grant(functions.create_auth_challenge, (VERIFY_KEYS,), LIFECYCLE_WRITE_ACTIONS)
+        self._grant(functions.verify_auth_challenge, (VERIFY_KEYS,), LIFECYCLE_WRITE_ACTIONS)
         self._grant(functions.verify_auth_challenge, (TICKET_KEYS,), TICKET_CONFIRM_ACTIONS)
         self.web_acl: wafv2.CfnWebACL | None = None
         self.sign_in_web_acl: wafv2.CfnWebACL | None = None

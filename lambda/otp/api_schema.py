@@ -31,6 +31,10 @@ LANGUAGES: Final = (
     "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
 )  # fmt: skip
 
+# otp.domain.verification.VerificationStatus and VerifyReason (a unit test keeps them equal).
+VERIFICATION_STATUSES: Final = ("PENDING", "VERIFIED", "EXPIRED", "LOCKED", "CANCELLED")
+VERIFY_REASONS: Final = ("WRONG_CODE", "EXPIRED", "ATTEMPTS_EXHAUSTED", "CANCELLED", "NOT_FOUND")
+
 IDEMPOTENCY_KEY_HEADER: Final = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
 IDEMPOTENCY_KEY_DESCRIPTION: Final = (
@@ -141,9 +145,76 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
             "valid": {
                 "type": "boolean",
                 "description": "True only when the code matches this reference and number",
-            }
+            },
+            "reason": {
+                "type": "string",
+                "enum": list(VERIFY_REASONS),
+                "description": (
+                    "Only when valid is false: WRONG_CODE (the engine refused this code; an attempt was "
+                    "spent), EXPIRED, ATTEMPTS_EXHAUSTED, CANCELLED (DELETE /otp/{referenceId}), or "
+                    "NOT_FOUND (no code waits under this reference and number: none was sent, it was "
+                    "verified already, or another caller sent it). Only the first spends an attempt or "
+                    "asks the engine"
+                ),
+                "examples": ["WRONG_CODE"],
+            },
         },
         "required": ["valid"],
+    },
+    "CancelOtpBody": {
+        "title": "CancelOtpBody",
+        "type": "object",
+        "properties": {"phoneNumber": _PHONE},
+        "additionalProperties": False,
+    },
+    "Verification": {
+        "title": "Verification",
+        "description": "Where a verification stands. Never a code, never the number.",
+        "type": "object",
+        "properties": {
+            "status": {
+                "type": "string",
+                "enum": list(VERIFICATION_STATUSES),
+                "description": (
+                    "The first that applies: VERIFIED (a code was accepted), CANCELLED, EXPIRED (the "
+                    "code in force is past its validity), LOCKED (no attempt left: the engine's allowed "
+                    "attempts for this code, or the per-reference verify cap), PENDING"
+                ),
+            },
+            "attemptsRemaining": {
+                "type": "integer",
+                "description": "Verifications the code in force can still take (0 unless PENDING)",
+            },
+            "expiresAt": {
+                "type": "string",
+                "description": "When the code in force stops being valid (ISO 8601, UTC)",
+            },
+            "channel": {
+                "type": "string",
+                "enum": list(CHANNELS),
+                "description": "The channel of the code in force (a fallback's, once it was sent)",
+            },
+            "sends": {
+                "type": "array",
+                "description": "Every code of this verification, oldest first: the first, then fallbacks",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "deliveryStatus": {
+                            "type": "string",
+                            "description": (
+                                "What the engine answered to the send (as POST /otp's deliveryStatus); "
+                                "UNKNOWN_FAILURE when it answered with an error, TIMEOUT when not at all"
+                            ),
+                        },
+                        "at": {"type": "string", "description": "When it was sent (ISO 8601, UTC)"},
+                    },
+                    "required": ["channel", "deliveryStatus", "at"],
+                },
+            },
+        },
+        "required": ["status", "attemptsRemaining", "expiresAt", "channel", "sends"],
     },
     "Problem": {
         "title": "Problem",
@@ -203,43 +274,124 @@ _COMMON_ERRORS: Final = {
     "504": _problem("Messaging service timed out; the SMS may have been sent"),
 }
 
-#: The operations, by path (every one is a POST with a JSON body).
-OPERATIONS: Final[dict[str, dict[str, Any]]] = {
+#: Path and query parameters: the status and cancel operations' (the handler reads them with these
+#: schemas; API Gateway requires what is required here).
+REFERENCE_PARAMETER: Final = {
+    "name": "referenceId",
+    "in": "path",
+    "required": True,
+    "description": "The referenceId POST /otp answered (or the one you gave it)",
+    "schema": {"type": "string", "pattern": REFERENCE_ID_PATTERN},
+}
+_NUMBER_IN_QUERY: Final = (
+    "The number the code was sent to, in E.164; in a query string its + must be sent as %2B (a bare + "
+    "means a space there)"
+)
+PHONE_QUERY_PARAMETER: Final = {
+    "name": "phoneNumber",
+    "in": "query",
+    "required": True,
+    "description": _NUMBER_IN_QUERY,
+    "schema": {"type": "string", "pattern": E164_PATTERN},
+}
+_NOT_FOUND: Final = _problem(
+    "No verification under this reference and number that this caller started (unknown reference, "
+    "another number, another caller's, or older than a day): the same answer for each"
+)
+STATUS_PATH: Final = "/otp/{referenceId}"
+
+#: The operations, by path and method.
+OPERATIONS: Final[dict[str, dict[str, dict[str, Any]]]] = {
     "/otp": {
-        "summary": "Send a one-time password by SMS, voice call or WhatsApp",
-        "operationId": "SendOtp",
-        "parameters": [
-            {
-                "name": IDEMPOTENCY_KEY_HEADER,
-                "in": "header",
-                "required": False,
-                "description": IDEMPOTENCY_KEY_DESCRIPTION,
-                "schema": {"type": "string"},
-            }
-        ],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("SendOtpBody")}}},
-        "responses": {
-            "202": _json("Code sent", "SendOtpResult"),
-            "409": _problem(
-                "Destination is a duplicate or has opted out, "
-                "or a request with this Idempotency-Key is still in progress (see Retry-After)"
-            ),
-            "422": _problem(
-                "Permanent delivery failure, or this Idempotency-Key was already used with a different body"
-            ),
-            **_COMMON_ERRORS,
-        },
+        "post": {
+            "summary": "Send a one-time password by SMS, voice call or WhatsApp",
+            "operationId": "SendOtp",
+            "parameters": [
+                {
+                    "name": IDEMPOTENCY_KEY_HEADER,
+                    "in": "header",
+                    "required": False,
+                    "description": IDEMPOTENCY_KEY_DESCRIPTION,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("SendOtpBody")}},
+            },
+            "responses": {
+                "202": _json("Code sent", "SendOtpResult"),
+                "409": _problem(
+                    "Destination is a duplicate or has opted out, "
+                    "or a request with this Idempotency-Key is still in progress (see Retry-After)"
+                ),
+                "422": _problem(
+                    "Permanent delivery failure, or this Idempotency-Key was already used with a different "
+                    "body"
+                ),
+                **_COMMON_ERRORS,
+            },
+        }
     },
     "/otp/verify": {
-        "summary": "Verify a one-time password",
-        "operationId": "VerifyOtp",
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("VerifyOtpBody")}}},
-        "responses": {"200": _json("Verification result", "VerifyOtpResult"), **_COMMON_ERRORS},
+        "post": {
+            "summary": "Verify a one-time password",
+            "operationId": "VerifyOtp",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _ref("VerifyOtpBody")}},
+            },
+            "responses": {"200": _json("Verification result", "VerifyOtpResult"), **_COMMON_ERRORS},
+        }
+    },
+    STATUS_PATH: {
+        "get": {
+            "summary": "Where a verification stands",
+            "description": (
+                "Answers only the caller that started the verification (the same AWS account with IAM "
+                "authorization, the same API key with apiKey), and only with the number it was sent to. "
+                "Reads one record; counts against no limit of the number"
+            ),
+            "operationId": "GetVerification",
+            "parameters": [REFERENCE_PARAMETER, PHONE_QUERY_PARAMETER],
+            "responses": {
+                "200": _json("The verification", "Verification"),
+                "404": _NOT_FOUND,
+                **_COMMON_ERRORS,
+            },
+        },
+        "delete": {
+            "summary": "Cancel a verification",
+            "description": (
+                "Every later verify of it answers CANCELLED without asking the engine, and no fallback "
+                'sends. The number is given in the body ({"phoneNumber": ...}) or the query '
+                "(?phoneNumber=...), not both. Cancelling again answers the same; the codes already "
+                "sent still count against the number's limits"
+            ),
+            "operationId": "CancelVerification",
+            "parameters": [REFERENCE_PARAMETER, {**PHONE_QUERY_PARAMETER, "required": False}],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": _ref("CancelOtpBody")}},
+            },
+            "responses": {
+                "200": _json("The verification, cancelled", "Verification"),
+                "404": _NOT_FOUND,
+                "409": _problem("The verification is already verified"),
+                **_COMMON_ERRORS,
+            },
+        },
     },
 }
 
 
-def request_schema(path: str) -> dict[str, Any]:
-    """The JSON schema of the request body of POST ``path``."""
-    ref: str = OPERATIONS[path]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+def request_schema(path: str, method: str = "post") -> dict[str, Any]:
+    """The JSON schema of the request body of ``method`` ``path``."""
+    ref: str = OPERATIONS[path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     return SCHEMAS[ref.rsplit("/", 1)[-1]]
+
+
+def parameters(path: str, method: str) -> list[dict[str, Any]]:
+    """The path and query parameters of ``method`` ``path`` (headers are read elsewhere)."""
+    declared: list[dict[str, Any]] = OPERATIONS[path][method].get("parameters", [])
+    return [parameter for parameter in declared if parameter["in"] in ("path", "query")]

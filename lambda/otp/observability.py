@@ -278,14 +278,15 @@ class PowertoolsObserver:
         else:
             log_event(logging.WARNING, "otp not delivered", fields)
 
-    def verification(self, destination: PhoneNumber, reference_id: str, *, valid: bool) -> None:
+    def verification(
+        self, destination: PhoneNumber, reference_id: str, *, valid: bool, reason: str | None = None
+    ) -> None:
         result = "VALID" if valid else "INVALID"
         _count((names.OTP_VERIFICATION, names.DIM_RESULT, result))
-        log_event(
-            logging.INFO,
-            "otp verified",
-            {"phoneNumber": destination.masked, "referenceId": reference_id, "result": result},
-        )
+        fields = {"phoneNumber": destination.masked, "referenceId": reference_id, "result": result}
+        if reason is not None:
+            fields["reason"] = reason
+        log_event(logging.INFO, "otp verified", fields)
 
     def rejected(self, reason: str, *, destination: PhoneNumber | None = None) -> None:
         _count((names.OTP_REJECTED, names.DIM_REASON, reason))

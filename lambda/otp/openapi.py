@@ -32,7 +32,7 @@ def openapi_document() -> dict[str, Any]:
             },
             {"url": "http://127.0.0.1:3000/v1", "description": "local sandbox (make run)"},
         ],
-        "paths": {path: {"post": copy.deepcopy(operation)} for path, operation in OPERATIONS.items()},
+        "paths": copy.deepcopy(OPERATIONS),
         "components": {"schemas": copy.deepcopy(SCHEMAS)},
     }
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -17,13 +18,19 @@ from otp.adapters.end_user_messaging import (
 )
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.secret import read_secret, secretsmanager_client
-from otp.adapters.store import DynamoDbLimitLedger, DynamoDbTicketBook, dynamodb_client, idempotency_store
+from otp.adapters.store import (
+    DynamoDbLimitLedger,
+    DynamoDbTicketBook,
+    DynamoDbVerificationBook,
+    dynamodb_client,
+    idempotency_store,
+)
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
 from otp.domain.pacing import LatencyPacer
-from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerifyGuard
+from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerificationBook, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
 from otp.observability import PowertoolsObserver, logger
@@ -97,21 +104,37 @@ def otp_observer() -> PowertoolsObserver:
     return PowertoolsObserver()
 
 
+def _service_clock() -> datetime:
+    return datetime.fromtimestamp(limits_clock(), UTC)
+
+
 @lru_cache(maxsize=1)
 def otp_service() -> OtpService:
     settings = get_settings()
     ledger = ledger_for(settings)
     limiter = None if ledger is None else SlidingWindowLimiter(ledger, clock=lambda: limits_clock())
+    book = verification_book(settings)
     return OtpService(
         gateway=gateway_for(settings),
         policy=policy_from(settings),
         allowed_countries=settings.allowed_countries,
         observer=otp_observer(),
         send_guards=send_guards(settings, limiter),
-        verify_guards=verify_guards(settings, limiter),
+        verify_guards=verify_guards(settings, book),
         # What a verification writes once the engine answered (verify_records) goes here, in one call.
         record_store=ledger,
+        # One clock for the limits, the records and the answers' expiresAt (the sandbox moves it).
+        clock=_service_clock,
+        verifications=book,
+        verify_cap=settings.verify_limit_per_reference,
     )
+
+
+def verification_book(settings: Settings) -> VerificationBook | None:
+    """The lifecycle records live in the protection table, with the verify caps; none without it."""
+    if settings.table_name is None:
+        return None
+    return DynamoDbVerificationBook(dynamodb_client(), settings.table_name)
 
 
 def ledger_for(settings: Settings) -> DynamoDbLimitLedger | None:
@@ -155,10 +178,13 @@ def send_budget(settings: Settings) -> SendBudget:
     )
 
 
-def verify_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[VerifyGuard, ...]:
-    if limiter is None:
+def verify_guards(settings: Settings, book: VerificationBook | None) -> tuple[VerifyGuard, ...]:
+    if book is None:
         return ()
-    return (VerifyAttemptGuard(limiter, per_reference=settings.verify_limit_per_reference),)
+    guard = VerifyAttemptGuard(
+        book, per_reference=settings.verify_limit_per_reference, clock=lambda: limits_clock()
+    )
+    return (guard,)
 
 
 @lru_cache(maxsize=1)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from tests.sandbox_harness import HttpAnswer, RunningSandbox
+from tests.sandbox_harness import HttpAnswer, RunningSandbox, http_call
 
 
 @pytest.fixture
@@ -36,6 +36,12 @@ def verify(sandbox: RunningSandbox, phone: str, reference_id: str, code: str) ->
     )
 
 
+def sandbox_now(sandbox: RunningSandbox) -> datetime:
+    """The sandbox's own now (GET /_sandbox/clock): codes expire by it."""
+    now = http_call("GET", f"{sandbox.aws_url}/_sandbox/clock").body["now"]
+    return datetime.fromisoformat(now.replace("Z", "+00:00"))
+
+
 def other_code(code: str) -> str:
     return "".join(str((int(digit) + 1) % 10) for digit in code)
 
@@ -43,7 +49,7 @@ def other_code(code: str) -> str:
 def test_a_code_sent_by_sms_verifies(sandbox: RunningSandbox) -> None:
     # Given a phone number
     phone = "+12065550120"
-    before = datetime.now(UTC)
+    before = sandbox_now(sandbox)
     # When a code is requested over HTTP
     sent = sandbox.api("POST", "/v1/otp", {"phoneNumber": phone})
     # Then 202 with the contract's fields
@@ -52,7 +58,10 @@ def test_a_code_sent_by_sms_verifies(sandbox: RunningSandbox) -> None:
     assert set(sent.body) == {"referenceId", "deliveryStatus", "messageId", "expiresAt", "channel"}
     assert sent.body["deliveryStatus"] == "SUCCESSFUL"
     expires_at = datetime.fromisoformat(sent.body["expiresAt"].replace("Z", "+00:00"))
-    assert before + timedelta(minutes=4) < expires_at <= datetime.now(UTC) + timedelta(minutes=5, seconds=1)
+    # (on the sandbox's clock, which other tests of the session may have moved on)
+    assert (
+        before + timedelta(minutes=4) < expires_at <= sandbox_now(sandbox) + timedelta(minutes=5, seconds=1)
+    )
     # and the phone got one SMS, worded as Pinpoint words it, under that reference and message id
     [sms] = sandbox.outbox(destination=phone)
     assert sms["referenceId"] == sent.body["referenceId"]
@@ -71,9 +80,9 @@ def test_a_wrong_code_is_invalid(sandbox: RunningSandbox) -> None:
     reference_id, code = request_code(sandbox, phone)
     # When a different code of the right length is verified
     answer = verify(sandbox, phone, reference_id, other_code(code))
-    # Then it is not valid
+    # Then it is not valid: a wrong code
     assert answer.status == 200
-    assert answer.body == {"valid": False}
+    assert answer.body == {"valid": False, "reason": "WRONG_CODE"}
 
 
 def test_once_the_attempts_are_used_up_even_the_right_code_is_invalid(sandbox: RunningSandbox) -> None:
@@ -82,11 +91,14 @@ def test_once_the_attempts_are_used_up_even_the_right_code_is_invalid(sandbox: R
     reference_id, code = request_code(sandbox, phone)
     # When three wrong codes are tried
     for _ in range(3):
-        assert verify(sandbox, phone, reference_id, other_code(code)).body == {"valid": False}
-    # Then the right code is refused as well
+        assert verify(sandbox, phone, reference_id, other_code(code)).body == {
+            "valid": False,
+            "reason": "WRONG_CODE",
+        }
+    # Then the right code is refused as well: its attempts are used up
     answer = verify(sandbox, phone, reference_id, code)
     assert answer.status == 200
-    assert answer.body == {"valid": False}
+    assert answer.body == {"valid": False, "reason": "ATTEMPTS_EXHAUSTED"}
 
 
 def test_a_code_expires_when_its_validity_period_is_over(sandbox: RunningSandbox) -> None:
@@ -95,10 +107,10 @@ def test_a_code_expires_when_its_validity_period_is_over(sandbox: RunningSandbox
     reference_id, code = request_code(sandbox, phone)
     # When the sandbox's clock moves 5 minutes on (instead of the test sleeping)
     sandbox.advance_clock(5 * 60)
-    # Then the code is no longer valid
+    # Then the code is no longer valid: it expired
     answer = verify(sandbox, phone, reference_id, code)
     assert answer.status == 200
-    assert answer.body == {"valid": False}
+    assert answer.body == {"valid": False, "reason": "EXPIRED"}
 
 
 def test_a_code_is_bound_to_its_number(sandbox: RunningSandbox) -> None:
@@ -106,8 +118,8 @@ def test_a_code_is_bound_to_its_number(sandbox: RunningSandbox) -> None:
     reference_id, code = request_code(sandbox, "+12065550124")
     # When it is verified for another phone under the same reference
     answer = verify(sandbox, "+12065550125", reference_id, code)
-    # Then it is not valid
-    assert answer.body == {"valid": False}
+    # Then it is not valid: nothing was sent to that number under the reference
+    assert answer.body == {"valid": False, "reason": "NOT_FOUND"}
 
 
 def test_a_refused_delivery_is_a_problem_and_sends_nothing(sandbox: RunningSandbox) -> None:

@@ -12,28 +12,35 @@ from cdk_sms_otp.application import build_app
 from tests.infra.support import REAL_IDENTITY, VARIANT, cdk_context, synth
 
 # (acknowledged id, construct path below the stack) -> why it is on this list; see the reasons in code.
-EXPECTED_DEFAULT = {
-    ("AwsSolutions::AwsSolutions-IAM5[Resource::*]", f"Functions/{name}/Role/DefaultPolicy/Resource")
-    for name in ("Api", "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge")
-} | {
-    (
-        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-        "AmazonAPIGatewayPushToCloudWatchLogs]",
-        "Api/RestApi/CloudWatchRole/Resource",
-    ),
-    ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/POST/Resource"),
-    ("AwsSolutions::AwsSolutions-COG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
-    ("AwsSolutions::AwsSolutions-COG2", "Auth/UserPool/Resource"),
-    ("AwsSolutions::AwsSolutions-COG8", "Auth/UserPool/Resource"),
-    # The deployment secret is not rotated on purpose (infra/secret.py says why).
-    ("AwsSolutions::AwsSolutions-SMG4", "Secret/Secret/Resource"),
-    ("CloudFormation-Validate::W3696", "Messaging/App"),
-    ("CloudFormation-Validate::W3696", "Messaging/SmsChannel"),
-}
-EXPECTED_VARIANT_EXTRA = {
-    ("AwsSolutions::AwsSolutions-APIG3", "Api/RestApi/DeploymentStage.v1/Resource"),
-    ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/POST/Resource"),
-    ("AwsSolutions::AwsSolutions-APIG4", "Api/RestApi/Default/otp/verify/POST/Resource"),
+# Every method of the API (send, verify, a verification's status and its cancellation).
+API_METHODS = ("otp/POST", "otp/verify/POST", "otp/{referenceId}/GET", "otp/{referenceId}/DELETE")
+EXPECTED_DEFAULT = (
+    {
+        ("AwsSolutions::AwsSolutions-IAM5[Resource::*]", f"Functions/{name}/Role/DefaultPolicy/Resource")
+        for name in ("Api", "DefineAuthChallenge", "CreateAuthChallenge", "VerifyAuthChallenge")
+    }
+    | {
+        (
+            "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "Api/RestApi/CloudWatchRole/Resource",
+        ),
+    }
+    | {
+        ("AwsSolutions::AwsSolutions-COG4", f"Api/RestApi/Default/{method}/Resource")
+        for method in API_METHODS
+    }
+    | {
+        ("AwsSolutions::AwsSolutions-COG2", "Auth/UserPool/Resource"),
+        ("AwsSolutions::AwsSolutions-COG8", "Auth/UserPool/Resource"),
+        # The deployment secret is not rotated on purpose (infra/secret.py says why).
+        ("AwsSolutions::AwsSolutions-SMG4", "Secret/Secret/Resource"),
+        ("CloudFormation-Validate::W3696", "Messaging/App"),
+        ("CloudFormation-Validate::W3696", "Messaging/SmsChannel"),
+    }
+)
+EXPECTED_VARIANT_EXTRA = {("AwsSolutions::AwsSolutions-APIG3", "Api/RestApi/DeploymentStage.v1/Resource")} | {
+    ("AwsSolutions::AwsSolutions-APIG4", f"Api/RestApi/Default/{method}/Resource") for method in API_METHODS
 }
 
 
@@ -71,7 +78,7 @@ def test_variant_adds_only_the_api_key_and_no_waf_acknowledgements():
     # Given apiAuth=apiKey, wafEnabled=false, an alarm e-mail (SNS topic + KMS key), a sender ID, DLT ids
     report = synth(VARIANT).report
 
-    # Then the only new acknowledgements are the two methods' APIG4 and the stage's APIG3 (no web ACL),
+    # Then the only new acknowledgements are the methods' APIG4 and the stage's APIG3 (no web ACL),
     # and the topic and its key raise nothing
     assert _unacknowledged(report) == []
     assert _acknowledged(report) == EXPECTED_DEFAULT | EXPECTED_VARIANT_EXTRA

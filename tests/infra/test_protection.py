@@ -129,11 +129,22 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
     table_arn = arn_of(table_id(default))
     limits = ["dynamodb:GetItem", "dynamodb:PutItem"]
     idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    update = ["dynamodb:UpdateItem"]
     expected = {
-        "Api": [(limits, ["send#*", "open#*", "verify#*", "budget#*"]), (idempotency, ["idempotency#*"])],
-        "CreateAuthChallenge": [(limits, ["send#*", "open#*", "budget#*", "ticket#*"])],
-        # Verify may only turn a pending ticket valid: no new item, no read of one
-        "VerifyAuthChallenge": [(limits, ["verify#*"]), (["dynamodb:UpdateItem"], ["ticket#*"])],
+        # The API alone reads a verification whole (GET /otp/{referenceId})
+        "Api": [
+            (limits, ["send#*", "open#*", "budget#*"]),
+            (["dynamodb:GetItem", "dynamodb:UpdateItem"], ["verify#*"]),
+            (idempotency, ["idempotency#*"]),
+        ],
+        # A sign-in's code starts a verification, written with the send's limits
+        "CreateAuthChallenge": [
+            (limits, ["send#*", "open#*", "budget#*", "ticket#*"]),
+            (update, ["verify#*"]),
+        ],
+        # Verify counts its attempt and marks the verification, and may only turn a pending ticket valid:
+        # no new ticket, no read of one
+        "VerifyAuthChallenge": [(update, ["verify#*"]), (update, ["ticket#*"])],
         "DefineAuthChallenge": [],
     }
     # When each function's DynamoDB statements are read

@@ -72,7 +72,7 @@ def test_off_by_default_the_callers_invoke_the_functions_and_nothing_is_publishe
     assert s.resources("AWS::Lambda::Version") == {}
     assert s.resources("AWS::Lambda::Alias") == {}
     # ... and API Gateway and Cognito invoke (and may invoke) the functions themselves
-    assert _integration_targets(s) == [arn_of(ids["api"])] * 2
+    assert _integration_targets(s) == [arn_of(ids["api"])] * 4  # every method of the API
     (pool,) = s.resources("AWS::Cognito::UserPool").values()
     assert pool["Properties"]["LambdaConfig"] == {
         trigger: arn_of(ids[name]) for trigger, name in TRIGGERS.items()
@@ -112,8 +112,8 @@ def test_on_api_gateway_and_the_cognito_triggers_invoke_the_aliases_only():
     ids = _function_ids(s)
     aliases = {name: _alias_of(s, function_id)[0] for name, function_id in ids.items()}
 
-    # Then both API methods integrate with the API function's alias ...
-    assert _integration_targets(s) == [ref(aliases["api"])] * 2
+    # Then every API method integrates with the API function's alias ...
+    assert _integration_targets(s) == [ref(aliases["api"])] * 4
     # ... the user pool's triggers are the trigger functions' aliases ...
     (pool,) = s.resources("AWS::Cognito::UserPool").values()
     assert pool["Properties"]["LambdaConfig"] == {

@@ -195,24 +195,45 @@ def test_every_function_logs_to_its_own_group_with_retention(default):
     assert all(g["Properties"]["RetentionInDays"] == 30 for g in groups.values())
 
 
-def test_both_methods_are_post_with_iam_authorization_and_validation(default):
+def test_every_method_has_iam_authorization_and_validation(default):
     # Given the REST API's methods
     methods = default.resources("AWS::ApiGateway::Method")
     validator = next(iter(default.resources("AWS::ApiGateway::RequestValidator").items()))
 
     # When they are read
-    # Then there are exactly POST /otp and POST /otp/verify, both SigV4-authorized, both validated
-    assert sorted(m["Properties"]["OperationName"] for m in methods.values()) == ["SendOtp", "VerifyOtp"]
+    # Then there are exactly POST /otp, POST /otp/verify, GET and DELETE /otp/{referenceId}, every one
+    # SigV4-authorized and validated
+    assert sorted(
+        (m["Properties"]["OperationName"], m["Properties"]["HttpMethod"]) for m in methods.values()
+    ) == [
+        ("CancelVerification", "DELETE"),
+        ("GetVerification", "GET"),
+        ("SendOtp", "POST"),
+        ("VerifyOtp", "POST"),
+    ]
     for method in methods.values():
         props = method["Properties"]
-        assert props["HttpMethod"] == "POST"
         assert props["AuthorizationType"] == "AWS_IAM"
         assert props["ApiKeyRequired"] is False
         assert props["RequestValidatorId"] == ref(validator[0])
         assert props["Integration"]["Type"] == "AWS_PROXY"
     assert validator[1]["Properties"]["ValidateRequestBody"] is True
     resources = default.resources("AWS::ApiGateway::Resource")
-    assert sorted(r["Properties"]["PathPart"] for r in resources.values()) == ["otp", "verify"]
+    assert sorted(r["Properties"]["PathPart"] for r in resources.values()) == [
+        "otp",
+        "verify",
+        "{referenceId}",
+    ]
+    # and API Gateway itself refuses a status request without the number (the handler checks its format)
+    by_name = {m["Properties"]["OperationName"]: m["Properties"] for m in methods.values()}
+    assert by_name["GetVerification"]["RequestParameters"] == {
+        "method.request.path.referenceId": True,
+        "method.request.querystring.phoneNumber": True,
+    }
+    assert by_name["CancelVerification"]["RequestParameters"] == {
+        "method.request.path.referenceId": True,
+        "method.request.querystring.phoneNumber": False,
+    }
 
 
 def _model_schema(s: Synth, name: str) -> dict[str, Any]:
@@ -430,3 +451,23 @@ def test_the_stack_is_environment_agnostic(default):
     )
     assert Token.is_unresolved(default.stack.account)
     assert Token.is_unresolved(default.stack.region)
+
+
+def test_the_sandboxs_api_gateway_defines_exactly_the_stacks_resources_and_methods(default):
+    # Given the REST API's resources and methods as synthesized
+    from local.api_gateway import RESOURCES
+
+    resources = default.resources("AWS::ApiGateway::Resource")
+
+    def path_of(resource_id: Any) -> str:
+        if not isinstance(resource_id, dict) or "Ref" not in resource_id:
+            return ""  # the API's root resource (a GetAtt of the RestApi)
+        resource = resources[resource_id["Ref"]]["Properties"]
+        return f"{path_of(resource['ParentId'])}/{resource['PathPart']}"
+
+    synthesized: dict[str, set[str]] = {}
+    for method in default.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        synthesized.setdefault(path_of(props["ResourceId"]), set()).add(props["HttpMethod"])
+    # Then the sandbox answers the same resources and methods, and 403s everything else as API Gateway does
+    assert synthesized == {path: set(methods) for path, methods in RESOURCES.items()}

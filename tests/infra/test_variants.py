@@ -13,12 +13,12 @@ def variant() -> Synth:
     return synth(VARIANT)
 
 
-def test_api_key_mode_requires_a_key_on_both_methods(variant):
+def test_api_key_mode_requires_a_key_on_every_method(variant):
     # Given apiAuth=apiKey
     methods = variant.resources("AWS::ApiGateway::Method").values()
 
-    # Then both methods require an API key instead of SigV4
-    assert len(methods) == 2
+    # Then every method (send, verify, status, cancel) requires an API key instead of SigV4
+    assert len(methods) == 4
     for method in methods:
         assert method["Properties"]["AuthorizationType"] == "NONE"
         assert method["Properties"]["ApiKeyRequired"] is True

@@ -48,9 +48,18 @@ def invoke(handler_env: dict[str, str]) -> Invoke:
     """Call the handler with an API Gateway event; return the response and what it printed."""
     from otp.handlers.api import lambda_handler
 
-    def _invoke(method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> ApiResult:
+    def _invoke(
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        query: dict[str, list[str]] | None = None,
+        identity: dict[str, str] | None = None,
+    ) -> ApiResult:
+        event = rest_api_event(method, path, body, headers=headers, query=query, identity=identity)
         with captured_output() as output:
-            response = lambda_handler(rest_api_event(method, path, body, headers=headers), LambdaContext())
+            response = lambda_handler(event, LambdaContext())
         merged = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
         merged.update(response.get("headers") or {})
         return ApiResult(

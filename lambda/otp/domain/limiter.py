@@ -27,8 +27,15 @@ from otp.domain.limits import (
     with_event,
 )
 from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
-from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, LimitLedger
+from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, LimitLedger, VerificationBook
 from otp.domain.reasons import RejectReason
+from otp.domain.verification import (
+    NO_OWNER,
+    VERIFY_WINDOW_MS,
+    Verification,
+    VerificationClosed,
+    VerifyReason,
+)
 
 # Enough rounds that a request can only lose every one of them after at least this many other requests
 # succeeded, which is more than any per-hour cap allows at once: under contention the limit, not the
@@ -251,20 +258,78 @@ class SendRateGuard:
 
 
 class VerifyAttemptGuard:
-    """VerifyGuard: caps guesses at one code (number + reference).
+    """VerifyGuard: caps guesses at one code (number + reference), and keeps the verification's lifecycle.
 
-    Counted before Pinpoint is asked, whatever the answer turns out to be, so that guessing is bounded
-    by this service even if Pinpoint's own AllowedAttempts were raised or counted differently. There is
-    deliberately no cap across references: it would let a stranger's wrong answers in sessions of their
-    own make a user's right code fail. Guessing is bounded without it, because only a reference a code
-    was sent under can ever verify: guesses per number per day <= codes per day x guesses per code.
+    Counted before the engine is asked, whatever the answer turns out to be, so that guessing is bounded
+    by this service even if the engine's own allowed attempts were raised or counted differently. There
+    is deliberately no cap across references: it would let a stranger's wrong answers in sessions of
+    their own make a user's right code fail. Guessing is bounded without it, because only a reference a
+    code was sent under can ever verify: guesses per number per day <= codes per day x guesses per code.
+
+    One conditional write per verify (``VerificationBook.attempt``) both checks and counts: the call is
+    counted only while fewer than ``per_reference`` calls are in the day's list and the lifecycle record
+    (if any) is the caller's and leaves the code open, so concurrent guesses cannot beat either bound,
+    and a caller that did not start the verification can neither guess at it nor spend its attempts.
+    When the write is refused, the item as it was says why: the lifecycle (VerificationClosed: no engine
+    call, nothing counted), the cap (SendRefused, 429), or a full list whose oldest call has left the
+    window (the list is then replaced, compare-and-set, and the call counted).
     """
 
-    def __init__(self, limiter: SlidingWindowLimiter, *, per_reference: int) -> None:
-        self._limiter = limiter
-        self._reference_limits = verify_reference_limits(per_reference)
+    def __init__(
+        self,
+        book: VerificationBook,
+        *,
+        per_reference: int,
+        clock: Callable[[], float] = time.time,
+        max_rounds: int = MAX_ROUNDS,
+    ) -> None:
+        self._book = book
+        self._limits = verify_reference_limits(per_reference)
+        self._cap = per_reference
+        self._clock = clock
+        self._max_rounds = max_rounds
 
-    def before_verify(self, destination: PhoneNumber, reference_id: str) -> None:
-        self._limiter.acquire(
-            [LimitedKey(limit_key("verify", destination.e164, reference_id), self._reference_limits)]
+    @property
+    def cap(self) -> int:
+        return self._cap
+
+    def before_verify(
+        self, destination: PhoneNumber, reference_id: str, owner: str = NO_OWNER
+    ) -> Verification | None:
+        key = limit_key("verify", destination.e164, reference_id)
+        for _ in range(self._max_rounds):
+            now_ms = int(self._clock() * 1000)
+            expires_at = now_ms // 1000 + retention_seconds(self._limits) + 60
+            result = self._book.attempt(key, owner=owner, now_ms=now_ms, cap=self._cap, expires_at=expires_at)
+            state = result.state
+            if result.recorded:
+                return state.verification
+            verification = state.verification
+            if verification is not None and verification.owner != owner:
+                # Another caller's: as if there were none, and nothing spent of the owner's attempts.
+                raise VerificationClosed(VerifyReason.NOT_FOUND, verification)
+            reason = verification.closed_reason(now_ms) if verification is not None else None
+            if reason is not None:
+                raise VerificationClosed(reason, verification)
+            exceeded = first_to_clear(state.calls_ms, now_ms, self._limits)
+            if exceeded is not None:
+                raise SendRefused(
+                    exceeded.limit.detail, reason=exceeded.limit.reason, retry_after=exceeded.retry_after
+                )
+            # The list is full of calls that have left the window: make room for this one.
+            live = [call for call in state.calls_ms if call > now_ms - VERIFY_WINDOW_MS]
+            replaced = self._book.attempt_replacing(
+                key,
+                owner=owner,
+                calls_ms=(*live, now_ms),
+                now_ms=now_ms,
+                expected=state.calls_ms,
+                expires_at=expires_at,
+            )
+            if replaced.recorded:
+                return replaced.state.verification
+        raise SendRefused(
+            "too many simultaneous requests for this reference",
+            reason=RejectReason.LIMIT_CONTENTION,
+            retry_after=1,
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from otp.domain.errors import JoinedWriteRefused, OtpError
 from otp.domain.models import (
@@ -18,6 +18,9 @@ from otp.domain.models import (
     SendOutcome,
     SendQuota,
 )
+
+if TYPE_CHECKING:
+    from otp.domain.verification import Verification, VerifyState
 
 
 class OtpGateway(Protocol):
@@ -89,9 +92,16 @@ class RecordStore(Protocol):
 
 
 class VerifyGuard(Protocol):
-    """A protection rule consulted before a verification reaches the gateway."""
+    """A protection rule consulted before a verification reaches the gateway.
 
-    def before_verify(self, destination: PhoneNumber, reference_id: str) -> None: ...
+    Returns the verification's lifecycle record when it keeps one, raising VerificationClosed when the
+    engine must not be asked (verified, cancelled, expired, out of attempts, or not ``owner``'s:
+    otp/domain/verification.py).
+    """
+
+    def before_verify(
+        self, destination: PhoneNumber, reference_id: str, owner: str = ""
+    ) -> Verification | None: ...
 
 
 class OtpObserver(Protocol):
@@ -99,7 +109,9 @@ class OtpObserver(Protocol):
 
     def delivery(self, outcome: SendOutcome) -> None: ...
 
-    def verification(self, destination: PhoneNumber, reference_id: str, *, valid: bool) -> None: ...
+    def verification(
+        self, destination: PhoneNumber, reference_id: str, *, valid: bool, reason: str | None = None
+    ) -> None: ...
 
     def rejected(self, reason: str, *, destination: PhoneNumber | None = None) -> None: ...
 
@@ -171,3 +183,50 @@ class TicketBook(Protocol):
         ...
 
     def read(self, key: str) -> TicketRecord | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptResult:
+    """What ``VerificationBook.attempt`` found: ``recorded`` when the call was counted, and the item as
+    it was before (``state``)."""
+
+    recorded: bool
+    state: VerifyState
+
+
+class VerificationBook(Protocol):
+    """The lifecycle records (otp/domain/verification.py) on the ``verify#`` items of the protection
+    table. A send writes its record as a JoinedWrite in the send's commit, a right code its mark in the
+    verification's one request after the engine answered; these are the record's own calls. Every method
+    raises UpstreamError when the store cannot be used."""
+
+    def attempt(self, key: str, *, owner: str, now_ms: int, cap: int, expires_at: int) -> AttemptResult:
+        """Count one verify call, atomically, only while the verification (if there is a record) is
+        ``owner``'s and neither verified nor cancelled nor expired nor out of attempts, and fewer than
+        ``cap`` calls are in the list; the code's attempt count goes up by one with it."""
+        ...
+
+    def attempt_replacing(
+        self,
+        key: str,
+        *,
+        owner: str,
+        calls_ms: Sequence[int],
+        now_ms: int,
+        expected: Sequence[int],
+        expires_at: int,
+    ) -> AttemptResult:
+        """As ``attempt``, but the calls list becomes ``calls_ms`` (older calls dropped, this one added),
+        only if it still holds ``expected``: how a full list makes room once its oldest call is out of
+        the cap's window."""
+        ...
+
+    def read(self, key: str) -> VerifyState: ...
+
+    def cancel(self, key: str, *, owner: str, now_ms: int) -> tuple[bool, VerifyState]:
+        """Mark the owner's open verification cancelled; (changed, the item after or as found)."""
+        ...
+
+    def send_failed(self, key: str, *, nonce: str, delivery_status: str) -> None:
+        """Correct what a send recorded before the engine answered (only that send's entry)."""
+        ...

@@ -1,13 +1,17 @@
-"""The two use cases, send and verify, shared by the HTTP API and the Cognito triggers."""
+"""The use cases: send and verify (shared by the HTTP API and the Cognito triggers), and a verification's
+status and cancellation (the HTTP API's; otp/domain/verification.py holds the rules)."""
 
 from __future__ import annotations
 
 import copy
 import secrets
 from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError
+from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError, UpstreamFailure
+from otp.domain.limiter import limit_key
+from otp.domain.limits import DAY_SECONDS
 from otp.domain.models import (
     OPEN_QUOTA,
     UNKNOWN_SOURCE,
@@ -22,15 +26,35 @@ from otp.domain.models import (
 )
 from otp.domain.phone import parse_phone_number
 from otp.domain.ports import (
+    JoinedWrite,
     OtpGateway,
     OtpObserver,
     RecordStore,
     SendGuard,
     SendRecords,
+    VerificationBook,
     VerifyGuard,
     VerifyRecords,
 )
 from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
+from otp.domain.verification import (
+    FallbackStep,
+    Verification,
+    VerificationAlreadyVerified,
+    VerificationClosed,
+    VerificationNotFound,
+    VerificationStart,
+    VerificationVerified,
+    VerificationView,
+    VerifyReason,
+    new_nonce,
+    owner_of,
+    view_of,
+)
+
+#: How long a verification's record is kept after its last send (the item's TTL; DynamoDB deletes it
+#: some time after). The verify calls on the same item keep the per-reference cap's day.
+RECORD_SECONDS = DAY_SECONDS + 60
 
 
 def new_reference_id() -> str:
@@ -40,6 +64,18 @@ def new_reference_id() -> str:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOutcome:
+    """``valid``, and when not, why (None when this deployment keeps no lifecycle records)."""
+
+    valid: bool
+    reason: VerifyReason | None = None
 
 
 class OtpService:
@@ -57,10 +93,17 @@ class OtpService:
         record_store: RecordStore | None = None,
         clock: Callable[[], datetime] = _utcnow,
         reference_factory: Callable[[], str] = new_reference_id,
+        verifications: VerificationBook | None = None,
+        verify_cap: int = 5,
     ) -> None:
         """``send_records`` add writes to each send's commit (made by the guard that records the send);
         ``verify_records`` add writes once the engine answered a verification, written together in one
-        request to ``record_store`` (otp.domain.ports.JoinedWrite says how to add a kind of item)."""
+        request to ``record_store`` (otp.domain.ports.JoinedWrite says how to add a kind of item).
+
+        ``verifications`` keeps the lifecycle records (with the protection table; None without it: no
+        status, no cancellation, no reasons), written the same way: each send's record in its commit, a
+        right code's mark in the verification's request; ``verify_cap`` is the per-reference verify cap
+        a status's attempts left count against (the VerifyAttemptGuard's)."""
         self._gateway = gateway
         self._policy = policy
         self._allowed_countries = allowed_countries
@@ -73,6 +116,8 @@ class OtpService:
         self._clock = clock
         self._new_reference = reference_factory
         self._source = UNKNOWN_SOURCE
+        self._book = verifications
+        self._verify_cap = verify_cap
 
     def with_source(self, source: RequestSource) -> OtpService:
         """The same service, for requests that came through ``source`` (a door's entry point builds it
@@ -108,13 +153,16 @@ class OtpService:
         channel: str | None = None,
         quota: SendQuota = OPEN_QUOTA,
         source: RequestSource | None = None,
+        fallback: Sequence[FallbackStep] = (),
     ) -> SendOutcome:
         """Send a code. Returns on SUCCESSFUL; raises DeliveryFailed for any other delivery status.
 
         ``channel`` defaults to SMS; one the deployment does not offer is an InvalidRequest (field
         ``channel``) raised before any guard runs, so it uses none of the number's quota. ``quota`` is
         for the Cognito sign-in's own rounds (a channel switch, a device ticket); callers leave it.
-        ``source`` (default: the one ``with_source`` bound) is the door and caller.
+        ``source`` (default: the one ``with_source`` bound) is the door and caller; the verification
+        this send starts is its caller's (otp.domain.verification.owner_of). ``fallback`` is its plan,
+        checked by the caller (otp/domain/fallback.py).
         """
         source = source or self._source
         destination = self.parse_destination(phone_number)
@@ -139,11 +187,15 @@ class OtpService:
             template_id=self._policy.template_id,
             channel=chosen,
         )
-        joined = [
+        sent_at = self._clock()
+        start = self._start(destination, request, sent_at, owner_of(source), fallback)
+        joined: list[JoinedWrite] = [
             write
             for records in self._send_records
             for write in records.joined_for_send(destination, request, source)
         ]
+        if start is not None:
+            joined.append(start)
         try:
             # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
             for guard in self._send_guards:
@@ -154,11 +206,13 @@ class OtpService:
         except UpstreamError as exc:
             self._observer.upstream_error(exc.code, "SendGuard", maybe_sent=False)
             raise
-        sent_at = self._clock()
         try:
             report = self._gateway.send(request)
         except UpstreamError as exc:
             self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
+            if start is not None:
+                status = DeliveryStatus.TIMEOUT if exc.failure is UpstreamFailure.TIMEOUT else None
+                self._correct_send(start, (status or DeliveryStatus.UNKNOWN_FAILURE).value)
             raise
         outcome = SendOutcome(
             destination=destination,
@@ -169,8 +223,47 @@ class OtpService:
         )
         self._observer.delivery(outcome)
         if outcome.status is not DeliveryStatus.SUCCESSFUL:
+            if start is not None:
+                self._correct_send(start, outcome.status.value)
             raise DeliveryFailed(outcome)
         return outcome
+
+    def _start(
+        self,
+        destination: PhoneNumber,
+        request: SendOtpRequest,
+        sent_at: datetime,
+        owner: str,
+        fallback: Sequence[FallbackStep],
+    ) -> VerificationStart | None:
+        """The verification this send starts, written with the send's limits (None without records)."""
+        if self._book is None:
+            return None
+        sent_ms = _epoch_ms(sent_at)
+        return VerificationStart(
+            key=limit_key("verify", destination.e164, request.reference_id),
+            owner=owner,
+            nonce=new_nonce(),
+            sent_ms=sent_ms,
+            expires_ms=sent_ms + request.validity_minutes * 60_000,
+            channel=request.channel,
+            allowed_attempts=request.allowed_attempts,
+            expires_at=sent_ms // 1000 + RECORD_SECONDS,
+            fallback=tuple(fallback),
+            # Only a fallback sends again, in the language of the first code.
+            language=request.language if fallback else None,
+        )
+
+    def _correct_send(self, write: VerificationStart, delivery_status: str) -> None:
+        """The send was recorded as SUCCESSFUL with its limits, before the engine answered otherwise: one
+        more call, on this failure path only."""
+        if self._book is None:
+            return
+        try:
+            self._book.send_failed(write.key, nonce=write.nonce, delivery_status=delivery_status)
+        except UpstreamError as exc:
+            # The send's own failure is what the caller hears; the record stays as it was written.
+            self._observer.upstream_error(exc.code, exc.operation, maybe_sent=False)
 
     def verify(
         self,
@@ -181,7 +274,21 @@ class OtpService:
         source: RequestSource | None = None,
     ) -> bool:
         """True only when the engine confirms the code for this reference and number."""
+        return self.check(phone_number, reference_id=reference_id, code=code, source=source).valid
+
+    def check(
+        self,
+        phone_number: str | PhoneNumber,
+        *,
+        reference_id: str,
+        code: str,
+        source: RequestSource | None = None,
+    ) -> VerifyOutcome:
+        """Verify, and say why a code is not valid. Only the verification's owner (the caller that
+        started it: otp.domain.verification.owner_of) can verify it and hear why not; for anyone else
+        it does not exist: NOT_FOUND, no engine call, no attempt spent."""
         source = source or self._source
+        owner = owner_of(source)
         destination = self.parse_destination(phone_number)
         try:
             check_reference_id(reference_id)
@@ -189,9 +296,16 @@ class OtpService:
         except InvalidRequest as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise
+        verification: Verification | None = None
         try:
             for guard in self._verify_guards:
-                guard.before_verify(destination, reference_id)
+                verification = guard.before_verify(destination, reference_id, owner) or verification
+        except VerificationClosed as exc:
+            # Verified, cancelled, expired, out of attempts or another caller's: the engine is not asked,
+            # nothing is counted.
+            reason = self._reason(exc.reason, exc.verification, owner)
+            self._observer.verification(destination, reference_id, valid=False, reason=reason)
+            return VerifyOutcome(False, reason)
         except SendRefused as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise
@@ -203,19 +317,45 @@ class OtpService:
         except UpstreamError as exc:
             self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
             raise
-        self._observer.verification(destination, reference_id, valid=valid)
-        self._record_verification(destination, reference_id, source, valid=valid)
-        return valid
+        reason = None if valid else self._reason(VerifyReason.WRONG_CODE, verification, owner)
+        self._observer.verification(destination, reference_id, valid=valid, reason=reason)
+        # Only a verification this service recorded is marked: a code from before the record existed
+        # has none, and a mark would make a record that never had a send.
+        mark = (
+            [VerificationVerified(verification_key(destination, reference_id), _epoch_ms(self._clock()))]
+            if valid and verification is not None
+            else []
+        )
+        self._record_verification(destination, reference_id, source, valid=valid, own=mark)
+        return VerifyOutcome(valid, reason)
+
+    def _reason(
+        self, reason: VerifyReason, verification: Verification | None, owner: str
+    ) -> VerifyReason | None:
+        if self._book is None:
+            return None
+        if verification is None or verification.owner != owner:
+            return VerifyReason.NOT_FOUND
+        return reason
 
     def _record_verification(
-        self, destination: PhoneNumber, reference_id: str, source: RequestSource, *, valid: bool
+        self,
+        destination: PhoneNumber,
+        reference_id: str,
+        source: RequestSource,
+        *,
+        valid: bool,
+        own: Sequence[JoinedWrite] = (),
     ) -> None:
         """What the engine's answer changes, in one request. A failure is reported, not raised: the
         engine's answer stands (a right code is right even if the store missed the news)."""
         writes = [
-            write
-            for records in self._verify_records
-            for write in records.joined_for_verify(destination, reference_id, source, valid=valid)
+            *own,
+            *(
+                write
+                for records in self._verify_records
+                for write in records.joined_for_verify(destination, reference_id, source, valid=valid)
+            ),
         ]
         if not writes or self._record_store is None:
             return
@@ -223,3 +363,52 @@ class OtpService:
             self._record_store.record(writes)
         except UpstreamError as exc:
             self._observer.upstream_error(exc.code, exc.operation, maybe_sent=False)
+
+    # ------------------------------------------------------------------------------------- lifecycle
+
+    def status(
+        self, phone_number: str, *, reference_id: str, source: RequestSource | None = None
+    ) -> VerificationView:
+        """Where the caller's verification under this number + reference stands; VerificationNotFound
+        for any other caller, an unknown reference or number, or a deployment without records."""
+        owner = owner_of(source or self._source)
+        destination, book = self._lifecycle_request(phone_number, reference_id)
+        state = book.read(verification_key(destination, reference_id))
+        if state.verification is None or state.verification.owner != owner:
+            raise VerificationNotFound("no such verification")
+        return view_of(state, _epoch_ms(self._clock()), cap=self._verify_cap)
+
+    def cancel(
+        self, phone_number: str, *, reference_id: str, source: RequestSource | None = None
+    ) -> VerificationView:
+        """Cancel the caller's verification: every later verify is CANCELLED, no fallback sends. A
+        cancelled one stays cancelled (the same answer again); a verified one cannot be
+        (VerificationAlreadyVerified). The sends it made still count against every limit."""
+        owner = owner_of(source or self._source)
+        destination, book = self._lifecycle_request(phone_number, reference_id)
+        now_ms = _epoch_ms(self._clock())
+        _, state = book.cancel(verification_key(destination, reference_id), owner=owner, now_ms=now_ms)
+        verification = state.verification
+        if verification is None or verification.owner != owner:
+            raise VerificationNotFound("no such verification")
+        if verification.verified_ms is not None:
+            raise VerificationAlreadyVerified("the verification is already verified")
+        return view_of(state, now_ms, cap=self._verify_cap)
+
+    def _lifecycle_request(
+        self, phone_number: str, reference_id: str
+    ) -> tuple[PhoneNumber, VerificationBook]:
+        destination = self.parse_destination(phone_number)
+        try:
+            check_reference_id(reference_id)
+        except InvalidRequest as exc:
+            self._observer.rejected(exc.reason, destination=destination)
+            raise
+        if self._book is None:
+            raise VerificationNotFound("this deployment keeps no verification records")
+        return destination, self._book
+
+
+def verification_key(destination: PhoneNumber, reference_id: str) -> str:
+    """The ``verify#`` item of a number + reference: its verify calls and its lifecycle record."""
+    return limit_key("verify", destination.e164, reference_id)

@@ -1,19 +1,25 @@
-"""API Gateway entry point: POST /otp and POST /otp/verify.
+"""API Gateway entry point: POST /otp, POST /otp/verify, GET and DELETE /otp/{referenceId}.
 
 Thin on purpose: read and check the body (``request_body``, driven by the schemas of otp/api_schema.py,
 which also generate docs/openapi.json and API Gateway's models), call the use case, map the result or
 the domain exception to a response. Every error is problem+json, and names no text the caller chose.
 
-Routing and the mapping of exceptions to responses are ``otp.handlers.rest_proxy`` (two exact routes;
-Powertools' resolver cost more than this API needs, and its validation needs pydantic).
+Routing and the mapping of exceptions to responses are ``otp.handlers.rest_proxy`` (exact routes by
+method and resource; Powertools' resolver cost more than this API needs, and its validation needs
+pydantic).
+
+A verification belongs to the caller that started it (``_source``; otp.domain.verification.owner_of):
+its AWS account with IAM authorization, its API key with apiKey; only that caller can read, cancel or
+verify it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from otp.api_schema import DEFAULT_CHANNEL, IDEMPOTENCY_KEY_HEADER, request_schema
+from otp.api_schema import DEFAULT_CHANNEL, IDEMPOTENCY_KEY_HEADER, STATUS_PATH, parameters, request_schema
 from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
     DeliveryFailed,
@@ -25,6 +31,11 @@ from otp.domain.errors import (
 )
 from otp.domain.models import Door, RequestSource
 from otp.domain.reasons import RejectReason
+from otp.domain.verification import (
+    VerificationAlreadyVerified,
+    VerificationNotFound,
+    VerificationView,
+)
 from otp.handlers import startup
 from otp.handlers.idempotency import (
     IdempotencyKeyInProgress,
@@ -39,7 +50,7 @@ from otp.handlers.problems import (
     ProblemKind,
     problem_response,
 )
-from otp.handlers.request_body import NOT_JSON, BodyValidator, InvalidBody, parse_json_body
+from otp.handlers.request_body import NOT_JSON, BodyValidator, InvalidBody, ParameterReader, parse_json_body
 from otp.handlers.rest_proxy import JSON_CONTENT_TYPE, HttpResponse, Request, RestRouter
 from otp.observability import logger, tracer
 from otp.settings import Settings, get_settings
@@ -68,6 +79,9 @@ app = RestRouter(on_request=_correlate)
 
 _SEND_BODY = BodyValidator(request_schema(SEND_PATH))
 _VERIFY_BODY = BodyValidator(request_schema(VERIFY_PATH))
+_CANCEL_BODY = BodyValidator(request_schema(STATUS_PATH, "delete"))
+_STATUS_PARAMETERS = ParameterReader(parameters(STATUS_PATH, "get"))
+_CANCEL_PARAMETERS = ParameterReader(parameters(STATUS_PATH, "delete"))
 
 
 def _body(request: Request, validator: BodyValidator) -> dict[str, Any]:
@@ -110,9 +124,13 @@ def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
         "referenceId": outcome.reference_id,
         "deliveryStatus": outcome.status.value,
         "messageId": outcome.report.message_id,
-        "expiresAt": outcome.expires_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "expiresAt": _iso(outcome.expires_at),
         "channel": outcome.channel.value,
     }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _idempotent_send() -> IdempotentSend | None:
@@ -157,12 +175,55 @@ def _source(request: Request) -> RequestSource:
 
 
 @app.post(VERIFY_PATH)
-def verify_otp(request: Request) -> dict[str, bool]:
+def verify_otp(request: Request) -> dict[str, Any]:
     body = _body(request, _VERIFY_BODY)
-    valid = otp_service().verify(
+    outcome = otp_service().check(
         body["phoneNumber"], reference_id=body["referenceId"], code=body["code"], source=_source(request)
     )
-    return {"valid": valid}
+    if outcome.valid or outcome.reason is None:
+        return {"valid": outcome.valid}
+    return {"valid": False, "reason": outcome.reason.value}
+
+
+@app.get(STATUS_PATH)
+def verification_status(request: Request) -> dict[str, Any]:
+    found = _STATUS_PARAMETERS.read(request.path_parameters, request.query)
+    view = otp_service().status(
+        found["phoneNumber"], reference_id=found["referenceId"], source=_source(request)
+    )
+    return _described(view)
+
+
+@app.delete(STATUS_PATH)
+def cancel_verification(request: Request) -> dict[str, Any]:
+    found = _CANCEL_PARAMETERS.read(request.path_parameters, request.query)
+    in_body = request.body is not None and request.body.strip() != ""
+    body = _body(request, _CANCEL_BODY) if in_body else {}
+    if "phoneNumber" in body and "phoneNumber" in found:
+        raise InvalidBody("phoneNumber: give it in the body or in the query, not both")
+    phone = body.get("phoneNumber") or found.get("phoneNumber")
+    if phone is None:
+        raise InvalidBody("phoneNumber: Field required (in the body or in the query)")
+    view = otp_service().cancel(phone, reference_id=found["referenceId"], source=_source(request))
+    return _described(view)
+
+
+def _described(view: VerificationView) -> dict[str, Any]:
+    """The Verification document (otp/api_schema.py): no code, no number."""
+    return {
+        "status": view.status.value,
+        "attemptsRemaining": view.attempts_remaining,
+        "expiresAt": _iso_ms(view.expires_ms),
+        "channel": view.channel.value,
+        "sends": [
+            {"channel": send.channel.value, "deliveryStatus": send.delivery_status, "at": _iso_ms(send.at_ms)}
+            for send in view.sends
+        ],
+    }
+
+
+def _iso_ms(epoch_ms: int) -> str:
+    return _iso(datetime.fromtimestamp(epoch_ms / 1000, UTC))
 
 
 def _request_id() -> str:
@@ -182,6 +243,20 @@ def _invalid_body(exc: InvalidBody) -> HttpResponse:
 @app.exception_handler(InvalidRequest)
 def _invalid_input(exc: InvalidRequest) -> HttpResponse:
     return problem_response(_INVALID, exc.detail, _request_id(), field=exc.field)
+
+
+@app.exception_handler(VerificationNotFound)
+def _no_verification(exc: VerificationNotFound) -> HttpResponse:
+    # The same answer whatever the cause: another caller's, another number's, or none at all.
+    kind = ProblemKind(404, "verification-not-found", "No such verification")
+    detail = "no verification under this referenceId and phoneNumber that this caller started"
+    return problem_response(kind, detail, _request_id())
+
+
+@app.exception_handler(VerificationAlreadyVerified)
+def _already_verified(exc: VerificationAlreadyVerified) -> HttpResponse:
+    kind = ProblemKind(409, "verification-verified", "Verification already verified")
+    return problem_response(kind, "a verified verification cannot be cancelled", _request_id())
 
 
 @app.exception_handler(SendRefused)
@@ -243,7 +318,9 @@ def _not_delivered(exc: DeliveryFailed) -> HttpResponse:
 @app.exception_handler(UpstreamError)
 def _upstream(exc: UpstreamError) -> HttpResponse:
     kind = UPSTREAM_PROBLEMS.get(exc.failure, UPSTREAM_FALLBACK)
-    if exc.failure is UpstreamFailure.STORE_UNAVAILABLE:
+    if exc.failure is UpstreamFailure.STORE_UNAVAILABLE and app.current.event.get("resource") == STATUS_PATH:
+        detail = "the verification records cannot be read or changed now; try again"
+    elif exc.failure is UpstreamFailure.STORE_UNAVAILABLE:
         # The limits are checked before any send, and nothing is sent without them (fail closed).
         detail = "the abuse-protection store is unavailable; the SMS was not sent"
     else:

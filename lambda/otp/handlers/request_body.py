@@ -18,7 +18,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 # A valid body is under 200 bytes; this leaves room for formatting while a hostile body is refused
@@ -194,3 +194,53 @@ class BodyValidator:
             raise InvalidBody("; ".join(errors))
         result: dict[str, Any] = body
         return result
+
+
+# ------------------------------------------------------------------------------ path and query parameters
+
+
+class ParameterReader:
+    """Reads an operation's path and query parameters by their schemas (``otp.api_schema.parameters``).
+
+    As for bodies, every refusal names the API's parameters and rules only: a query parameter the
+    operation does not declare, a parameter given twice (API Gateway would pass on only one of the
+    values), a missing required one, or a value its schema refuses.
+    """
+
+    def __init__(self, declared: Sequence[Mapping[str, Any]]) -> None:
+        self._declared = {
+            (parameter["in"], parameter["name"]): (
+                _value_check(parameter["schema"]),
+                bool(parameter["required"]),
+            )
+            for parameter in declared
+        }
+        self._query_names = {name for where, name in self._declared if where == "query"}
+        names = ", ".join(sorted(self._query_names)) or "none"
+        self._extra = f"query: parameters other than {names} are not permitted"
+
+    def read(self, path: Mapping[str, str], query: Mapping[str, list[str]]) -> dict[str, str]:
+        """``{name: value}`` of the parameters present; InvalidBody naming every broken rule otherwise."""
+        errors = []
+        values = {}
+        for (where, name), (check, required) in self._declared.items():
+            given = [path[name]] if where == "path" and name in path else list(query.get(name) or [])
+            if not given:
+                if required:
+                    errors.append(f"{name}: Field required")
+                continue
+            if len(given) > 1:
+                errors.append(f"{name}: must be given once")
+                continue
+            error = check(given[0])
+            if error is not None:
+                if where == "query" and given[0][:1] == " ":
+                    error += " (a + in a query string must be sent as %2B)"
+                errors.append(f"{name}: {error}")
+                continue
+            values[name] = given[0]
+        if not set(query) <= self._query_names:
+            errors.append(self._extra)
+        if errors:
+            raise InvalidBody("; ".join(errors))
+        return values
