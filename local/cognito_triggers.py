@@ -81,7 +81,7 @@ class TriggerRunner:
             raise CognitoError(
                 "UnexpectedLambdaException",
                 f"the sandbox has no function {arn}; use the user pool the sandbox created (see "
-                "/_sandbox/health) or create one with local.cognito_custom_auth.create_sign_in_pool",
+                "/_sandbox/health) or create one with local.cognito_pools.create_sign_in_pool",
             )
         event: dict[str, Any] = {
             "version": "1",

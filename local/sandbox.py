@@ -31,7 +31,8 @@ from werkzeug.serving import BaseWSGIServer, get_sockaddr, make_server, select_a
 from local.api_gateway import STAGE, ApiGatewayProxy, put_lambda_asset_on_path
 from local.aws_endpoint import AwsEndpoint
 from local.clock import SandboxClock
-from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, session_minutes_for
+from local.cognito_custom_auth import CognitoCustomAuth
+from local.cognito_pools import create_sign_in_pool, session_minutes_for
 from local.notify_code_emulator import SANDBOX_CONFIGURATION_SET
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table

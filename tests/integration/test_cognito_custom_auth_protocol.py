@@ -17,15 +17,9 @@ from typing import Any
 
 import pytest
 
-from local.cognito_custom_auth import (
-    CREATE,
-    DEFINE,
-    VERIFY,
-    CognitoCustomAuth,
-    create_sign_in_pool,
-    project_trigger_functions,
-    trigger_arns,
-)
+from local.cognito_custom_auth import CognitoCustomAuth
+from local.cognito_pools import create_sign_in_pool
+from local.cognito_triggers import CREATE, DEFINE, VERIFY, project_trigger_functions, trigger_arns
 from local.cognito_users import create_sign_in_user
 from tests.handler_env import use_handler_env
 from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT, REGION, aws_client

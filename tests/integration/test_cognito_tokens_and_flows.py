@@ -16,7 +16,9 @@ from typing import Any
 import jwt
 import pytest
 
-from local.cognito_custom_auth import CognitoCustomAuth, create_sign_in_pool, trigger_arns
+from local.cognito_custom_auth import CognitoCustomAuth
+from local.cognito_pools import create_sign_in_pool
+from local.cognito_triggers import trigger_arns
 from tests.sandbox_harness import REGION, aws_client, http_call
 
 COGNITO_JSON = {"Content-Type": "application/x-amz-json-1.1"}

@@ -85,7 +85,8 @@ def test_once_previous_engine_is_removed_pinpoint_is_no_longer_asked(deploy, pin
 
 
 def test_the_cognito_verify_trigger_accepts_a_pinpoint_code_after_the_switch(deploy, pinpoint_endpoint):
-    from otp.domain.challenge import PRIVATE_DESTINATION, PRIVATE_REFERENCE_ID, SmsChallenges
+    from otp.domain.challenge import SmsChallenges
+    from otp.domain.challenge_state import PRIVATE_DESTINATION, PRIVATE_REFERENCE_ID
 
     # Given a sign-in whose code Pinpoint sent before the switch (the session keeps its reference)
     deploy(PINPOINT).send(PHONE, reference_id="signin-ref")

@@ -16,24 +16,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otp.domain.budget import BudgetCaps, SendBudget
-from otp.domain.challenge import (
+from otp.domain.challenge import SignInUser, SmsChallenges
+from otp.domain.challenge_rules import (
     CODE_ANSWER,
     Answer,
     AnswerKind,
-    ChallengeRound,
     DeliveryRequest,
     NextStep,
-    Origin,
-    SessionCode,
-    SignInUser,
-    SmsChallenges,
     alternatives,
     classify_answer,
     decide_next_step,
     first_channel,
-    parse_metadata,
-    session_state,
 )
+from otp.domain.challenge_state import ChallengeRound, Origin, SessionCode, parse_metadata, session_state
 from otp.domain.limiter import LimitedKey, SendRateGuard, SlidingWindowLimiter
 from otp.domain.limits import send_limits
 from otp.domain.models import Channel, DeliveryReport, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome

@@ -15,18 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from otp.domain.budget import BudgetCaps, SendBudget
-from otp.domain.challenge import (
-    Answer,
-    AnswerKind,
-    ChallengeRound,
-    DeliveryRequest,
-    SignInUser,
-    SmsChallenge,
-    SmsChallenges,
-    classify_answer,
-    decide_next_step,
-    session_state,
-)
+from otp.domain.challenge import SignInUser, SmsChallenge, SmsChallenges
+from otp.domain.challenge_rules import Answer, AnswerKind, DeliveryRequest, classify_answer, decide_next_step
+from otp.domain.challenge_state import ChallengeRound, session_state
 from otp.domain.errors import SendRefused, UpstreamError, UpstreamFailure
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter
 from otp.domain.models import Channel, OtpPolicy, PhoneNumber, SendQuota

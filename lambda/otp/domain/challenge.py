@@ -1,291 +1,53 @@
-"""Passwordless sign-in with a one-time code: the decisions behind Cognito's three custom-auth triggers.
+"""Passwordless sign-in with a one-time code: sends and answer checks for Cognito's custom-auth triggers.
 
 No Cognito event shapes here: ``otp.handlers.cognito`` turns events into these values and back. Sending
 and verifying go through the same ``OtpService`` as the HTTP API, so limits, screening, logs and
-metrics are the same whichever door a code goes out of.
-
-Five rules shape this module:
-- One code in force per sign-in session. The first round sends a code under a fresh reference id and
-  records it in the round's challenge metadata; later rounds (after a wrong answer) find it there and
-  ask again for the same code. Sending a new code per wrong answer would text the user once per typo,
-  and every code costs money.
-- One channel switch per session (contracts.md): a client that answers with a delivery request
-  (``DeliveryRequest``: "call me instead") gets a new code on the requested channel under a new
-  reference, and from then on only that code is accepted. Such an answer is not a guess: Verify asks
-  no engine, Define does not count it. A request the session cannot take is a wrong answer.
-- One resend per session, for a device ticket only (otp/domain/tickets.py): a client whose round brought
-  no code may ask again on the same channel with its ticket; a valid one draws on the number's reserve.
-  Every round shows the session's own ticket, which becomes valid when the session's code is verified.
-- No user enumeration. An unknown user, a user without a verified phone number, and a user whose
-  send failed all get a challenge of exactly the same shape as a real one, with a plausible masked
-  number that is the same on every attempt for the same username, and the same channels to switch to.
-- Fail closed. A malformed or wrong answer, or any error while checking it, is a wrong answer.
+metrics are the same whichever door a code goes out of. The rules (one code in force, one switch, one
+resend with a ticket, no user enumeration, fail closed) are ``otp.domain.challenge_rules``'; what the
+rounds record is ``otp.domain.challenge_state``'; decoys' masked numbers are ``otp.domain.decoys``'.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-import phonenumbers
-
+from otp.domain.challenge_rules import (
+    CODE_ANSWER,
+    Answer,
+    AnswerKind,
+    DeliveryRequest,
+    alternatives,
+    classify_answer,
+    first_channel,
+    wrong_answers,
+)
+from otp.domain.challenge_state import (
+    PRIVATE_DESTINATION,
+    PRIVATE_REFERENCE_ID,
+    PRIVATE_SESSION_REFERENCE,
+    PRIVATE_TICKET_RECORD,
+    PUBLIC_ALTERNATIVES,
+    PUBLIC_ATTEMPTS_REMAINING,
+    PUBLIC_CODE_LENGTH,
+    PUBLIC_DELIVERY_MEDIUM,
+    PUBLIC_DESTINATION,
+    PUBLIC_DEVICE_TICKET,
+    ChallengeRound,
+    Origin,
+    SessionCode,
+    SessionState,
+    session_state,
+)
+from otp.domain.decoys import decoy_masked_number
 from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefused, UpstreamError
-from otp.domain.models import OPEN_QUOTA, Channel, PhoneNumber, SendQuota
+from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
 from otp.domain.pacing import LatencyPacer
-from otp.domain.phone import E164_PATTERN, parse_phone_number
-from otp.domain.rules import REFERENCE_ID_PATTERN
+from otp.domain.phone import parse_phone_number
 from otp.domain.service import OtpService, new_reference_id
 from otp.domain.tickets import DeviceTickets
-
-CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
-
-# Marks the rounds this module created. The metadata (seen by Cognito and the triggers, never by the
-# client) is "OTP-<reference>/<channel>/<origin>/<sent at>": the code in force, how this round got it,
-# and when this session's send of it began (epoch ms on the limits' clock; "-" if it did not go out).
-# Sessions begun before channels existed recorded "OTP-<reference>" only: an SMS, first round.
-METADATA_PREFIX = "OTP-"
-_METADATA = re.compile(
-    rf"^OTP-(?P<reference>{REFERENCE_ID_PATTERN.removeprefix('^').removesuffix('$')})"
-    r"(?:/(?P<channel>[A-Z]{1,16})/(?P<origin>[A-Z])/(?P<sent>[0-9]{1,16}|-))?$"
-)
-
-# Public parameter names: the ones Cognito itself uses for its SMS_MFA challenge, so client code and
-# UI libraries that already show "code sent to +1********00" for MFA can show this challenge as well;
-# CODE_DELIVERY_ALTERNATIVES (contracts.md) lists the channels the client may still switch to.
-PUBLIC_DELIVERY_MEDIUM = "CODE_DELIVERY_DELIVERY_MEDIUM"
-PUBLIC_DESTINATION = "CODE_DELIVERY_DESTINATION"
-PUBLIC_CODE_LENGTH = "CODE_LENGTH"
-PUBLIC_ALTERNATIVES = "CODE_DELIVERY_ALTERNATIVES"
-# The session's device ticket (otp/domain/tickets.py): the client keeps it once the sign-in succeeds.
-PUBLIC_DEVICE_TICKET = "OTP_DEVICE_TICKET"
-# The answers this session may still get wrong before Define ends it, counted as Define counts them
-# (a switch or a resend is no guess): the one number a client should show, not its own count.
-PUBLIC_ATTEMPTS_REMAINING = "OTP_ATTEMPTS_REMAINING"
-
-# Private parameter names: only Cognito and the Verify trigger ever see these.
-PRIVATE_REFERENCE_ID = "referenceId"
-PRIVATE_DESTINATION = "destination"
-# The session's first reference: the correlation id of every log line of the sign-in, which keeps
-# naming it after a switch has put a code under another reference in force.
-PRIVATE_SESSION_REFERENCE = "sessionReference"
-# The table key of the session's ticket for the number ("" for a decoy): Verify confirms it.
-PRIVATE_TICKET_RECORD = "ticketRecord"
-
-# The order channels are offered in: the first one the deployment offers carries a session's first code.
-CHANNEL_ORDER = (Channel.SMS, Channel.VOICE, Channel.WHATSAPP)
-
-_E164 = re.compile(E164_PATTERN)
-
-
-class Origin(StrEnum):
-    """How a round came to ask for its code (recorded in the round's metadata)."""
-
-    FIRST = "F"  # the session's first code
-    AGAIN = "A"  # asked again after a wrong answer: the same code
-    SWITCH = "S"  # a new code on another channel: the answer before it was not a guess
-    RESEND = "R"  # a new code on the same channel, asked with a device ticket: not a guess either
-
-    @property
-    def brought_new_code(self) -> bool:
-        """True when the answer to the previous round asked for this round's new code."""
-        return self in (Origin.SWITCH, Origin.RESEND)
-
-
-@dataclass(frozen=True, slots=True)
-class SessionCode:
-    """The code in force in a session, as a round of ours recorded it."""
-
-    reference: str
-    channel: Channel
-    origin: Origin
-    sent_at_ms: int | None = None  # when this session's send of it began, if it went out
-
-    @property
-    def metadata(self) -> str:
-        sent = "-" if self.sent_at_ms is None else str(self.sent_at_ms)
-        return f"{METADATA_PREFIX}{self.reference}/{self.channel.value}/{self.origin.value}/{sent}"
-
-
-def parse_metadata(metadata: str | None) -> SessionCode | None:
-    """The code a round of ours recorded; None for another round's metadata (or none)."""
-    match = _METADATA.fullmatch(metadata or "")
-    if match is None:
-        return None
-    if match["channel"] is None:
-        return SessionCode(match["reference"], Channel.SMS, Origin.FIRST)
-    try:
-        channel, origin = Channel(match["channel"]), Origin(match["origin"])
-    except ValueError:
-        return None
-    sent = None if match["sent"] == "-" else int(match["sent"])
-    return SessionCode(match["reference"], channel, origin, sent)
-
-
-@dataclass(frozen=True, slots=True)
-class ChallengeRound:
-    """One earlier round of the sign-in session, as Cognito reports it to Define and Create."""
-
-    name: str
-    succeeded: bool
-    metadata: str | None = None
-
-
-class NextStep(StrEnum):
-    CHALLENGE = "CHALLENGE"
-    ISSUE_TOKENS = "ISSUE_TOKENS"
-    FAIL = "FAIL"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What Define Auth Challenge answers, and why (the reason goes to the log, never to the user)."""
-
-    step: NextStep
-    reason: str
-    wrong_answers: int
-
-
-@dataclass(frozen=True, slots=True)
-class SessionState:
-    """What the session's rounds of ours recorded: its first reference, the code in force, and whether
-    it used its switch and its resend."""
-
-    first_reference: str | None
-    current: SessionCode | None
-    switched: bool
-    resent: bool = False
-
-
-def session_state(rounds: Sequence[ChallengeRound]) -> SessionState:
-    codes = [
-        code
-        for r in rounds
-        if r.name == CUSTOM_CHALLENGE and (code := parse_metadata(r.metadata)) is not None
-    ]
-    return SessionState(
-        first_reference=codes[0].reference if codes else None,
-        current=codes[-1] if codes else None,
-        switched=any(code.origin is Origin.SWITCH for code in codes),
-        resent=any(code.origin is Origin.RESEND for code in codes),
-    )
-
-
-def session_reference(rounds: Sequence[ChallengeRound]) -> str | None:
-    """The reference id the session's first round used, if a round of ours recorded one."""
-    return session_state(rounds).first_reference
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRequest:
-    """A client's answer that asks for a code on ``channel`` instead of giving one (contracts.md), with
-    the device ticket it holds for the number, if any."""
-
-    channel: str
-    ticket: str | None = None
-
-
-class AnswerKind(StrEnum):
-    CODE = "CODE"  # an answer to check; a guess when wrong
-    SWITCH = "SWITCH"  # a new code on another channel: not a guess
-    RESEND = "RESEND"  # a new code on the same channel, with a device ticket: not a guess
-    REFUSED = "REFUSED"  # a delivery request this session cannot take: a wrong answer
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    kind: AnswerKind
-    channel: Channel | None = None
-    ticket: str | None = None  # the device ticket presented with a switch or a resend
-
-    @property
-    def is_guess(self) -> bool:
-        return self.kind not in (AnswerKind.SWITCH, AnswerKind.RESEND)
-
-
-CODE_ANSWER = Answer(AnswerKind.CODE)
-
-
-def classify_answer(
-    state: SessionState, request: DeliveryRequest | None, offered: Collection[Channel]
-) -> Answer:
-    """What the answer to the session's latest round asks for. Define and Create both decide with this,
-    so they agree on whether it was a guess and whether a new code goes out."""
-    if request is None:
-        return CODE_ANSWER
-    try:
-        channel = Channel(request.channel)
-    except ValueError:
-        return Answer(AnswerKind.REFUSED)
-    current = state.current
-    if current is None or channel not in offered:
-        return Answer(AnswerKind.REFUSED)
-    if channel is current.channel:
-        # The same channel again: only with a ticket (a code from the reserve), once per session.
-        if not request.ticket or state.resent:
-            return Answer(AnswerKind.REFUSED)
-        return Answer(AnswerKind.RESEND, channel, request.ticket)
-    if state.switched:
-        return Answer(AnswerKind.REFUSED)
-    return Answer(AnswerKind.SWITCH, channel, request.ticket)
-
-
-def alternatives(offered: Collection[Channel], current: Channel, *, switched: bool) -> tuple[Channel, ...]:
-    """The channels a client may still switch to: every other one offered, until the session switched."""
-    if switched:
-        return ()
-    return tuple(channel for channel in CHANNEL_ORDER if channel in offered and channel is not current)
-
-
-def first_channel(offered: Collection[Channel]) -> Channel:
-    """The channel of a session's first code: SMS where offered, else the first offered in CHANNEL_ORDER."""
-    return next(channel for channel in CHANNEL_ORDER if channel in offered)
-
-
-def decide_next_step(
-    rounds: Sequence[ChallengeRound], allowed_attempts: int, latest: Answer = CODE_ANSWER
-) -> Decision:
-    """Challenge a fresh session, issue tokens after a right answer, fail after too many wrong ones.
-
-    A wrong round counts only when its answer was a guess: a round answered with a switch or a
-    resend is followed by a round of origin SWITCH or RESEND (earlier rounds), or is the ``latest``
-    one, which the caller classified with ``classify_answer``.
-
-    Only this module's custom challenge is accepted: a session that went through SRP or a password
-    verifier is not a passwordless sign-in, and letting it continue would mix two flows' rules.
-    """
-    if any(r.name != CUSTOM_CHALLENGE for r in rounds):
-        return Decision(NextStep.FAIL, "unexpected challenge type in session", _wrong(rounds, latest))
-    if not rounds:
-        return Decision(NextStep.CHALLENGE, "new session", 0)
-    wrong = _wrong(rounds, latest)
-    if rounds[-1].succeeded:
-        return Decision(NextStep.ISSUE_TOKENS, "correct answer", wrong)
-    if wrong >= allowed_attempts:
-        return Decision(NextStep.FAIL, "no attempts left", wrong)
-    if latest.kind is AnswerKind.SWITCH:
-        return Decision(NextStep.CHALLENGE, "channel switch", wrong)
-    if latest.kind is AnswerKind.RESEND:
-        return Decision(NextStep.CHALLENGE, "resend with a device ticket", wrong)
-    return Decision(NextStep.CHALLENGE, "wrong answer, attempts left", wrong)
-
-
-def _wrong(rounds: Sequence[ChallengeRound], latest: Answer) -> int:
-    wrong = 0
-    for index, r in enumerate(rounds):
-        if r.succeeded:
-            continue
-        if index + 1 < len(rounds):
-            following = parse_metadata(rounds[index + 1].metadata)
-            guess = following is None or not following.origin.brought_new_code
-        else:
-            guess = latest.is_guess
-        wrong += guess
-    return wrong
 
 
 @dataclass(frozen=True, slots=True)
@@ -461,7 +223,7 @@ class SmsChallenges:
         # Define decided with the same classification of the latest answer, so the counts agree.
         answer = classify_answer(state, request, self._offered) if rounds else CODE_ANSWER
         plan = self._plan_code(state, answer)
-        return replace(plan, wrong_answers=_wrong(rounds, answer))
+        return replace(plan, wrong_answers=wrong_answers(rounds, answer))
 
     def _plan_code(self, state: SessionState, answer: Answer) -> _RoundPlan:
         current = state.current
@@ -507,10 +269,8 @@ class SmsChallenges:
         one, else the username itself when it is a phone number (pools that sign in by phone, where
         the caller typed the number), else a keyed derivation of the username.
         """
-        masked = (
-            _mask_phone_like(phone_number)
-            or _mask_phone_like(username)
-            or self._keyed_masked_number(username)
+        masked = decoy_masked_number(
+            username, phone_number, key=self._decoy_key, allowed_countries=self._allowed_countries
         )
         code = SessionCode(plan.code.reference, plan.code.channel, plan.code.origin)
         return self._challenge(plan, code, None, masked, SendResult.NO_DESTINATION, None)
@@ -620,37 +380,3 @@ class SmsChallenges:
             code=code,
             session_reference=plan.session_reference,
         )
-
-    def _keyed_masked_number(self, username: str) -> str:
-        """A masked number that looks like a real one and is the same for every attempt on a username.
-
-        Keyed (HMAC), not a plain hash: this code is public, so with a plain hash anyone could compute
-        the decoy digits for a username and compare them with what the challenge shows.
-        Cognito matches usernames case-insensitively by default, hence the case folding.
-        """
-        digest = hmac.new(self._decoy_key, username.casefold().encode(), hashlib.sha256).digest()
-        region = self._allowed_countries[digest[0] % len(self._allowed_countries)]
-        example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
-        if example is not None:
-            country_code = int(example.country_code or 1)
-            national = phonenumbers.national_significant_number(example)
-        else:
-            country_code, national = 1, "2015550123"
-        last_two = f"{int.from_bytes(digest[1:3], 'big') % 100:02d}"
-        fake = PhoneNumber(
-            e164=f"+{country_code}{national[:-2]}{last_two}", region=region, country_code=country_code
-        )
-        return fake.masked
-
-
-def _mask_phone_like(raw: str | None) -> str | None:
-    """Mask text shaped like an E.164 number exactly as PhoneNumber.masked would; None otherwise."""
-    if not raw or not _E164.fullmatch(raw):
-        return None
-    try:
-        parsed = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        return None
-    country_code = int(parsed.country_code or 0)
-    region = phonenumbers.region_code_for_number(parsed) or ""
-    return PhoneNumber(e164=raw, region=region, country_code=country_code).masked

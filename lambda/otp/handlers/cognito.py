@@ -34,20 +34,20 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from otp import wiring
-from otp.domain.challenge import (
+from otp.domain.challenge import SignInUser, SmsChallenge, SmsChallenges
+from otp.domain.challenge_rules import (
     CODE_ANSWER,
+    Decision,
+    DeliveryRequest,
+    NextStep,
+    classify_answer,
+    decide_next_step,
+)
+from otp.domain.challenge_state import (
     CUSTOM_CHALLENGE,
     PRIVATE_REFERENCE_ID,
     PRIVATE_SESSION_REFERENCE,
     ChallengeRound,
-    Decision,
-    DeliveryRequest,
-    NextStep,
-    SignInUser,
-    SmsChallenge,
-    SmsChallenges,
-    classify_answer,
-    decide_next_step,
     session_state,
 )
 from otp.domain.errors import UpstreamError
