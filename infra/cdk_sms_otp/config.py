@@ -119,6 +119,18 @@ class OtpConfig:
     allow_toll_free: bool = False
     allow_voip: bool = False
     blocked_prefixes: tuple[str, ...] = ()
+    # Adaptive defence (docs/abuse-protection.md#adaptive-defence): ranges that do not convert are blocked.
+    adaptive_protection: bool = True
+    adaptive_min_sends: int = 20
+    adaptive_min_conversion_percent: int = 5
+    adaptive_block_hours: tuple[int, ...] = (1, 4, 24, 168)
+    adaptive_allowed_prefixes: tuple[str, ...] = ()
+    # The budget's share only proven numbers may spend, and the most one country or range of unproven
+    # numbers may take of the rest.
+    proven_reserve_percent: int = 20
+    proven_number_days: int = 30
+    unproven_country_share_percent: int = 50
+    unproven_range_share_percent: int = 10
     idempotency_ttl_seconds: int = 3600
     waf_enabled: bool = True
     # Per IP and 5 minutes. On the API (IAM or API-key callers) the IP is the integrator's backend, so
@@ -342,6 +354,28 @@ def _prefixes(value: object) -> tuple[str, ...]:
     return tuple(items)
 
 
+def _block_hours(value: object) -> tuple[int, ...]:
+    allowed = "a list of 1-8 increasing whole hours from 1 to 8760, e.g. [1, 4, 24, 168]"
+    items: object = value
+    if isinstance(value, str):
+        text = value.strip()
+        items = (
+            json.loads(text) if text.startswith("[") else [p.strip() for p in text.split(",") if p.strip()]
+        )
+    if not isinstance(items, list | tuple) or not 1 <= len(items) <= 8:
+        raise _Invalid(allowed)
+    hours = []
+    for item in items:
+        if isinstance(item, str) and re.fullmatch(r"[0-9]+", item):
+            item = int(item)
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item <= 8760:
+            raise _Invalid(f"{allowed}; {item!r} is not one")
+        hours.append(item)
+    if hours != sorted(set(hours)):
+        raise _Invalid(allowed)
+    return tuple(hours)
+
+
 def _one_of(values: tuple[str, ...]) -> Callable[[object], str]:
     def parse(value: object) -> str:
         if not isinstance(value, str) or value not in values:
@@ -436,6 +470,15 @@ _KEYS: Final = (
     _Key("allowTollFree", "allow_toll_free", _bool),
     _Key("allowVoip", "allow_voip", _bool),
     _Key("blockedPrefixes", "blocked_prefixes", _prefixes),
+    _Key("adaptiveProtection", "adaptive_protection", _bool),
+    _Key("adaptiveMinSends", "adaptive_min_sends", _int_in(1, 100_000)),
+    _Key("adaptiveMinConversionPercent", "adaptive_min_conversion_percent", _int_in(0, 100)),
+    _Key("adaptiveBlockHours", "adaptive_block_hours", _block_hours),
+    _Key("adaptiveAllowedPrefixes", "adaptive_allowed_prefixes", _prefixes),
+    _Key("provenReservePercent", "proven_reserve_percent", _int_in(0, 90)),
+    _Key("provenNumberDays", "proven_number_days", _int_in(1, 365)),
+    _Key("unprovenCountrySharePercent", "unproven_country_share_percent", _int_in(1, 100)),
+    _Key("unprovenRangeSharePercent", "unproven_range_share_percent", _int_in(1, 100)),
     _Key("idempotencyTtlSeconds", "idempotency_ttl_seconds", _int_in(60, 86400)),
     _Key("wafEnabled", "waf_enabled", _bool),
     # WAF's own bounds for a rate-based rule over a 5-minute window.

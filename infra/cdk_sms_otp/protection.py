@@ -144,7 +144,17 @@ class OtpProtection(Construct):
             "OTP_IDEMPOTENCY_TTL_SECONDS": str(c.idempotency_ttl_seconds),
             "OTP_SEND_BUDGET_PER_HOUR": str(c.send_budget_per_hour),
             "OTP_SEND_BUDGET_PER_DAY": str(c.send_budget_per_day),
+            "OTP_ADAPTIVE_PROTECTION": str(c.adaptive_protection).lower(),
+            "OTP_ADAPTIVE_MIN_SENDS": str(c.adaptive_min_sends),
+            "OTP_ADAPTIVE_MIN_CONVERSION_PERCENT": str(c.adaptive_min_conversion_percent),
+            "OTP_ADAPTIVE_BLOCK_HOURS": ",".join(str(hours) for hours in c.adaptive_block_hours),
+            "OTP_PROVEN_RESERVE_PERCENT": str(c.proven_reserve_percent),
+            "OTP_PROVEN_NUMBER_DAYS": str(c.proven_number_days),
+            "OTP_UNPROVEN_COUNTRY_SHARE_PERCENT": str(c.unproven_country_share_percent),
+            "OTP_UNPROVEN_RANGE_SHARE_PERCENT": str(c.unproven_range_share_percent),
         }
+        if c.adaptive_allowed_prefixes:
+            variables["OTP_ADAPTIVE_ALLOWED_PREFIXES"] = ",".join(c.adaptive_allowed_prefixes)
         if c.blocked_prefixes:
             variables["OTP_BLOCKED_PREFIXES"] = ",".join(c.blocked_prefixes)
         if c.country_send_budgets:

@@ -93,6 +93,21 @@ class Settings:
     allow_toll_free: bool = False
     allow_voip: bool = False
     blocked_prefixes: tuple[str, ...] = ()
+    # Adaptive defence (otp/domain/adaptive.py): a range (E.164 prefix) whose last hour holds at least
+    # adaptive_min_sends codes, fewer than adaptive_min_conversion_percent of them verified, is blocked
+    # for the next length of adaptive_block_hours (longer each time it re-offends); never an allowed one.
+    # The switch turns off the shares below too.
+    adaptive_protection: bool = True
+    adaptive_min_sends: int = 20
+    adaptive_min_conversion_percent: int = 5
+    adaptive_block_hours: tuple[int, ...] = (1, 4, 24, 168)
+    adaptive_allowed_prefixes: tuple[str, ...] = ()
+    # The send budget's share only proven numbers (verified within proven_number_days, or with a device
+    # ticket) may spend, and the most of the budget one country / one range of unproven numbers may take.
+    proven_reserve_percent: int = 20
+    proven_number_days: int = 30
+    unproven_country_share_percent: int = 50
+    unproven_range_share_percent: int = 10
     idempotency_ttl_seconds: int = 3600
     # The account-wide send budget (otp/domain/budget.py): codes in any rolling hour / day, in all and
     # per country (ISO code, per hour, per day).
@@ -257,6 +272,18 @@ def _prefixes(raw: str) -> tuple[str, ...]:
     return tuple(prefixes)
 
 
+def _block_hours(raw: str) -> tuple[int, ...]:
+    """``1,4,24,168``: the block lengths in hours, increasing, 1-8 of them from 1 to 8760."""
+    items = _csv(raw)
+    if (
+        not 1 <= len(items) <= 8
+        or not all(_INTEGER.fullmatch(item) and 1 <= int(item) <= 8760 for item in items)
+        or [int(item) for item in items] != sorted({int(item) for item in items})
+    ):
+        raise _Invalid("must be 1-8 increasing whole hours from 1 to 8760, such as 1,4,24,168")
+    return tuple(int(item) for item in items)
+
+
 def _country_budgets(raw: str) -> tuple[tuple[str, int, int], ...]:
     """``GB:50:200,IN:10:40``: a country, its hourly and its daily budget."""
     budgets = []
@@ -314,6 +341,15 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_ALLOW_TOLL_FREE", "allow_toll_free", _bool),
     _Variable("OTP_ALLOW_VOIP", "allow_voip", _bool),
     _Variable("OTP_BLOCKED_PREFIXES", "blocked_prefixes", _prefixes),
+    _Variable("OTP_ADAPTIVE_PROTECTION", "adaptive_protection", _bool),
+    _Variable("OTP_ADAPTIVE_MIN_SENDS", "adaptive_min_sends", _int_in(1, 100_000)),
+    _Variable("OTP_ADAPTIVE_MIN_CONVERSION_PERCENT", "adaptive_min_conversion_percent", _int_in(0, 100)),
+    _Variable("OTP_ADAPTIVE_BLOCK_HOURS", "adaptive_block_hours", _block_hours),
+    _Variable("OTP_ADAPTIVE_ALLOWED_PREFIXES", "adaptive_allowed_prefixes", _prefixes),
+    _Variable("OTP_PROVEN_RESERVE_PERCENT", "proven_reserve_percent", _int_in(0, 90)),
+    _Variable("OTP_PROVEN_NUMBER_DAYS", "proven_number_days", _int_in(1, 365)),
+    _Variable("OTP_UNPROVEN_COUNTRY_SHARE_PERCENT", "unproven_country_share_percent", _int_in(1, 100)),
+    _Variable("OTP_UNPROVEN_RANGE_SHARE_PERCENT", "unproven_range_share_percent", _int_in(1, 100)),
     _Variable("OTP_IDEMPOTENCY_TTL_SECONDS", "idempotency_ttl_seconds", _int_in(*IDEMPOTENCY_TTL_RANGE)),
     _Variable("OTP_SEND_BUDGET_PER_HOUR", "send_budget_per_hour", _int_in(*SEND_BUDGET_PER_HOUR_RANGE)),
     _Variable("OTP_SEND_BUDGET_PER_DAY", "send_budget_per_day", _int_in(*SEND_BUDGET_PER_DAY_RANGE)),
