@@ -1,8 +1,9 @@
 """``make bench``: cold start, warm request and package size, each against a bare-boto3 baseline.
 
 Prints a table, then last a single line
-``bench: cold_time=<x> cold_rss=<x> cold_asset=<x> warm_p50=<x> warm_p99=<x>`` (ratios handler /
-baseline), and writes the same figures to bench/results.json.
+``bench: cold_time=<x> cold_rss=<x> cold_asset=<x> warm_p50=<x> warm_p99=<x> trigger_cold=<x>
+trigger_warm_p50=<x> protected_p50=<x>`` (ratios handler / baseline; ``n/a`` for a figure not measured),
+and writes the same figures to bench/results.json.
 """
 
 from __future__ import annotations
@@ -13,20 +14,28 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bench import cold, package, warm
+from bench import cold, package, triggers, warm
 from bench.endpoint import LAMBDA_DIR, sandbox_endpoint
 from bench.phones import destinations
 from bench.report import Row, render_table, summary_line
 from bench.stats import ratio
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-TARGETS = {"cold_time": 1.3, "cold_rss": 1.3, "cold_asset": 1.3, "warm_p50": 1.25, "warm_p99": 1.5}
+TARGETS = {
+    "cold_time": 1.0,
+    "cold_rss": 1.05,
+    "cold_asset": 1.0,
+    "warm_p50": 1.10,
+    "warm_p99": 1.25,
+    "trigger_cold": 1.0,
+}
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--cold-runs", type=int, default=21, help="fresh interpreters per side (>= 15)")
     parser.add_argument("--warm-calls", type=int, default=2000, help="timed calls per side (>= 2000)")
+    parser.add_argument("--trigger-calls", type=int, default=300, help="warm calls per trigger and side")
     parser.add_argument("--no-package", action="store_true", help="skip building the asset (needs PyPI)")
     return parser.parse_args(argv)
 
@@ -117,6 +126,77 @@ def cold_rows(
     ]
 
 
+def trigger_cold_rows(
+    sides: dict[str, cold.ColdSide], results: dict[str, float], details: dict[str, Any]
+) -> list[Row]:
+    """Each trigger's cold start against the same baseline; ``trigger_cold`` is the worst of the three."""
+    baseline = sides["baseline"]
+    rows = []
+    ratios = {}
+    for trigger in triggers.TRIGGERS:
+        side = sides[f"trigger-{trigger.name}"]
+        ratios[trigger.name] = ratio(side.median_seconds, baseline.median_seconds)
+        rows.append(
+            Row(
+                f"  {trigger.function} trigger cold (time; RSS {side.median_rss_mib:.1f} MiB)",
+                _ms(side.median_seconds),
+                _ms(baseline.median_seconds),
+                ratios[trigger.name],
+                TARGETS["trigger_cold"],
+            )
+        )
+    results["trigger_cold"] = max(ratios.values())
+    details["trigger_cold_ratios"] = ratios
+    worst = max(ratios, key=lambda name: ratios[name])
+    return [
+        Row(
+            f"Cognito triggers cold, the worst ({worst})",
+            "",
+            "",
+            results["trigger_cold"],
+            TARGETS["trigger_cold"],
+        ),
+        *rows,
+    ]
+
+
+def trigger_warm_rows(
+    warm_triggers: dict[str, triggers.WarmTrigger], results: dict[str, float], details: dict[str, Any]
+) -> list[Row]:
+    steps = triggers.warm_step_ratios(warm_triggers)
+    results["trigger_warm_p50"] = round(max(steps.values()), 2)
+    define, create, verify = (warm_triggers[name] for name in ("define", "create", "verify"))
+    for found in warm_triggers.values():
+        details[f"trigger_warm_{found.name}_p50_ms"] = round(found.p50 * 1000, 3)
+        details[f"trigger_warm_{found.name}_p99_ms"] = round(found.p99 * 1000, 3)
+        if found.bare_seconds:
+            details[f"trigger_warm_{found.name}_bare_p50_ms"] = round(found.bare_p50 * 1000, 3)
+    details["trigger_warm_steps"] = {name: round(value, 2) for name, value in steps.items()}
+    return [
+        Row(
+            "Cognito sign-in warm p50, the worse step",
+            "",
+            "",
+            results["trigger_warm_p50"],
+            None,
+        ),
+        Row(
+            "  InitiateAuth: Define + Create / bare send",
+            _ms(define.p50 + create.p50, 2),
+            _ms(create.bare_p50, 2),
+            round(steps["initiate_auth"], 2),
+            None,
+        ),
+        Row(
+            "  RespondToAuthChallenge: Verify + Define / bare verify",
+            _ms(verify.p50 + define.p50, 2),
+            _ms(verify.bare_p50, 2),
+            round(steps["respond_to_auth_challenge"], 2),
+            None,
+        ),
+    ]
+
+
 def warm_rows(
     sides: dict[str, warm.WarmSide], results: dict[str, float], details: dict[str, Any]
 ) -> list[Row]:
@@ -179,11 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, float] = {}
     details: dict[str, Any] = {"cold_runs": args.cold_runs, "warm_calls": args.warm_calls}
     rows: list[Row] = []
-    with sandbox_endpoint() as endpoint:
+    with sandbox_endpoint() as endpoint, cold.environments(endpoint) as envs:
         print(f"cold start: {args.cold_runs} fresh interpreters per side ...", file=sys.stderr)
-        rows += cold_rows(cold.measure(endpoint, numbers, args.cold_runs), results, details)
+        sides = cold.measure(envs, numbers, args.cold_runs)
+        rows += cold_rows(sides, results, details)
+        rows += trigger_cold_rows(sides, results, details)
         print(f"warm requests: {args.warm_calls} calls per side ...", file=sys.stderr)
         rows += warm_rows(warm.measure(endpoint, numbers, args.warm_calls), results, details)
+        print(f"warm triggers: {args.trigger_calls} calls per trigger and side ...", file=sys.stderr)
+        warm_triggers = triggers.measure_warm(envs.triggers, numbers, args.trigger_calls)
+        rows += trigger_warm_rows(warm_triggers, results, details)
     if not args.no_package:
         print("package: building the asset as cdk synth does ...", file=sys.stderr)
         rows += package_rows(details)

@@ -24,7 +24,7 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
@@ -35,6 +35,9 @@ ZIP_EPOCH: Final = 315532800  # 1980-01-01T00:00:00Z
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc")
 #: The trace header Lambda gives a sampled invocation (X-Ray's documented example ids).
 TRACE_HEADER: Final = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+#: The API reads the secret only with the first request carrying an Idempotency-Key, which the benchmark
+#: never sends; Create reads it at init (bench/triggers.py creates a real one for it).
+UNREAD_SECRET_ARN: Final = "arn:aws:secretsmanager:us-east-1:123456789012:secret:otp-bench-unread"
 
 
 def _distributions() -> list[str]:
@@ -93,10 +96,15 @@ def as_lambda_sees_it(tree: Path) -> Iterator[Path]:
 
 def stack_environment(function: str = "Api") -> dict[str, Any]:
     """The function's variables and tracing mode in the synthesized stack (cdk.json's context, bundling
-    skipped), as ``{"variables": {...}, "tracing": "Active" | "PassThrough"}``. Synthesizing loads the
-    CDK (jsii, Node), so it runs in its own process."""
+    skipped), as ``{"variables": {...}, "tracing": "Active" | "PassThrough"}``."""
+    return stack_environments([function])[function]
+
+
+def stack_environments(functions: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """:func:`stack_environment` of each function, from one synthesis. Synthesizing loads the CDK (jsii,
+    Node), so it runs in its own process."""
     result = subprocess.run(
-        [sys.executable, "-m", "bench.asset", function],
+        [sys.executable, "-m", "bench.asset", *functions],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -106,22 +114,28 @@ def stack_environment(function: str = "Api") -> dict[str, Any]:
     )
     if result.returncode != 0:
         raise RuntimeError(f"synthesizing the stack for its environment failed:\n{result.stderr}")
-    found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    found: dict[str, dict[str, Any]] = json.loads(result.stdout.strip().splitlines()[-1])
     return found
 
 
 def lambda_environment(
-    deployed: dict[str, Any], endpoint: Endpoint, task_root: Path, base: dict[str, str]
+    deployed: dict[str, Any],
+    endpoint: Endpoint,
+    task_root: Path,
+    base: dict[str, str],
+    *,
+    function_name: str = "otp-api",
+    handler: str = "otp.handlers.api.lambda_handler",
+    secret_arn: str = UNREAD_SECRET_ARN,
 ) -> dict[str, str]:
     """What the function's process gets on Lambda: the stack's variables (references resolved to the
-    sandbox's application and table), Lambda's own, and X-Ray's when tracing is active. ``base`` is
-    the benchmark's environment (credentials, endpoint), kept underneath."""
+    sandbox's application, table and ``secret_arn``), Lambda's own, and X-Ray's when tracing is active.
+    ``base`` is the benchmark's environment (credentials, endpoint), kept underneath."""
     variables = dict(deployed["variables"])
     references = {
         "PINPOINT_APPLICATION_ID": endpoint.application_id,
         "OTP_TABLE_NAME": PROTECTION_TABLE,
-        # Read only with the first request carrying an Idempotency-Key, which the benchmark never sends.
-        "OTP_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:otp-bench-unread",
+        "OTP_SECRET_ARN": secret_arn,
     }
     for name, value in list(variables.items()):
         if not isinstance(value, str):
@@ -135,13 +149,13 @@ def lambda_environment(
             "PYTHONPATH": str(task_root),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LAMBDA_TASK_ROOT": str(task_root),
-            "AWS_LAMBDA_FUNCTION_NAME": "otp-api",
+            "AWS_LAMBDA_FUNCTION_NAME": function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_EXECUTION_ENV": "AWS_Lambda_python3.14",
             "AWS_REGION": base.get("AWS_DEFAULT_REGION", "us-east-1"),
-            "_HANDLER": "otp.handlers.api.lambda_handler",
+            "_HANDLER": handler,
         }
     )
     env.pop("POWERTOOLS_TRACE_DISABLED", None)  # the bench's default; the stack decides here
@@ -160,18 +174,21 @@ def lambda_environment(
     return env
 
 
-def _synthesized(function: str) -> dict[str, Any]:
+def _synthesized(functions: Sequence[str]) -> dict[str, dict[str, Any]]:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     sys.path.insert(0, str(ROOT))
     from tests.infra.support import REAL_IDENTITY, synth
 
     synthesized = synth(REAL_IDENTITY)
-    logical_id = synthesized.logical_id(getattr(synthesized.stack.functions, _attribute(function)))
-    properties = synthesized.json["Resources"][logical_id]["Properties"]
-    return {
-        "variables": properties.get("Environment", {}).get("Variables", {}),
-        "tracing": properties.get("TracingConfig", {}).get("Mode", "PassThrough"),
-    }
+    found = {}
+    for function in functions:
+        logical_id = synthesized.logical_id(getattr(synthesized.stack.functions, _attribute(function)))
+        properties = synthesized.json["Resources"][logical_id]["Properties"]
+        found[function] = {
+            "variables": properties.get("Environment", {}).get("Variables", {}),
+            "tracing": properties.get("TracingConfig", {}).get("Mode", "PassThrough"),
+        }
+    return found
 
 
 def _attribute(function: str) -> str:
@@ -184,4 +201,4 @@ def read_only_check(tree: Path) -> bool:
 
 
 if __name__ == "__main__":
-    print(json.dumps(_synthesized(sys.argv[1] if len(sys.argv) > 1 else "Api")))
+    print(json.dumps(_synthesized(sys.argv[1:] or ["Api"])))

@@ -13,6 +13,7 @@ modes each take one build lever away, so the table shows what each is worth.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -21,10 +22,12 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench import asset
+from bench import asset, triggers
 from bench.endpoint import Endpoint, handler_environment
 from bench.stats import median
+from bench.triggers import Trigger
 
 CHILD = Path(__file__).resolve().parent / "cold_child.py"
 
@@ -54,14 +57,14 @@ class ColdSide:
         return median([run.max_rss_kib for run in self.runs]) / 1024
 
 
-def run_child(args: Sequence[str], env: dict[str, str]) -> Run:
+def run_child(args: Sequence[str], env: dict[str, str], child: Path = CHILD) -> Run:
     """Spawn one interpreter and wait for it; it reports when it was done and its peak RSS (KiB).
 
     CLOCK_MONOTONIC is system-wide, so the child's "done" timestamp compares with the spawn time here.
     """
     started = time.monotonic_ns()
     process = subprocess.Popen(
-        [sys.executable, "-P", str(CHILD), *args],
+        [sys.executable, "-P", str(child), *args],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
@@ -85,6 +88,8 @@ class Mode:
     protection: bool = False
     #: Run the built asset (bench/asset.py) with the stack's environment: which levers it has.
     asset: tuple[bool, bool] | None = None  # (bytecode, trimmed botocore data)
+    #: A Cognito trigger of the built asset, with its own function's environment (bench/triggers.py).
+    trigger: Trigger | None = None
 
 
 MODES = (
@@ -95,34 +100,96 @@ MODES = (
     Mode("asset", asset=(True, True)),
     Mode("asset-no-pyc", asset=(False, True)),
     Mode("asset-no-trimmed-data", asset=(True, False)),
+    *(Mode(f"trigger-{t.name}", asset=(True, True), trigger=t) for t in triggers.TRIGGERS),
 )
 
 
-def _args(mode: Mode, endpoint: Endpoint, numbers: Iterator[str]) -> Sequence[str]:
-    if mode.name.startswith(("handler", "asset")):
-        return ("handler", next(numbers))
-    if mode.name == "bare-call":
-        return ("bare-call", next(numbers), endpoint.application_id)
-    return ("baseline",)
+class _Arguments:
+    """Each run's arguments: a fresh number for every send, a fresh challenge for every Verify."""
+
+    def __init__(self, endpoint: Endpoint, numbers: Iterator[str], challenges: Iterator[dict[str, Any]]):
+        self._endpoint, self._numbers, self._challenges = endpoint, numbers, challenges
+
+    def __call__(self, mode: Mode) -> Sequence[str]:
+        if mode.trigger is not None:
+            if mode.trigger.name == "create":
+                return ("cold", "create", next(self._numbers))
+            if mode.trigger.name == "verify":
+                return ("cold", "verify", json.dumps(next(self._challenges)))
+            return ("cold", mode.trigger.name)
+        if mode.name.startswith(("handler", "asset")):
+            return ("handler", next(self._numbers))
+        if mode.name == "bare-call":
+            return ("bare-call", next(self._numbers), self._endpoint.application_id)
+        return ("baseline",)
 
 
-def measure(endpoint: Endpoint, numbers: Iterator[str], runs: int) -> dict[str, ColdSide]:
-    """``runs`` cold starts of each mode, round-robin, after one discarded warm-up of each."""
-    deployed = asset.stack_environment("Api")
+def trigger_environments(
+    endpoint: Endpoint, tree: Path, deployed: dict[str, dict[str, Any]], secret_arn: str
+) -> dict[str, dict[str, str]]:
+    """Each trigger's process environment on Lambda, its function's variables from the stack."""
+    envs = {}
+    for trigger in triggers.TRIGGERS:
+        env = asset.lambda_environment(
+            deployed[trigger.function],
+            endpoint,
+            tree,
+            handler_environment(endpoint),
+            function_name=f"otp-{trigger.function}",
+            handler=trigger.handler,
+            secret_arn=secret_arn,
+        )
+        envs[trigger.name] = {**env, **triggers.BUDGET_OVERRIDES}
+    return envs
+
+
+@dataclass(frozen=True)
+class Environments:
+    endpoint: Endpoint
+    modes: Sequence[Mode]
+    by_mode: dict[str, dict[str, str]]
+    #: Each trigger's process environment (``define``, ``create``, ``verify``), for the warm triggers too.
+    triggers: dict[str, dict[str, str]]
+
+
+@contextlib.contextmanager
+def environments(endpoint: Endpoint, modes: Sequence[Mode] = MODES) -> Iterator[Environments]:
+    """Each mode's process environment; the built asset's trees exist for the duration."""
+    functions = ["Api", *(t.function for t in triggers.TRIGGERS)]
+    deployed = asset.stack_environments(functions)
+    secret_arn = triggers.create_secret(endpoint)
     with tempfile.TemporaryDirectory(prefix="otp-asset-") as temp, contextlib.ExitStack() as trees:
         envs: dict[str, dict[str, str]] = {}
-        for mode in MODES:
+        built: dict[tuple[bool, bool], Path] = {}
+        trigger_envs: dict[str, dict[str, str]] = {}
+        for mode in modes:
             env = handler_environment(endpoint, protection=mode.protection)
             if mode.asset is not None:
-                bytecode, trimmed = mode.asset
-                tree = asset.build(Path(temp) / mode.name, bytecode=bytecode, botocore_data=trimmed)
-                tree = trees.enter_context(asset.as_lambda_sees_it(tree))
-                env = asset.lambda_environment(deployed, endpoint, tree, env)
+                if mode.asset not in built:
+                    bytecode, trimmed = mode.asset
+                    tree = asset.build(Path(temp) / mode.name, bytecode=bytecode, botocore_data=trimmed)
+                    built[mode.asset] = trees.enter_context(asset.as_lambda_sees_it(tree))
+                tree = built[mode.asset]
+                if mode.trigger is not None:
+                    trigger_envs = trigger_environments(endpoint, tree, deployed, secret_arn)
+                    env = trigger_envs[mode.trigger.name]
+                else:
+                    env = asset.lambda_environment(deployed["Api"], endpoint, tree, env)
             envs[mode.name] = env
-        for mode in MODES:
-            run_child(_args(mode, endpoint, numbers), envs[mode.name])
-        sides: dict[str, list[Run]] = {mode.name: [] for mode in MODES}
-        for _ in range(runs):
-            for mode in MODES:
-                sides[mode.name].append(run_child(_args(mode, endpoint, numbers), envs[mode.name]))
+        yield Environments(endpoint, modes, envs, trigger_envs)
+
+
+def measure(envs: Environments, numbers: Iterator[str], runs: int) -> dict[str, ColdSide]:
+    """``runs`` cold starts of each mode, round-robin, after one discarded warm-up of each."""
+    modes = envs.modes
+    verifying = any(mode.trigger is not None and mode.trigger.name == "verify" for mode in modes)
+    challenges = triggers.prepare_challenges(envs.triggers["create"], numbers, runs + 1) if verifying else []
+    arguments = _Arguments(envs.endpoint, numbers, iter(challenges))
+    sides: dict[str, list[Run]] = {mode.name: [] for mode in modes}
+    for warmup in (True, *(False,) * runs):
+        for mode in modes:
+            child = triggers.CHILD if mode.trigger is not None else CHILD
+            run = run_child(arguments(mode), envs.by_mode[mode.name], child)
+            if not warmup:
+                sides[mode.name].append(run)
     return {name: ColdSide(name, found) for name, found in sides.items()}

@@ -43,7 +43,20 @@ def render_table(rows: Sequence[Row]) -> str:
     return "\n".join(lines)
 
 
+#: The figures of the last line, in order; one not measured (yet) prints ``n/a``.
+SUMMARY_KEYS = (
+    "cold_time",
+    "cold_rss",
+    "cold_asset",
+    "warm_p50",
+    "warm_p99",
+    "trigger_cold",
+    "trigger_warm_p50",
+    "protected_p50",
+)
+
+
 def summary_line(results: Mapping[str, float]) -> str:
     return "bench: " + " ".join(
-        f"{key}={results[key]:.2f}" for key in ("cold_time", "cold_rss", "cold_asset", "warm_p50", "warm_p99")
+        f"{key}={results[key]:.2f}" if key in results else f"{key}=n/a" for key in SUMMARY_KEYS
     )
