@@ -1,6 +1,19 @@
-"""Cognito: a user pool whose users sign in with their phone number and an SMS code (CUSTOM_AUTH)."""
+"""Cognito: a user pool whose users sign in with their phone number and an SMS code (CUSTOM_AUTH).
+
+Ways to get the pool:
+
+- none given: the service creates its own, configured for this sign-in only;
+- a ``cognito.UserPool`` of the same app: the service checks it (:mod:`cdk_sms_otp.user_pool_checks`)
+  and adds its three triggers with ``add_trigger``, as CDK adds any trigger;
+- a pool CDK does not own (``UserPool.from_user_pool_id`` / ``from_user_pool_arn``): not yet.
+
+Each way gets the same public CUSTOM_AUTH app client and the same invoke permissions (Cognito, from
+that pool only).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cognito as cognito
@@ -8,16 +21,62 @@ from constructs import Construct
 
 from cdk_sms_otp.config import OtpConfig
 from cdk_sms_otp.functions import OtpFunctions
+from cdk_sms_otp.user_pool_checks import UserPoolConflict, check_owned_pool
+
+__all__ = ["OtpAuth", "UserPoolConflict"]
 
 
 class OtpAuth(Construct):
-    """User pool with the Define / Create / Verify Auth Challenge triggers and an app client."""
+    """User pool with the Define / Create / Verify Auth Challenge triggers and an app client.
+
+    ``user_pool``: None for a pool of the service's own; a ``cognito.UserPool`` of this app (checked:
+    :class:`UserPoolConflict` says what to change); or an imported pool (a custom resource adds the
+    triggers at deploy time, :attr:`imported_pool_triggers`).
+    """
 
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: OtpConfig, functions: OtpFunctions
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OtpConfig,
+        functions: OtpFunctions,
+        user_pool: cognito.IUserPool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.user_pool = cognito.UserPool(
+        self.user_pool: cognito.IUserPool
+        if user_pool is None:
+            self.user_pool = self._own_pool(config, functions)
+            self.client = self.user_pool.add_client("AppClient", **_client_options(config))
+            return
+        self.user_pool = user_pool
+        triggers = {
+            cognito.UserPoolOperation.DEFINE_AUTH_CHALLENGE: functions.invoked(
+                functions.define_auth_challenge
+            ),
+            cognito.UserPoolOperation.CREATE_AUTH_CHALLENGE: functions.invoked(
+                functions.create_auth_challenge
+            ),
+            cognito.UserPoolOperation.VERIFY_AUTH_CHALLENGE_RESPONSE: functions.invoked(
+                functions.verify_auth_challenge
+            ),
+        }
+        if isinstance(user_pool, cognito.UserPool):
+            check_owned_pool(user_pool, self, waf_enabled=config.waf_enabled)
+            for operation, function in triggers.items():
+                user_pool.add_trigger(operation, function)
+        else:
+            raise UserPoolConflict(
+                f"user_pool {user_pool.node.path} is not a cognito.UserPool of this app: an imported pool "
+                "is not supported yet"
+            )
+        # Under this construct, not the pool: the pool may be the app's, and may already have an AppClient.
+        self.client = cognito.UserPoolClient(
+            self, "AppClient", user_pool=user_pool, **_client_options(config)
+        )
+
+    def _own_pool(self, config: OtpConfig, functions: OtpFunctions) -> cognito.UserPool:
+        pool = cognito.UserPool(
             self,
             "UserPool",
             user_pool_name=f"{Stack.of(self).stack_name}-otp",
@@ -51,18 +110,7 @@ class OtpAuth(Construct):
             ),
             removal_policy=RemovalPolicy.RETAIN,  # the users are data: `cdk destroy` keeps the pool
         )
-        self.client = self.user_pool.add_client(
-            "AppClient",
-            user_pool_client_name="otp-custom-auth",
-            auth_flows=cognito.AuthFlow(custom=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
-            generate_secret=False,  # a public client (mobile / single-page apps)
-            prevent_user_existence_errors=True,
-            disable_o_auth=True,
-            # The challenge session must outlive the code, or the user cannot answer it (Cognito: 3-15 min).
-            auth_session_validity=Duration.minutes(min(max(config.validity_minutes, 3), 15)),
-            enable_token_revocation=True,
-        )
-        Validations.of(self.user_pool).acknowledge(
+        Validations.of(pool).acknowledge(
             Acknowledgment(
                 id="AwsSolutions::AwsSolutions-COG2",
                 reason="Sign-in is passwordless: the possession factor is the SMS one-time password sent "
@@ -77,6 +125,7 @@ class OtpAuth(Construct):
                 "to add threat protection.",
             ),
         )
+        return pool
 
     @property
     def user_pool_id(self) -> str:
@@ -85,3 +134,17 @@ class OtpAuth(Construct):
     @property
     def client_id(self) -> str:
         return self.client.user_pool_client_id
+
+
+def _client_options(config: OtpConfig) -> dict[str, Any]:
+    """The public CUSTOM_AUTH app client, the same on every kind of pool."""
+    return {
+        "user_pool_client_name": "otp-custom-auth",
+        "auth_flows": cognito.AuthFlow(custom=True),  # CDK adds ALLOW_REFRESH_TOKEN_AUTH
+        "generate_secret": False,  # a public client (mobile / single-page apps)
+        "prevent_user_existence_errors": True,
+        "disable_o_auth": True,
+        # The challenge session must outlive the code, or the user cannot answer it (Cognito: 3-15 min).
+        "auth_session_validity": Duration.minutes(min(max(config.validity_minutes, 3), 15)),
+        "enable_token_revocation": True,
+    }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_cdk import Annotations, CfnOutput, Stack
+from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from cdk_sms_otp.api import OtpApi
@@ -25,8 +27,18 @@ class OtpStack(Stack):
     the functions, the API and the monitoring) and adds its variables, grants, alarms and widgets.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: OtpConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: OtpConfig,
+        user_pool: cognito.IUserPool | Callable[[Construct], cognito.IUserPool] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
+        # A callable makes the pool inside this stack (an owned pool must be in the service's stack).
+        pool = user_pool(self) if callable(user_pool) else user_pool
         self.config = config
         # The Pinpoint application exists while Pinpoint sends, or still verifies the codes it sent
         # before a switch; End User Messaging's resources while it is the engine.
@@ -60,7 +72,7 @@ class OtpStack(Stack):
         self.secret.grant_read(self.functions.create_auth_challenge)  # the decoy numbers' key
         self.secret.grant_read(self.functions.api)  # the Idempotency-Key body fingerprints' key
         self.api = OtpApi(self, "Api", config=config, handler=self.functions.invoked(self.functions.api))
-        self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions)
+        self.auth = OtpAuth(self, "Auth", config=config, functions=self.functions, user_pool=pool)
         self.monitoring = OtpMonitoring(
             self, "Monitoring", config=config, functions=self.functions, api=self.api
         )
