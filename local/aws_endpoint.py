@@ -15,6 +15,8 @@ Built-in overrides, in order:
 3. ``NotifyCodeApi`` - every End User Messaging request (the ``endusermessaging`` service): the code
    operations ``POST /v1/notify-code-verifications/send`` and ``/validate`` on the same phone, clock and
    faults, the notify code configurations, and ``UnknownOperationException`` for the rest.
+4. ``UserPoolUpdates`` - Cognito's ``UpdateUserPool``: moto's, corrected to keep what Cognito keeps
+   (``local/cognito_pool_updates.py``).
 
 Extension point - adding an operation moto lacks or gets wrong (e.g. Cognito ``InitiateAuth`` /
 ``RespondToAuthChallenge`` for ``CUSTOM_AUTH`` in ``local/cognito_custom_auth.py``):
@@ -48,6 +50,7 @@ from typing import TYPE_CHECKING
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import get_input_stream
 
+from local.cognito_pool_updates import UserPoolUpdates
 from local.cors import is_preflight, preflight, with_cors
 from local.http_json import json_response
 from local.moto_backends import moto_wsgi_app, pinpoint_application_exists
@@ -94,6 +97,7 @@ class AwsEndpoint:
             SandboxControl(emulator, self.status),
             PinpointOtpApi(emulator, pinpoint_application_exists),
             NotifyCodeApi(self.notify_codes),
+            UserPoolUpdates(self.forward_to_moto),
             *overrides,
         ]
 

@@ -575,8 +575,8 @@ def _error_answer(service: str, error: Any) -> Canned:
     body = {**_wire_example(error), "message": f"{code} happened"}
     if service == "dynamodb":  # awsJson1_0: the code in __type
         return Canned(status, {**body, "__type": f"com.amazonaws.dynamodb.v20120810#{code}"})
-    if service == "secretsmanager":  # awsJson1_1: the code in __type too
-        return Canned(status, {**body, "__type": f"com.amazonaws.secretsmanager#{code}"})
+    if service in ("secretsmanager", "cognito-idp"):  # awsJson1_1: the code in __type too
+        return Canned(status, {**body, "__type": f"com.amazonaws.{service}#{code}"})
     return Canned(status, body, {"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/"})
 
 
