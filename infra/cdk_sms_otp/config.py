@@ -44,6 +44,7 @@ END_USER_MESSAGING: Final[str] = _RULES.END_USER_MESSAGING
 ENGINES: Final[tuple[str, ...]] = _RULES.ENGINES
 CHANNELS: Final[tuple[str, ...]] = _RULES.CHANNELS
 ENGINE_CHANNELS: Final[dict[str, tuple[str, ...]]] = _RULES.ENGINE_CHANNELS
+NOTIFY_TIERS: Final[tuple[str, ...]] = _RULES.NOTIFY_TIERS
 
 CONTEXT_KEY: Final = "otp"
 
@@ -153,6 +154,8 @@ class OtpConfig:
     whatsapp_origination_identity: str | None = None
     # Whether the stack's notify code configuration has deletion protection (end_user_messaging.py).
     notify_code_deletion_protection: bool = False
+    # The account's End User Messaging Notify tier: the send rate the functions keep to (otp/engine_rules.py).
+    notify_tier: str = _RULES.BASIC
     # Lambda SnapStart on all four functions, each invoked through an alias (infra/functions.py).
     snap_start: bool = False
     # The account-wide send budget (otp/domain/budget.py): codes in any rolling hour / day, in all and
@@ -530,6 +533,7 @@ _KEYS: Final = (
         ),
     ),
     _Key("notifyCodeDeletionProtection", "notify_code_deletion_protection", _bool),
+    _Key("notifyTier", "notify_tier", _one_of(NOTIFY_TIERS)),
     _Key("snapStart", "snap_start", _bool),
     # The ranges match what otp.settings accepts for OTP_SEND_BUDGET_PER_HOUR / _PER_DAY.
     _Key("sendBudgetPerHour", "send_budget_per_hour", _int_in(1, 1_000_000)),
@@ -701,7 +705,7 @@ def _cross_checks(values: Mapping[str, Any]) -> list[str]:
 _END_USER_MESSAGING_KEYS: Final = (
     "previousEngine", "messageTemplate", "voiceTemplate", "voiceLanguage", "voiceId",
     "voiceOriginationIdentity", "whatsAppTemplateName", "whatsAppOriginationIdentity",
-    "notifyCodeDeletionProtection",
+    "notifyCodeDeletionProtection", "notifyTier",
 )  # fmt: skip
 # What can place a voice call: a phone number or its id, a pool, or an End User Messaging ARN.
 _VOICE_CAPABLE = re.compile(
@@ -745,6 +749,13 @@ def _engine_checks(config: OtpConfig, raw: Mapping[str, object]) -> list[str]:
                 f"{config.previous_engine} still verifies codes of {low}-{high} digits; keep the length "
                 "the codes in flight have until the switch is over"
             )
+    most = _RULES.DESTINATION_DAILY_LIMIT[engine]
+    if most is not None and config.send_limit_per_day > most:
+        problems.append(
+            f"{key}.sendLimitPerDay = {config.send_limit_per_day} is invalid: {key}.engine={engine} delivers "
+            f"at most {most} messages to one number per day (AWS's limit for the whole account, which cannot "
+            f"be raised); set it to {most} or less"
+        )
     if not _RULES.ORIGINATION_IDENTITY_PATTERN.match(config.origination_identity):
         problems.append(
             f"{key}.originationIdentity = {_show(config.origination_identity)} is invalid: "

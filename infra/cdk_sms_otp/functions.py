@@ -226,6 +226,7 @@ def _engine_environment(
         # without one, every request carries them, from these variables.
         inline = notify_code_configuration is None
         optional["OTP_NOTIFY_CODE_CONFIGURATION"] = notify_code_configuration
+        optional["OTP_NOTIFY_TIER"] = config.notify_tier
         if "SMS" in config.channels and inline:
             optional["OTP_MESSAGE_TEMPLATE"] = config.message_template
         if "VOICE" in config.channels:

@@ -137,7 +137,7 @@ DESTINATION_DAILY_LIMIT: Final[dict[str, int | None]] = {PINPOINT: None, END_USE
 BASIC: Final = "BASIC"
 ADVANCED: Final = "ADVANCED"
 NOTIFY_TIERS: Final = (BASIC, ADVANCED)
-#: Send requests per second each tier accepts; the adapter keeps to it (OTP_ENGINE_SEND_RATE).
+#: Send requests per second each tier accepts; the functions keep to it (OTP_NOTIFY_TIER).
 NOTIFY_TIER_SEND_RATE: Final[dict[str, int]] = {BASIC: 1, ADVANCED: 25}
 #: Messages per day each tier sends (None: unlimited).
 NOTIFY_TIER_DAILY_MESSAGES: Final[dict[str, int | None]] = {BASIC: 200, ADVANCED: None}

@@ -136,6 +136,15 @@ class Settings:
     # The End User Messaging notify code configuration every send names (id or ARN): it holds the code
     # policy and the templates. None: each request carries them itself.
     notify_code_configuration: str | None = None
+    # The account's Notify tier (End User Messaging): how many sends per second the deployment keeps to.
+    notify_tier: str = engines.BASIC
+
+    @property
+    def engine_send_rate(self) -> int | None:
+        """Sends per second the engine accepts and the functions keep to (None: no such limit)."""
+        if self.engine != engines.END_USER_MESSAGING:
+            return None
+        return engines.NOTIFY_TIER_SEND_RATE[self.notify_tier]
 
     @property
     def engines_in_use(self) -> frozenset[str]:
@@ -399,6 +408,7 @@ _VARIABLES: tuple[_Variable, ...] = (
         "notify_code_configuration",
         _optional(_pattern(NOTIFY_CODE_CONFIGURATION_PATTERN, "an id or ARN: 1-256 of A-Z a-z 0-9 _ : / -")),
     ),
+    _Variable("OTP_NOTIFY_TIER", "notify_tier", _one_of(engines.NOTIFY_TIERS)),
 )
 assert {v.attribute for v in _VARIABLES} == {f.name for f in fields(Settings)}, "a field without a variable"
 
@@ -425,6 +435,12 @@ def _engine_checks(settings: Settings) -> list[str]:
         problems.append(f"OTP_PREVIOUS_ENGINE: must differ from OTP_ENGINE ({engine})")
     if engine != engines.END_USER_MESSAGING or problems:
         return problems
+    most = engines.DESTINATION_DAILY_LIMIT[engine]
+    if most is not None and settings.send_limit_per_day > most:
+        problems.append(
+            f"OTP_SEND_LIMIT_PER_DAY: must be at most {most} {named}: AWS delivers at most {most} "
+            f"messages to one number per day, account-wide (got {settings.send_limit_per_day})"
+        )
     if Channel.SMS in settings.channels:
         problem = engines.sms_template_problem(
             settings.message_template, brand=settings.brand_name, code_length=settings.code_length

@@ -80,6 +80,8 @@ def test_end_user_messaging_accepts_its_own_wider_ranges():
         ({**REQUIRED, "messageTemplate": "Code {{code}}"}, "only otp.engine=endusermessaging uses it"),
         ({**REQUIRED, "voiceId": "Joanna"}, "otp.voiceId"),
         ({**REQUIRED, "previousEngine": "endusermessaging"}, "otp.previousEngine"),
+        ({**EUM, "notifyTier": "PREMIUM"}, 'otp.notifyTier = "PREMIUM" is invalid: must be one of "BASIC"'),
+        ({**REQUIRED, "notifyTier": "ADVANCED"}, "only otp.engine=endusermessaging uses it"),
     ],
 )
 def test_a_bad_engine_value_names_its_key(otp, fragment):
@@ -117,3 +119,21 @@ def test_every_channel_with_its_required_values_is_accepted_from_cli_strings():
         "endusermessaging",
         "pinpoint",
     )
+
+
+def test_a_daily_limit_above_what_end_user_messaging_delivers_stops_synthesis():
+    # Given sendLimitPerDay 11 on End User Messaging, which delivers at most 10 messages a number a day
+    problems = _problems({**EUM, "sendLimitPerDay": 11, "sendLimitPerHour": 5})
+    # Then synthesis stops with a message naming the key, the value and AWS's limit
+    assert problems == [
+        "otp.sendLimitPerDay = 11 is invalid: otp.engine=endusermessaging delivers at most 10 messages to "
+        "one number per day (AWS's limit for the whole account, which cannot be raised); set it to 10 or less"
+    ]
+    # and 10 is accepted there, while Pinpoint keeps its own range
+    assert load_config({"otp": {**EUM, "sendLimitPerDay": 10}}).send_limit_per_day == 10
+    assert load_config({"otp": {**REQUIRED, "sendLimitPerDay": 11}}).send_limit_per_day == 11
+
+
+def test_the_tier_defaults_to_basic():
+    assert load_config({"otp": EUM}).notify_tier == "BASIC"
+    assert load_config({"otp": {**EUM, "notifyTier": "ADVANCED"}}).notify_tier == "ADVANCED"

@@ -130,6 +130,8 @@ def test_each_engine_has_its_own_code_length_and_validity():
         ({"OTP_CONFIGURATION_SET": "has space"}, "OTP_CONFIGURATION_SET"),
         ({"OTP_DEPLOYMENT_ID": None}, "OTP_DEPLOYMENT_ID"),
         ({"OTP_VOICE_TEMPLATE": "no placeholder", "OTP_CHANNELS": "VOICE"}, "OTP_VOICE_TEMPLATE"),
+        ({"OTP_NOTIFY_TIER": "PREMIUM"}, "OTP_NOTIFY_TIER"),
+        ({"OTP_SEND_LIMIT_PER_DAY": "11"}, "OTP_SEND_LIMIT_PER_DAY: must be at most 10"),
     ],
 )
 def test_a_bad_engine_variable_is_named(environment, variable):
@@ -154,3 +156,17 @@ def test_without_a_pinpoint_application_the_deployment_id_keys_the_decoys():
     both = load_settings({**EUM, "OTP_PREVIOUS_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"})
     assert both.application_id == "app"
     assert both.engines_in_use == frozenset({"endusermessaging", "pinpoint"})
+
+
+def test_the_notify_tier_sets_the_send_rate_the_functions_keep_to():
+    assert load_settings(EUM).engine_send_rate == 1  # every configuration starts on the Basic tier
+    assert load_settings({**EUM, "OTP_NOTIFY_TIER": "ADVANCED"}).engine_send_rate == 25
+    # Pinpoint has no such tier: nothing to keep to
+    pinpoint = {**EUM, "OTP_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"}
+    assert load_settings(pinpoint).engine_send_rate is None
+
+
+def test_ten_codes_a_day_is_what_end_user_messaging_delivers_and_pinpoint_is_not_bound_by_it():
+    assert load_settings({**EUM, "OTP_SEND_LIMIT_PER_DAY": "10"}).send_limit_per_day == 10
+    pinpoint = {**EUM, "OTP_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"}
+    assert load_settings({**pinpoint, "OTP_SEND_LIMIT_PER_DAY": "11"}).send_limit_per_day == 11
