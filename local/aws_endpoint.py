@@ -94,7 +94,7 @@ class AwsEndpoint:
         self.status = status or SandboxStatus()
         self._fallback: WSGIApplication = fallback or moto_wsgi_app()
         self.overrides: list[Override] = [
-            SandboxControl(emulator, self.status),
+            SandboxControl(emulator, self.status, notify_limits=self.notify_codes.limits),
             PinpointOtpApi(emulator, pinpoint_application_exists),
             NotifyCodeApi(self.notify_codes),
             UserPoolUpdates(self.forward_to_moto),

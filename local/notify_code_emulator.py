@@ -58,6 +58,7 @@ from local.notify_code_configurations import (
     parse_policy,
 )
 from local.notify_code_validation import NotifyCodeError, not_found, validation_error
+from local.notify_limits import NotifyLimits
 from local.otp_emulator import ApiCall, OtpEmulator, SentSms
 from local.test_numbers import SCRIPTED_NOTIFY_OUTCOMES, SLOW_NUMBER
 
@@ -271,8 +272,11 @@ class NotifyCodeEmulator:
         *,
         configuration_sets: Iterable[str] = (SANDBOX_CONFIGURATION_SET,),
         configurations: NotifyCodeConfigurations | None = None,
+        limits: NotifyLimits | None = None,
     ):
         self.phone = phone
+        # The account's rate, daily and spend limits (local/notify_limits.py).
+        self.limits = limits or NotifyLimits()
         self.configuration_sets = set(configuration_sets)
         self.configurations = configurations or NotifyCodeConfigurations(
             account_id=DEFAULT_ACCOUNT_ID, clock=phone.clock.now
@@ -290,6 +294,7 @@ class NotifyCodeEmulator:
         scripted = SCRIPTED_NOTIFY_OUTCOMES.get(request.destination)
         if scripted is not None and scripted.error_type is not None:
             raise NotifyCodeError(scripted.error_type, scripted.message)
+        self.limits.admit(request.destination, self.phone.clock.now())
         if scripted is not None:
             # Accepted, never delivered: the real service would report it only as a delivery event.
             return {"verificationId": _new_verification_id(), "messageId": str(uuid.uuid4())}

@@ -34,6 +34,8 @@ from local.clock import SandboxClock
 from local.cognito_custom_auth import CognitoCustomAuth
 from local.cognito_pools import create_sign_in_pool, session_minutes_for
 from local.notify_code_emulator import SANDBOX_CONFIGURATION_SET
+from local.notify_limits import DEFAULT_TIER as NOTIFY_DEFAULT_TIER
+from local.notify_limits import TIERS as NOTIFY_TIERS
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table
 from local.sandbox_control import ReadyInfo
@@ -54,6 +56,9 @@ OTP_DEFAULTS = {"OTP_BRAND_NAME": "Sandbox", "OTP_ORIGINATION_IDENTITY": "+12065
 END_USER_MESSAGING_DEFAULTS = {
     "OTP_CONFIGURATION_SET": SANDBOX_CONFIGURATION_SET,
     "OTP_CHANNELS": "SMS,VOICE",
+    # The sandbox's account is on the Advanced tier (25 sends a second) unless told otherwise, and the
+    # functions keep to the tier it emulates (local/notify_limits.py).
+    "OTP_NOTIFY_TIER": NOTIFY_DEFAULT_TIER,
 }
 WHATSAPP_DEFAULTS = {
     "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
@@ -233,6 +238,9 @@ class Sandbox:
             serve_in_background(self._api_server, "http-api"),
         ]
         point_environment_at(self.aws_url, self._environ)
+        tier = self._environ.get("OTP_NOTIFY_TIER")
+        if tier:  # the emulated account's tier is the one the functions are told (a bad one stops them)
+            self.aws_endpoint.notify_codes.limits.configure(tier=tier if tier in NOTIFY_TIERS else None)
         info = self.provision()
         self._environ["PINPOINT_APPLICATION_ID"] = info.application_id
         self.api.handler()

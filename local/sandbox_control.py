@@ -10,6 +10,8 @@ These are the only places besides the sandbox console where an OTP code can be r
 - ``GET /_sandbox/calls`` - ``{"calls": [...]}``, every OTP API call received (no codes), so a test
   can count what a client really sent, retries included; ``DELETE`` empties it.
 - ``GET /_sandbox/clock``, ``POST /_sandbox/clock {"advanceSeconds": n}`` - ``{"offsetSeconds", "now"}``.
+- ``GET /_sandbox/notify-limits``, ``POST {"tier"?, "spendLimitMessages"?, "reset"?}`` - End User
+  Messaging's account limits the sandbox enforces (local/notify_limits.py) and the messages counted.
 - ``GET /_aws/pinpoint/{applicationId}/{referenceId}`` - LocalStack's view of the newest live code
   for the reference (``{"Code", "Attempts", "AllowedAttempts", ...}``), 404 when there is none.
 """
@@ -25,6 +27,7 @@ from werkzeug.wrappers import Request, Response
 
 from local.clock import iso_utc
 from local.http_json import BodyError, json_object_body, json_response
+from local.notify_limits import NotifyLimits
 from local.otp_emulator import OtpEmulator
 
 
@@ -64,9 +67,12 @@ def _method_not_allowed() -> Response:
 class SandboxControl:
     """An endpoint override answering ``/_sandbox/*`` and ``/_aws/pinpoint/*``."""
 
-    def __init__(self, emulator: OtpEmulator, status: SandboxStatus) -> None:
+    def __init__(
+        self, emulator: OtpEmulator, status: SandboxStatus, *, notify_limits: NotifyLimits | None = None
+    ) -> None:
         self._emulator = emulator
         self._status = status
+        self._notify_limits = notify_limits or NotifyLimits()
 
     def __call__(self, request: Request) -> Response | None:
         path = request.path.rstrip("/")
@@ -78,6 +84,7 @@ class SandboxControl:
             "/_sandbox/calls": self._calls,
             "/_sandbox/clock": self._clock,
             "/_sandbox/faults": self._faults,
+            "/_sandbox/notify-limits": self._limits,
         }
         route = routes.get(path)
         if route is not None:
@@ -160,6 +167,22 @@ class SandboxControl:
         elif request.method != "GET":
             return _method_not_allowed()
         return json_response(200, {"faults": [fault.to_json() for fault in faults.pending()]})
+
+    def _limits(self, request: Request) -> Response:
+        limits = self._notify_limits
+        if request.method == "POST":
+            try:
+                body = json_object_body(request)
+                limits.configure(
+                    tier=body.get("tier"),
+                    spend_limit_messages=body.get("spendLimitMessages", ...),
+                    reset=body.get("reset") is True,
+                )
+            except (BodyError, ValueError) as exc:
+                return json_response(400, {"message": str(exc)})
+        elif request.method != "GET":
+            return _method_not_allowed()
+        return json_response(200, limits.view().to_json())
 
     def _localstack_code(self, request: Request, rest: str) -> Response:
         if request.method != "GET":

@@ -69,6 +69,8 @@ ENGINE_ENV: dict[str, dict[str, str]] = {
         "OTP_CONFIGURATION_SET": "otp-sandbox",
         "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
         "OTP_WHATSAPP_ORIGINATION_IDENTITY": "phone-number-id-0123456789abcdef0123456789abcdef",
+        # The tier the in-process endpoint emulates by default (local/notify_limits.py).
+        "OTP_NOTIFY_TIER": "ADVANCED",
     },
 }
 
@@ -336,6 +338,7 @@ class PinpointEndpointServer:
         self.emulator.faults.clear()
         self.emulator.slow_seconds = TEST_SLOW_SECONDS
         self.endpoint.notify_codes.configuration_sets = {"otp-sandbox"}
+        self.endpoint.notify_codes.limits.reset()
         created = pinpoint_client(self.url).create_app(CreateApplicationRequest={"Name": "otp-tests"})
         return PinpointEndpoint(
             aws_url=self.url,

@@ -53,6 +53,13 @@ class MetricContract:
     #: Percent of a send budget used (the budget alarms of cdk_sms_otp.protection_alarms).
     otp_send_budget_used: str = "OtpSendBudgetUsed"
     dim_budget: str = "Budget"
+    #: An engine's account quota used up (its own alarm, cdk_sms_otp.monitoring), and its codes by engine.
+    otp_engine_quota_exceeded: str = "OtpEngineQuotaExceeded"
+    dim_engine: str = "Engine"
+    engine_quota_codes_by_engine: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def engine_quota_codes_for(self, engine: str) -> tuple[str, ...]:
+        return dict(self.engine_quota_codes_by_engine).get(engine, ())
 
 
 def _str(module: object, name: str, default: str | None = None) -> str:
@@ -96,18 +103,21 @@ def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
         otp_sent_by_country=_str(module, "OTP_SENT_BY_COUNTRY"),
         dim_country=_str(module, "DIM_COUNTRY"),
         deployment_fault_codes_by_engine=_codes_by_engine(module),
+        otp_engine_quota_exceeded=_str(module, "OTP_ENGINE_QUOTA_EXCEEDED"),
+        dim_engine=_str(module, "DIM_ENGINE"),
+        engine_quota_codes_by_engine=_codes_by_engine(module, "ENGINE_QUOTA_ERROR_CODES_BY_ENGINE"),
         otp_send_budget_used=_str(module, "OTP_SEND_BUDGET_USED"),
         dim_budget=_str(module, "DIM_BUDGET"),
     )
 
 
-def _codes_by_engine(module: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    value = getattr(module, "DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE", {})
+def _codes_by_engine(
+    module: object, name: str = "DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE"
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = getattr(module, name, {})
     if not isinstance(value, dict) or not all(
         isinstance(engine, str) and isinstance(codes, tuple) and all(isinstance(c, str) for c in codes)
         for engine, codes in value.items()
     ):
-        raise RuntimeError(
-            f"{METRIC_NAMES_FILE}: DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE must map str to tuples"
-        )
+        raise RuntimeError(f"{METRIC_NAMES_FILE}: {name} must map str to tuples")
     return tuple((engine, tuple(codes)) for engine, codes in value.items())

@@ -30,8 +30,8 @@ PERIOD: Final = Duration.minutes(5)
 ENGINE_LABELS: Final = {"pinpoint": "Pinpoint", "endusermessaging": "End User Messaging"}
 FAULT_MEANINGS: Final = {
     "Pinpoint": "the application id, the IAM role, the origination identity or the request is wrong.",
-    "End User Messaging": "the IAM role, the configuration set, the origination identity or the request "
-    "is wrong, or an account quota (such as the monthly spend limit) is reached.",
+    "End User Messaging": "the IAM role, the configuration set, the notify code configuration, the "
+    "origination identity or the request is wrong.",
 }
 #: Statuses that mean the SMS did not go out for a reason on the sending side. OPT_OUT and DUPLICATE are
 #: the recipient's or the caller's doing and do not count as failures.
@@ -64,6 +64,7 @@ class OtpMonitoring(Construct):
         super().__init__(scope, construct_id)
         self._names = load_metric_contract()
         # Which engine the alarms and graphs speak of, and the fault codes of every engine in use.
+        self._engine = config.engine
         self._engine_label = ENGINE_LABELS.get(config.engine, config.engine)
         self._fault_codes = self._names.deployment_faults_for(config.engines_in_use)
         unknown = set(FAILED_DELIVERY_STATUSES) - set(self._names.delivery_statuses)
@@ -215,6 +216,17 @@ class OtpMonitoring(Construct):
             description=f"{self._engine_label} answered {'/'.join(self._fault_codes)} "
             f"({n.otp_upstream_error}): {FAULT_MEANINGS.get(self._engine_label, FAULT_MEANINGS['Pinpoint'])}",
         )
+        quota_codes = self._names.engine_quota_codes_for(self._engine)
+        if quota_codes:
+            self._add_alarm(
+                "OtpEngineQuotaExceeded",
+                metric=self.service_metric(n.otp_engine_quota_exceeded, n.dim_engine, self._engine),
+                threshold=1,
+                description=f"{self._engine_label} refused a send with {'/'.join(quota_codes)} "
+                f"({n.otp_engine_quota_exceeded}): an account quota, such as the monthly Notify spend limit, "
+                "is used up and no code goes out (HTTP 503) until you raise it in the Service Quotas console "
+                "or set a higher enforced spend limit.",
+            )
         # Metrics Insights query: every ErrorCode, including timeouts and throttling.
         upstream = cw.MathExpression(
             expression=(

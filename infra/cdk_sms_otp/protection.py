@@ -37,6 +37,7 @@ IDEMPOTENCY_KEYS: Final = "idempotency#*"
 BUDGET_KEYS: Final = "budget#*"
 OPEN_KEYS: Final = "open#*"
 TICKET_KEYS: Final = "ticket#*"
+RATE_KEYS: Final = "rate#*"
 
 # Powertools Idempotency: PutItem (claim), GetItem (read a replay), UpdateItem (store the answer),
 # DeleteItem (drop the claim when the send failed, so a retry may try again).
@@ -57,6 +58,9 @@ LIFECYCLE_READ_ACTIONS: Final = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 # Device tickets: Create holds them (a conditional PutItem) and checks them (GetItem); Verify only turns
 # a pending one valid (a conditional UpdateItem), and can neither create nor read one.
 TICKET_CONFIRM_ACTIONS: Final = ("dynamodb:UpdateItem",)
+# The engine's send rate (End User Messaging's tier, otp/domain/engine_rate.py): a slot of the second is an
+# UpdateItem (ADD, with a condition) inside the send's TransactWriteItems, nothing else.
+RATE_SLOT_ACTIONS: Final = ("dynamodb:UpdateItem",)
 
 
 class OtpProtection(Construct):
@@ -88,6 +92,10 @@ class OtpProtection(Construct):
         self._grant(functions.create_auth_challenge, (VERIFY_KEYS,), LIFECYCLE_WRITE_ACTIONS)
         self._grant(functions.verify_auth_challenge, (VERIFY_KEYS,), LIFECYCLE_WRITE_ACTIONS)
         self._grant(functions.verify_auth_challenge, (TICKET_KEYS,), TICKET_CONFIRM_ACTIONS)
+        if config.uses_end_user_messaging:
+            # Both doors that send keep to the tier's rate.
+            for sender in (functions.api, functions.create_auth_challenge):
+                self._grant(sender, (RATE_KEYS,), RATE_SLOT_ACTIONS)
         self.web_acl: wafv2.CfnWebACL | None = None
         self.sign_in_web_acl: wafv2.CfnWebACL | None = None
         if config.waf_enabled:

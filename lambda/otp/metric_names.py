@@ -51,6 +51,12 @@ DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE = {
         "ValidationException",
         "AccessDeniedException",
         "ResourceNotFoundException",
-        "ServiceQuotaExceededException",
     ),
 }
+# An account quota of the engine is used up (End User Messaging's monthly Notify spend limit): nothing is
+# sent until an operator raises it. Logged as an error and counted by OtpUpstreamError like any failed
+# call, and by its own metric (dimension Engine), alarmed on its own (OtpEngineQuotaExceeded) because the
+# remedy is not a deployment's: raise the limit.
+OTP_ENGINE_QUOTA_EXCEEDED = "OtpEngineQuotaExceeded"
+DIM_ENGINE = "Engine"
+ENGINE_QUOTA_ERROR_CODES_BY_ENGINE = {"endusermessaging": ("ServiceQuotaExceededException",)}

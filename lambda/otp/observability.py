@@ -167,9 +167,12 @@ def _sole_handler(inner: logging.Logger) -> logging.StreamHandler[Any] | None:
     return handler
 
 
+_QUOTA_ENGINES = {
+    c: engine for engine, codes in names.ENGINE_QUOTA_ERROR_CODES_BY_ENGINE.items() for c in codes
+}
 _DEPLOYMENT_FAULTS = frozenset(
     c for codes in names.DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE.values() for c in codes
-)
+) | frozenset(_QUOTA_ENGINES)
 tracer: HandlerTracer = TracingOff() if tracing_disabled() else Tracer(service=names.SERVICE)
 
 
@@ -300,7 +303,14 @@ class PowertoolsObserver:
         _gauge(names.OTP_SEND_BUDGET_USED, names.DIM_BUDGET, scope, percent)
 
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None:
-        _count((names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code))
+        engine = _QUOTA_ENGINES.get(code)
+        if engine is not None:
+            _count(
+                (names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code),
+                (names.OTP_ENGINE_QUOTA_EXCEEDED, names.DIM_ENGINE, engine),
+            )
+        else:
+            _count((names.OTP_UPSTREAM_ERROR, names.DIM_ERROR_CODE, code))
         # Whichever engine or store failed: the operation names it. A BadRequest means this service built
         # a wrong request: that is our bug, so it is an error.
         log_event(

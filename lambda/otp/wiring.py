@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from otp import engine_rules
+from otp import engine_rules, invocation
+from otp.adapters import rate_slots  # noqa: F401  (registers how a RateSlot is written)
 from otp.adapters.end_user_messaging import (
     EndUserMessagingGateway,
     EndUserMessagingOptions,
@@ -26,6 +27,7 @@ from otp.adapters.store import (
     idempotency_store,
 )
 from otp.domain.budget import BudgetCaps, SendBudget
+from otp.domain.engine_rate import EngineRate
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
@@ -41,6 +43,8 @@ if TYPE_CHECKING:
 
 # What the per-number limits take as "now" (epoch seconds). The sandbox may point it at its own clock.
 limits_clock: Callable[[], float] = time.time
+# How a send waiting for the engine's next free second sleeps (tests may move a fake clock instead).
+limits_sleep: Callable[[float], None] = time.sleep
 
 
 def policy_from(settings: Settings) -> OtpPolicy:
@@ -81,6 +85,27 @@ def _end_user_messaging_gateway(settings: Settings) -> OtpGateway:
         end_user_messaging_client(settings.connect_timeout, settings.read_timeout),
         options,
         max_attempts=settings.max_attempts,
+        time_left=invocation.seconds_left,
+        attempt_seconds=engine_attempt_seconds(settings),
+    )
+
+
+def engine_attempt_seconds(settings: Settings) -> float:
+    """The longest one engine call may take (connect, then read), with a margin for the answer."""
+    return settings.connect_timeout + settings.read_timeout + 0.5
+
+
+def engine_rate(settings: Settings) -> EngineRate | None:
+    """The engine's send rate the sends keep to (End User Messaging's tier), kept with the protection
+    table's slots: none without the table or on an engine without such a rate."""
+    if settings.engine_send_rate is None or settings.table_name is None:
+        return None
+    return EngineRate(
+        settings.engine_send_rate,
+        time_left=invocation.seconds_left,
+        reserve_seconds=engine_attempt_seconds(settings),
+        clock=lambda: limits_clock(),
+        sleep=lambda seconds: limits_sleep(seconds),
     )
 
 
@@ -127,6 +152,7 @@ def otp_service() -> OtpService:
         clock=_service_clock,
         verifications=book,
         verify_cap=settings.verify_limit_per_reference,
+        engine_rate=engine_rate(settings),
     )
 
 

@@ -237,6 +237,13 @@ def test_the_code_starts_with_each_function_environment(variant, name):
     )
     if "otp.whatsAppTemplateName" in variant:
         assert settings.whatsapp_template_name == "otp_code"
+    # The Notify tier the account is on (Basic unless configured): the rate the sends keep to
+    assert (settings.notify_tier, settings.engine_send_rate) == ("BASIC", 1)
+
+
+def test_the_advanced_tier_reaches_the_functions():
+    variables = _functions(synth({**EUM, "otp.notifyTier": "ADVANCED"}))["Api"]["Environment"]["Variables"]
+    assert variables["OTP_NOTIFY_TIER"] == "ADVANCED"
 
 
 def test_outputs_name_the_configuration_set_and_protect_configuration():
@@ -351,12 +358,8 @@ def test_the_deployment_fault_alarm_watches_the_engines_in_use():
             if d["Name"] == "ErrorCode"
         }
 
-    eum_codes = {
-        "ValidationException",
-        "AccessDeniedException",
-        "ResourceNotFoundException",
-        "ServiceQuotaExceededException",
-    }
+    # An account quota (the spend limit) has an alarm of its own: its remedy is raising the quota
+    eum_codes = {"ValidationException", "AccessDeniedException", "ResourceNotFoundException"}
     assert fault_codes(synth(EUM)) == eum_codes
     assert fault_codes(synth(SWITCH)) == eum_codes | {
         "BadRequestException",
@@ -364,6 +367,31 @@ def test_the_deployment_fault_alarm_watches_the_engines_in_use():
         "ForbiddenException",
         "MethodNotAllowedException",
     }
+
+
+def test_a_used_up_quota_has_its_own_alarm_on_its_own_metric():
+    # Given the End User Messaging stack's alarms
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in synth(EUM).resources("AWS::CloudWatch::Alarm").values()
+    }
+    quota = alarms["SmsOtp-OtpEngineQuotaExceeded"]
+    # Then one refused send alarms, on the metric the functions emit for ServiceQuotaExceededException
+    [stat] = [m["MetricStat"] for m in quota["Metrics"] if "MetricStat" in m]
+    assert (stat["Metric"]["MetricName"], quota["Threshold"], quota["EvaluationPeriods"]) == (
+        "OtpEngineQuotaExceeded",
+        1,
+        1,
+    )
+    dimensions = {d["Name"]: d["Value"] for d in stat["Metric"]["Dimensions"]}
+    assert dimensions == {"service": "otp", "Engine": "endusermessaging"}
+    assert "spend limit" in quota["AlarmDescription"]
+    # and Pinpoint, which has no such quota, has no such alarm
+    pinpoint = [
+        a["Properties"]["AlarmName"]
+        for a in synth(REAL_IDENTITY).resources("AWS::CloudWatch::Alarm").values()
+    ]
+    assert "SmsOtp-OtpEngineQuotaExceeded" not in pinpoint
 
 
 def _request_models(s: Synth) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from cdk_sms_otp import protection
 from cdk_sms_otp.config import ConfigError, load_config
 from otp import metric_names
 from otp.adapters import store
+from otp.domain.engine_rate import RATE_KEY_PREFIX
 from otp.domain.limiter import limit_key
 from otp.domain.tickets import DeviceTickets
 from otp.handlers.idempotency import IDEMPOTENCY_KEY_PREFIX
@@ -105,6 +106,7 @@ def test_the_table_layout_and_key_prefixes_are_the_ones_the_code_uses() -> None:
     tickets = DeviceTickets(None, key=b"k" * 32, valid_days=90)
     assert tickets.record_key("+12065550100", "t" * 43).startswith(protection.TICKET_KEYS.removesuffix("*"))
     assert f"{IDEMPOTENCY_KEY_PREFIX}#*" == protection.IDEMPOTENCY_KEYS
+    assert f"{RATE_KEY_PREFIX}*" == protection.RATE_KEYS
 
 
 # ------------------------------------------------------------------------------------ functions, IAM
@@ -122,6 +124,21 @@ def test_every_function_is_told_the_table_and_the_default_limits(default: Synth)
         assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("false", "false")
         assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "3600"
         assert "OTP_BLOCKED_PREFIXES" not in env
+
+
+def test_on_end_user_messaging_both_senders_may_take_a_slot_of_the_rate_and_nothing_more() -> None:
+    # Given the stack on End User Messaging, whose tier limits the sends per second
+    eum = synth({**REAL_IDENTITY, "otp.engine": "endusermessaging"})
+    for name, function in functions(eum).items():
+        # When each function's statements on rate# items are read
+        granted = [
+            s["Action"]
+            for s in dynamodb_statements(eum, function)
+            if "rate#*" in s["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        ]
+        # Then only the two that send may count a send in a second (an UpdateItem), alone in a statement
+        expected = [["dynamodb:UpdateItem"]] if name in ("Api", "CreateAuthChallenge") else []
+        assert [a if isinstance(a, list) else [a] for a in granted] == expected, name
 
 
 def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:

@@ -18,7 +18,7 @@ from otp.adapters.end_user_messaging import FAILURES
 from otp.domain.errors import InvalidRequest
 from otp.domain.models import Channel
 from otp.handlers.problems import UPSTREAM_PROBLEMS
-from otp.metric_names import DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE
+from otp.metric_names import DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE, ENGINE_QUOTA_ERROR_CODES_BY_ENGINE
 from tests.handler_env import use_handler_env
 from tests.integration.conftest import ApiResult
 from tests.lambda_events import LambdaContext, rest_api_event
@@ -33,7 +33,7 @@ DOCUMENTED = {
     "AccessDeniedException": (500, None, "service-misconfigured"),
     "ResourceNotFoundException": (500, None, "service-misconfigured"),
     "ConflictException": (409, None, "destination-conflict"),
-    "ServiceQuotaExceededException": (503, None, "quota-exceeded"),
+    "ServiceQuotaExceededException": (503, "3600", "quota-exceeded"),
     "ThrottlingException": (429, "5", "too-many-requests"),
     "InternalServerException": (503, "10", "upstream-unavailable"),
 }
@@ -124,7 +124,13 @@ def test_every_exception_of_a_send_is_the_documented_problem(eum_env, pinpoint_e
     # and a deployment fault is logged as an error, anything else as a warning
     [log] = [r for r in result.telemetry.logs if r.get("errorCode") == error_type]
     faults = DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE[END_USER_MESSAGING]
-    assert log["level"] == ("ERROR" if error_type in faults else "WARNING")
+    quota = ENGINE_QUOTA_ERROR_CODES_BY_ENGINE[END_USER_MESSAGING]
+    assert log["level"] == ("ERROR" if error_type in (*faults, *quota) else "WARNING")
+    # and a used-up quota has its metric of its own (its alarm: OtpEngineQuotaExceeded)
+    quota_metric = [
+        m["dimensions"]["Engine"] for m in result.telemetry.metric_values("OtpEngineQuotaExceeded")
+    ]
+    assert quota_metric == ([END_USER_MESSAGING] if error_type in quota else [])
     assert log["operation"] == "SendNotifyCodeVerification"
 
 

@@ -14,7 +14,7 @@ from otp.adapters import end_user_messaging, pinpoint
 from otp.domain.errors import UpstreamFailure
 from otp.engine_rules import END_USER_MESSAGING, PINPOINT
 from otp.handlers.problems import UPSTREAM_PROBLEMS
-from otp.metric_names import DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE
+from otp.metric_names import DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE, ENGINE_QUOTA_ERROR_CODES_BY_ENGINE
 
 ADAPTERS = {
     PINPOINT: ("pinpoint", pinpoint.FAILURES, (pinpoint.SEND, pinpoint.VERIFY)),
@@ -24,12 +24,9 @@ ADAPTERS = {
         (end_user_messaging.SEND, "ValidateNotifyCodeVerification"),
     ),
 }
-#: Failures that mean an operator must change the deployment or the account (alarmed, logged as errors).
-OPERATOR_FAILURES = {
-    UpstreamFailure.REQUEST_REJECTED,
-    UpstreamFailure.MISCONFIGURED,
-    UpstreamFailure.QUOTA_EXCEEDED,
-}
+#: Failures that mean an operator must change the deployment (alarmed, logged as errors); an account quota
+#: has an alarm of its own (its remedy is raising the quota).
+OPERATOR_FAILURES = {UpstreamFailure.REQUEST_REJECTED, UpstreamFailure.MISCONFIGURED}
 
 
 def _modelled_errors(service: str, operations: tuple[str, ...]) -> set[str]:
@@ -48,6 +45,13 @@ def test_the_deployment_fault_alarm_watches_exactly_the_failures_an_operator_mus
     _, failures, _ = ADAPTERS[engine]
     expected = {code for code, failure in failures.items() if failure in OPERATOR_FAILURES}
     assert set(DEPLOYMENT_FAULT_ERROR_CODES_BY_ENGINE[engine]) == expected
+
+
+@pytest.mark.parametrize("engine", sorted(ADAPTERS))
+def test_the_quota_alarm_watches_exactly_the_failures_that_say_a_quota_is_used_up(engine: str) -> None:
+    _, failures, _ = ADAPTERS[engine]
+    expected = {code for code, failure in failures.items() if failure is UpstreamFailure.QUOTA_EXCEEDED}
+    assert set(ENGINE_QUOTA_ERROR_CODES_BY_ENGINE.get(engine, ())) == expected
 
 
 def test_every_failure_but_the_unexpected_one_has_its_own_problem() -> None:

@@ -14,7 +14,8 @@ comes with the code (``service_models/``, trimmed to these two operations) is lo
 own data: the Lambda runtime's botocore may predate the service. Regenerate it with
 ``python -m tests.botocore_models``.
 
-Retries, as in the Pinpoint adapter, only when the failure proves nothing was sent. From the service
+Retries, as in the Pinpoint adapter, only when the failure proves nothing was sent, and only while the
+invocation has the time for another attempt (otp.invocation). From the service
 model: ``ThrottlingException`` (429) "the request was denied because it exceeded the allowed request
 rate", so it was refused before any work; a connection that never opened sent nothing either. Not
 retried: ``InternalServerException`` (500) "occurred during the processing of the request", so a code
@@ -24,6 +25,7 @@ retry both.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -214,11 +216,17 @@ class EndUserMessagingGateway:
         *,
         max_attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
+        time_left: Callable[[], float] = lambda: math.inf,
+        attempt_seconds: float = 0.0,
     ) -> None:
+        """``time_left`` (the invocation's, otp.invocation) bounds the retries: one is made only when
+        ``attempt_seconds`` (connect + read timeouts) remain after its backoff."""
         self._client = client
         self._options = options
         self._max_attempts = max_attempts
         self._sleep = sleep
+        self._time_left = time_left
+        self._attempt_seconds = attempt_seconds
 
     def send(self, request: SendOtpRequest) -> DeliveryReport:
         params = send_parameters(request, self._options)
@@ -248,7 +256,14 @@ class EndUserMessagingGateway:
         def classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
             return _classify(operation_name, exc)
 
-        return call_with_retries(operation, classify, max_attempts=self._max_attempts, sleep=self._sleep)
+        return call_with_retries(
+            operation,
+            classify,
+            max_attempts=self._max_attempts,
+            sleep=self._sleep,
+            time_left=self._time_left,
+            attempt_seconds=self._attempt_seconds,
+        )
 
 
 def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:

@@ -6,6 +6,7 @@ backoff, so both engines wait and give up the same way.
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable
@@ -31,8 +32,12 @@ def call_with_retries(
     *,
     max_attempts: int,
     sleep: Callable[[float], None] = time.sleep,
+    time_left: Callable[[], float] = lambda: math.inf,
+    attempt_seconds: float = 0.0,
 ) -> T:
-    """``operation()``, at most ``max_attempts`` times, backing off between attempts."""
+    """``operation()``, at most ``max_attempts`` times, backing off between attempts, and only while the
+    invocation has ``attempt_seconds`` (the longest one attempt may take) left after the backoff
+    (``time_left``: otp.invocation.seconds_left), so a retry never outlives the Lambda's time."""
     attempt = 1
     while True:
         try:
@@ -46,5 +51,8 @@ def call_with_retries(
             raise failure
         # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
         # ``random`` is reseeded after a SnapStart restore (otp/snapstart.py).
-        sleep(random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)))
+        delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+        if time_left() - delay < attempt_seconds:
+            raise failure
+        sleep(delay)
         attempt += 1

@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from otp.domain.engine_rate import EngineRate, RateSlotTaken
 from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError, UpstreamFailure
 from otp.domain.limiter import limit_key
 from otp.domain.limits import DAY_SECONDS
@@ -95,6 +96,7 @@ class OtpService:
         reference_factory: Callable[[], str] = new_reference_id,
         verifications: VerificationBook | None = None,
         verify_cap: int = 5,
+        engine_rate: EngineRate | None = None,
     ) -> None:
         """``send_records`` add writes to each send's commit (made by the guard that records the send);
         ``verify_records`` add writes once the engine answered a verification, written together in one
@@ -103,7 +105,10 @@ class OtpService:
         ``verifications`` keeps the lifecycle records (with the protection table; None without it: no
         status, no cancellation, no reasons), written the same way: each send's record in its commit, a
         right code's mark in the verification's request; ``verify_cap`` is the per-reference verify cap
-        a status's attempts left count against (the VerifyAttemptGuard's)."""
+        a status's attempts left count against (the VerifyAttemptGuard's).
+
+        ``engine_rate`` keeps the sends to the engine's rate: each send takes a slot of its second in its
+        commit, waiting for a later second while the invocation can afford it (otp/domain/engine_rate.py)."""
         self._gateway = gateway
         self._policy = policy
         self._allowed_countries = allowed_countries
@@ -118,6 +123,7 @@ class OtpService:
         self._source = UNKNOWN_SOURCE
         self._book = verifications
         self._verify_cap = verify_cap
+        self._rate = engine_rate
 
     def with_source(self, source: RequestSource) -> OtpService:
         """The same service, for requests that came through ``source`` (a door's entry point builds it
@@ -197,9 +203,7 @@ class OtpService:
         if start is not None:
             joined.append(start)
         try:
-            # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
-            for guard in self._send_guards:
-                guard.before_send(destination, quota, joined, source)
+            self._guard(destination, quota, joined, source)
         except (SendRefused, InvalidRequest) as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise
@@ -227,6 +231,26 @@ class OtpService:
                 self._correct_send(start, outcome.status.value)
             raise DeliveryFailed(outcome)
         return outcome
+
+    def _guard(
+        self,
+        destination: PhoneNumber,
+        quota: SendQuota,
+        joined: Sequence[JoinedWrite],
+        source: RequestSource,
+    ) -> None:
+        """Every send guard, with a slot of the engine's rate joined to the send's commit: a full second
+        is waited out (or refused, EngineRateLimited) and the guards asked again."""
+        while True:
+            writes = [*joined, self._rate.slot()] if self._rate is not None else joined
+            try:
+                # Screening raises PhoneNumberRejected (an InvalidRequest), the limits SendRefused.
+                for guard in self._send_guards:
+                    guard.before_send(destination, quota, writes, source)
+                return
+            except RateSlotTaken:
+                assert self._rate is not None
+                self._rate.wait_for_next_second()
 
     def _start(
         self,

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from otp import invocation
 from otp.api_schema import DEFAULT_CHANNEL, IDEMPOTENCY_KEY_HEADER, STATUS_PATH, parameters, request_schema
+from otp.domain.engine_rate import EngineRateLimited
 from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
     DeliveryFailed,
@@ -272,6 +274,14 @@ def _budget_spent(exc: SendBudgetExhausted) -> HttpResponse:
     return problem_response(kind, exc.detail, _request_id())
 
 
+@app.exception_handler(EngineRateLimited)
+def _engine_rate_limited(exc: EngineRateLimited) -> HttpResponse:
+    # The deployment sends at its engine's rate (End User Messaging's tier), whoever asks: a 503 as for the
+    # budget, not a 429 that would blame this caller.
+    kind = ProblemKind(503, "engine-rate-limited", "Messaging rate reached", exc.retry_after)
+    return problem_response(kind, exc.detail, _request_id())
+
+
 @app.exception_handler(IdempotencyKeyReused)
 def _key_reused(exc: IdempotencyKeyReused) -> HttpResponse:
     otp_observer().rejected(RejectReason.IDEMPOTENCY_KEY_REUSED)
@@ -345,6 +355,7 @@ def _unexpected(exc: Exception) -> HttpResponse:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    invocation.begin(context)  # engine waits and retries stay within the function's time
     return app.resolve(event, context)
 
 

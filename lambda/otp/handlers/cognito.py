@@ -33,7 +33,7 @@ from aws_lambda_powertools.utilities.data_classes.cognito_user_pool_event import
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from otp import wiring
+from otp import invocation, wiring
 from otp.domain.challenge import SignInUser, SmsChallenge, SmsChallenges
 from otp.domain.challenge_rules import (
     CODE_ANSWER,
@@ -197,6 +197,7 @@ def define_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
 @tracer.capture_lambda_handler(capture_response=False)
 def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Send a code in the session's first round and on a switch; ask for the same code otherwise."""
+    invocation.begin(context)  # engine waits and retries stay within the trigger's 5 s
     trigger = CreateAuthChallengeTriggerEvent(event)
     challenge: SmsChallenge
     try:
@@ -240,6 +241,7 @@ def create_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict
 @tracer.capture_lambda_handler(capture_response=False)
 def verify_auth_challenge(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Ask the engine whether the answer is the code in force for the session's reference and number."""
+    invocation.begin(context)
     trigger = VerifyAuthChallengeResponseTriggerEvent(event)
     # Wrong unless proven right: whatever fails below leaves this answer in place.
     trigger.response.answer_correct = False

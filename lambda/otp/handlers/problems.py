@@ -53,7 +53,9 @@ UPSTREAM_PROBLEMS: dict[UpstreamFailure, ProblemKind] = {
     UpstreamFailure.DESTINATION_CONFLICT: ProblemKind(
         409, "destination-conflict", "Destination cannot receive this message"
     ),
-    UpstreamFailure.QUOTA_EXCEEDED: ProblemKind(503, "quota-exceeded", "Messaging quota exceeded"),
+    # An account quota (End User Messaging's monthly Notify spend limit): nothing goes out until an operator
+    # raises it, so not for at least an hour (alarmed: OtpEngineQuotaExceeded).
+    UpstreamFailure.QUOTA_EXCEEDED: ProblemKind(503, "quota-exceeded", "Messaging quota exceeded", 3600),
     # The abuse-protection table (DynamoDB) could not be used: nothing is sent without it (fail closed).
     UpstreamFailure.STORE_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
     UpstreamFailure.SECRET_UNAVAILABLE: ProblemKind(503, "protection-unavailable", "Service unavailable", 5),
