@@ -99,6 +99,8 @@ class OtpConfig:
     code_length: int = 6
     validity_minutes: int = 5
     allowed_attempts: int = 3
+    # How long every Cognito sign-in round that sends or checks a code lasts at least, real or decoy.
+    sign_in_floor_ms: int = 150
     allowed_countries: tuple[str, ...] = ("US", "CA", "GB")
     language: str = "en-US"
     entity_id: str | None = None
@@ -453,6 +455,7 @@ _KEYS: Final = (
     _Key("codeLength", "code_length", _int_in(5, 8)),
     _Key("validityMinutes", "validity_minutes", _int_in(5, 60)),
     _Key("allowedAttempts", "allowed_attempts", _int_in(1, 5)),
+    _Key("signInFloorMs", "sign_in_floor_ms", _int_in(0, 5000)),
     _Key("allowedCountries", "allowed_countries", _countries),
     _Key("language", "language", _language),
     _Key("entityId", "entity_id", _optional(_text(_DLT_ID, "1-64 letters, digits, '_' or '-'"))),

@@ -181,6 +181,7 @@ def otp_environment(
         "OTP_CODE_LENGTH": str(config.code_length),
         "OTP_VALIDITY_MINUTES": str(config.validity_minutes),
         "OTP_ALLOWED_ATTEMPTS": str(config.allowed_attempts),
+        "OTP_SIGN_IN_FLOOR_MS": str(config.sign_in_floor_ms),
         "OTP_ALLOWED_COUNTRIES": ",".join(config.allowed_countries),
         "OTP_LANGUAGE": config.language,
         "POWERTOOLS_SERVICE_NAME": metrics.service,

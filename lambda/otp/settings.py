@@ -38,6 +38,7 @@ SEND_LIMIT_PER_DAY_RANGE = (1, 1000)
 VERIFY_LIMIT_PER_REFERENCE_RANGE = (1, 20)
 SEND_RESERVE_PER_DAY_RANGE = (0, 999)  # and at most OTP_SEND_LIMIT_PER_DAY - 1 (_cross_checks)
 DEVICE_TICKET_DAYS_RANGE = (1, 365)
+SIGN_IN_FLOOR_MS_RANGE = (0, 5000)
 IDEMPOTENCY_TTL_RANGE = (60, 86400)
 SEND_BUDGET_PER_HOUR_RANGE = (1, 1_000_000)
 SEND_BUDGET_PER_DAY_RANGE = (1, 10_000_000)
@@ -71,6 +72,8 @@ class Settings:
     code_length: int = 6
     validity_minutes: int = 5
     allowed_attempts: int = 3
+    # How long every Cognito sign-in round that sends or checks a code lasts at least (otp/domain/pacing.py).
+    sign_in_floor_ms: int = 150
     allowed_countries: frozenset[str] = field(default_factory=lambda: frozenset({"US", "CA", "GB"}))
     language: str = "en-US"
     entity_id: str | None = None
@@ -327,6 +330,7 @@ _VARIABLES: tuple[_Variable, ...] = (
     _Variable("OTP_CODE_LENGTH", "code_length", _int_in(*_ANY_ENGINE_CODE_LENGTH)),
     _Variable("OTP_VALIDITY_MINUTES", "validity_minutes", _int_in(*_ANY_ENGINE_VALIDITY)),
     _Variable("OTP_ALLOWED_ATTEMPTS", "allowed_attempts", _int_in(*ALLOWED_ATTEMPTS_RANGE)),
+    _Variable("OTP_SIGN_IN_FLOOR_MS", "sign_in_floor_ms", _int_in(*SIGN_IN_FLOOR_MS_RANGE)),
     _Variable("OTP_ALLOWED_COUNTRIES", "allowed_countries", _countries),
     _Variable("OTP_LANGUAGE", "language", _language),
     _Variable("OTP_ENTITY_ID", "entity_id", _optional(_text(1))),
