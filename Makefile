@@ -9,7 +9,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz load deploy openapi vendor-web clean
+.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz stop-test load deploy openapi vendor-web clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -67,6 +67,9 @@ bench: $(STAMP) $(NODE_STAMP) ## benchmarks that print ratios; writes bench/resu
 
 fuzz: $(STAMP) ## long schemathesis run against the sandbox API
 	$(PY) -m pytest -p no:xdist tests/reliability -m fuzz --fuzz-long
+
+stop-test: $(STAMP) ## the sandbox stops within 2 s of SIGINT/SIGTERM, 50 runs under load (prints each time)
+	SANDBOX_STOP_RUNS=50 $(PY) -m pytest -p no:xdist -s -q --timeout 1800 tests/sandbox/test_sandbox_stops.py
 
 load: $(STAMP) ## bounded load test on loopback against the sandbox API
 	$(PY) -m bench.load

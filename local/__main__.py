@@ -5,13 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
 from local.sandbox import Sandbox, SandboxOptions, slow_seconds_from_environment
+from local.stopping import StopSignals, remove_quietly
 
 
 def parse_options(argv: list[str] | None = None) -> tuple[SandboxOptions, bool]:
@@ -75,13 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("botocore").setLevel(logging.WARNING)  # "found credentials" is noise here
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    # A flag and a self-pipe, no locks in the handler; stopped within 2 s whatever happens (stopping.py).
+    signals = StopSignals(cleanup=remove_quietly(options.ready_file))
+    signals.install()
 
     try:
         sandbox = Sandbox(options)
@@ -91,8 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         info = sandbox.start()
         print(banner(sandbox, info.application_id), flush=True)
-        while not stop.wait(timeout=0.25):
-            pass
+        signals.wait_for_stop()
         print("\n[sandbox] stopping", flush=True)
         return 0
     except Exception as exc:
@@ -100,7 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     finally:
         sandbox.stop()
+        signals.finished()
+
+
+def run() -> None:
+    """Exit as soon as the servers are down: no wait for stray non-daemon threads or atexit hooks."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
