@@ -1,11 +1,13 @@
 """Cognito: a user pool whose users sign in with their phone number and an SMS code (CUSTOM_AUTH).
 
-Ways to get the pool:
+Three ways to get the pool (docs/user-pool.md):
 
 - none given: the service creates its own, configured for this sign-in only;
 - a ``cognito.UserPool`` of the same app: the service checks it (:mod:`cdk_sms_otp.user_pool_checks`)
   and adds its three triggers with ``add_trigger``, as CDK adds any trigger;
-- a pool CDK does not own (``UserPool.from_user_pool_id`` / ``from_user_pool_arn``): not yet.
+- a pool CDK does not own (``UserPool.from_user_pool_id`` / ``from_user_pool_arn``): CloudFormation
+  cannot set a trigger on it, so a custom resource adds the three and keeps every other setting
+  (:mod:`cdk_sms_otp.imported_user_pool`).
 
 Each way gets the same public CUSTOM_AUTH app client and the same invoke permissions (Cognito, from
 that pool only).
@@ -21,7 +23,8 @@ from constructs import Construct
 
 from cdk_sms_otp.config import OtpConfig
 from cdk_sms_otp.functions import OtpFunctions
-from cdk_sms_otp.user_pool_checks import UserPoolConflict, check_owned_pool
+from cdk_sms_otp.imported_user_pool import ImportedPoolTriggers
+from cdk_sms_otp.user_pool_checks import UserPoolConflict, check_owned_pool, warn_shared_web_acl
 
 __all__ = ["OtpAuth", "UserPoolConflict"]
 
@@ -44,31 +47,34 @@ class OtpAuth(Construct):
         user_pool: cognito.IUserPool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        #: The custom resource that adds the triggers to an imported pool (None otherwise).
+        self.imported_pool_triggers: ImportedPoolTriggers | None = None
         self.user_pool: cognito.IUserPool
         if user_pool is None:
             self.user_pool = self._own_pool(config, functions)
             self.client = self.user_pool.add_client("AppClient", **_client_options(config))
             return
         self.user_pool = user_pool
-        triggers = {
-            cognito.UserPoolOperation.DEFINE_AUTH_CHALLENGE: functions.invoked(
-                functions.define_auth_challenge
-            ),
-            cognito.UserPoolOperation.CREATE_AUTH_CHALLENGE: functions.invoked(
-                functions.create_auth_challenge
-            ),
-            cognito.UserPoolOperation.VERIFY_AUTH_CHALLENGE_RESPONSE: functions.invoked(
-                functions.verify_auth_challenge
-            ),
-        }
+        define = functions.invoked(functions.define_auth_challenge)
+        create = functions.invoked(functions.create_auth_challenge)
+        verify = functions.invoked(functions.verify_auth_challenge)
         if isinstance(user_pool, cognito.UserPool):
             check_owned_pool(user_pool, self, waf_enabled=config.waf_enabled)
-            for operation, function in triggers.items():
-                user_pool.add_trigger(operation, function)
+            user_pool.add_trigger(cognito.UserPoolOperation.DEFINE_AUTH_CHALLENGE, define)
+            user_pool.add_trigger(cognito.UserPoolOperation.CREATE_AUTH_CHALLENGE, create)
+            user_pool.add_trigger(cognito.UserPoolOperation.VERIFY_AUTH_CHALLENGE_RESPONSE, verify)
         else:
-            raise UserPoolConflict(
-                f"user_pool {user_pool.node.path} is not a cognito.UserPool of this app: an imported pool "
-                "is not supported yet"
+            if config.waf_enabled:
+                warn_shared_web_acl(self)
+            self.imported_pool_triggers = ImportedPoolTriggers(
+                self,
+                "PoolTriggers",
+                config=config,
+                user_pool=user_pool,
+                code=functions.code,
+                define_auth_challenge=define,
+                create_auth_challenge=create,
+                verify_auth_challenge=verify,
             )
         # Under this construct, not the pool: the pool may be the app's, and may already have an AppClient.
         self.client = cognito.UserPoolClient(
