@@ -141,10 +141,15 @@ class Wire:
 
 
 def _sorted_feature_ids(user_agent: str) -> str:
-    """Botocore lists the features a call used (``m/b,Z,g``) from a set: their order is arbitrary."""
+    """Botocore lists the features a call used (``m/b,Z,g``) from a set: their order is arbitrary.
+
+    The SDK's own name is left out: a client of the trimmed data is botocore's (``Botocore/1.x``, no boto3
+    imported, otp/adapters/aws_sdk.py), the fallback is boto3's (``Boto3/1.y md/Botocore#1.x ...
+    Botocore/1.x``); the rest of the header (platform, retry mode, the features used) must be the same."""
     return " ".join(
         "m/" + ",".join(sorted(token[2:].split(","))) if token.startswith("m/") else token
         for token in user_agent.split(" ")
+        if not token.startswith(("Boto3/", "Botocore/", "md/Botocore#"))
     )
 
 
