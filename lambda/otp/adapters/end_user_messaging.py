@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar, cast
@@ -48,6 +47,7 @@ from otp.adapters import aws_sdk
 from otp.adapters.retries import call_with_retries
 from otp.domain.errors import UpstreamError, UpstreamFailure
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
+from otp.domain.records import record
 
 if TYPE_CHECKING:
     from mypy_boto3_endusermessaging import EndUserMessagingClient
@@ -117,7 +117,7 @@ def end_user_messaging_reference(reference_id: str) -> str:
     return reference_id.replace("_", "__").replace(".", "_d").replace(":", "_c")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EndUserMessagingOptions:
     """What the deployment sends on each channel (otp.settings; the code policy is in the request)."""
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from otp.domain.limits import DAY_SECONDS, HOUR_SECONDS, WindowLimit
 from otp.domain.reasons import RejectReason
+from otp.domain.records import record
 
 FINE_BUCKET_MS = 5 * 60 * 1000
 COARSE_BUCKET_MS = HOUR_SECONDS * 1000
@@ -44,13 +45,13 @@ KEY_PREFIX = "budget"
 TOTAL_SCOPE = "ALL"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BudgetCaps:
     per_hour: int
     per_day: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendBudget:
     """The deployment's budgets: ``total`` for every send, ``by_country`` for sends to one country."""
 
@@ -58,7 +59,7 @@ class SendBudget:
     by_country: Mapping[str, BudgetCaps] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Shard:
     """One item of a sharded budget and the share of each window it may take."""
 
@@ -66,7 +67,7 @@ class Shard:
     limits: tuple[WindowLimit, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShardedBudget:
     """A budget split over shards; ``scope`` is ``ALL`` or an ISO country code (the metric's dimension)."""
 

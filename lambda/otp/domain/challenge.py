@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import StrEnum
 
 from otp.domain.challenge_rules import (
@@ -46,11 +46,12 @@ from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefu
 from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
 from otp.domain.pacing import LatencyPacer
 from otp.domain.phone import parse_phone_number
+from otp.domain.records import record
 from otp.domain.service import OtpService, new_reference_id
 from otp.domain.tickets import DeviceTickets
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignInUser:
     """The user as Create Auth Challenge sees them. ``found`` is false for a user that does not exist."""
 
@@ -77,7 +78,7 @@ class SendResult(StrEnum):
         return self in (SendResult.SENT, SendResult.MAYBE_SENT)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SmsChallenge:
     """What Create Auth Challenge answers. ``destination`` is None for a decoy (no code, never valid)."""
 
@@ -95,7 +96,7 @@ class SmsChallenge:
         return self.destination is None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _RoundPlan:
     """What Create decided for a round before knowing whether the user is real: the same for a decoy."""
 

@@ -22,7 +22,6 @@ shape the sign-in (``otp.domain.challenge`` applies them to sends and answers):
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
 from otp.domain.challenge_state import (
@@ -32,6 +31,7 @@ from otp.domain.challenge_state import (
     parse_metadata,
 )
 from otp.domain.models import Channel
+from otp.domain.records import record
 
 # The order channels are offered in: the first one the deployment offers carries a session's first code.
 CHANNEL_ORDER = (Channel.SMS, Channel.VOICE, Channel.WHATSAPP)
@@ -43,7 +43,7 @@ class NextStep(StrEnum):
     FAIL = "FAIL"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Decision:
     """What Define Auth Challenge answers, and why (the reason goes to the log, never to the user)."""
 
@@ -52,7 +52,7 @@ class Decision:
     wrong_answers: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeliveryRequest:
     """A client's answer that asks for a code on ``channel`` instead of giving one (contracts.md), with
     the device ticket it holds for the number, if any."""
@@ -68,7 +68,7 @@ class AnswerKind(StrEnum):
     REFUSED = "REFUSED"  # a delivery request this session cannot take: a wrong answer
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Answer:
     kind: AnswerKind
     channel: Channel | None = None

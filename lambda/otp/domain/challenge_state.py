@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
 from otp.domain.models import Channel
+from otp.domain.records import record
 from otp.domain.rules import REFERENCE_ID_PATTERN
 
 CUSTOM_CHALLENGE = "CUSTOM_CHALLENGE"
@@ -65,7 +65,7 @@ class Origin(StrEnum):
         return self in (Origin.SWITCH, Origin.RESEND)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SessionCode:
     """The code in force in a session, as a round of ours recorded it."""
 
@@ -95,7 +95,7 @@ def parse_metadata(metadata: str | None) -> SessionCode | None:
     return SessionCode(match["reference"], channel, origin, sent)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ChallengeRound:
     """One earlier round of the sign-in session, as Cognito reports it to Define and Create."""
 
@@ -104,7 +104,7 @@ class ChallengeRound:
     metadata: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SessionState:
     """What the session's rounds of ours recorded: its first reference, the code in force, and whether
     it used its switch and its resend."""

@@ -19,11 +19,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from otp.domain.errors import OtpError, SendRefused
 from otp.domain.ports import JoinedWrite
 from otp.domain.reasons import RejectReason
+from otp.domain.records import record
 
 RATE_KEY_PREFIX = "rate#"
 #: A slot item outlives its second by this much before DynamoDB may delete it (its TTL).
@@ -32,7 +32,7 @@ SLOT_TTL_SECONDS = 120
 _JITTER_SECONDS = 0.05
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RateSlot(JoinedWrite):
     """One send in the second ``key`` names: counted only while fewer than ``per_second`` are."""
 

@@ -11,7 +11,6 @@ import hashlib
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from otp.domain.budget import SendBudget, Shard, ShardedBudget, budgets_for, used_percent, with_bucketed_event
 from otp.domain.errors import SendBudgetExhausted, SendRefused
@@ -29,6 +28,7 @@ from otp.domain.limits import (
 from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
 from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, LimitLedger, VerificationBook
 from otp.domain.reasons import RejectReason
+from otp.domain.records import record
 from otp.domain.verification import (
     NO_OWNER,
     VERIFY_WINDOW_MS,
@@ -54,7 +54,7 @@ def limit_key(kind: str, *parts: str) -> str:
     return f"{kind}#{digest[:40]}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LimitedKey:
     """A key and its limits. ``waivable`` is left out of the decision when the only event recorded at
     or after ``waived_since_ms`` is the caller's own (a sign-in's channel switch: SendQuota)."""
@@ -74,7 +74,7 @@ class LimitedKey:
         return tuple(limit for limit in self.limits if limit is not self.waivable)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Charged:
     """A send budget's shard as this request left it: for the budget-usage metric."""
 

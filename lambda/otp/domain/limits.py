@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from otp.domain.reasons import RejectReason
+from otp.domain.records import record
 
 HOUR_SECONDS = 3600
 DAY_SECONDS = 86400
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WindowLimit:
     """At most ``max_events`` in any ``window_seconds``; ``detail`` is what the refused caller reads."""
 
@@ -28,7 +28,7 @@ class WindowLimit:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LimitExceeded:
     limit: WindowLimit
     retry_after: int  # whole seconds until this limit allows one more event

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from otp.domain.records import record
 
 
 class Channel(StrEnum):
@@ -36,7 +37,7 @@ class DeliveryStatus(StrEnum):
             return cls.UNKNOWN_FAILURE
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PhoneNumber:
     """A validated destination: canonical E.164 text, its ISO 3166 region and its libphonenumber type.
 
@@ -56,7 +57,7 @@ class PhoneNumber:
         return f"+{self.country_code}{'*' * (len(national) - 2)}{national[-2:]}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OtpPolicy:
     """How codes are generated and sent: fixed per deployment."""
 
@@ -72,7 +73,7 @@ class OtpPolicy:
     channels: frozenset[Channel] = frozenset({Channel.SMS})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendQuota:
     """Which part of a number's send limits one send may use (``otp.domain.limiter.SendRateGuard``).
 
@@ -99,7 +100,7 @@ class Door(StrEnum):
     SIGN_IN = "cognito"  # the Cognito passwordless sign-in (a user pool app client)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RequestSource:
     """Which door a send or a verification came through and who called: the API caller's identity, or
     the sign-in's app client id ("" when unknown). Conversion is measured per door and caller."""
@@ -111,7 +112,7 @@ class RequestSource:
 UNKNOWN_SOURCE = RequestSource()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendOtpRequest:
     """What a gateway needs to send one code: the policy's values, this request's destination and channel.
 
@@ -131,7 +132,7 @@ class SendOtpRequest:
     channel: Channel = Channel.SMS
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeliveryReport:
     """What Pinpoint said about one destination. ``raw_status`` is kept as sent, for the logs."""
 
@@ -146,7 +147,7 @@ class DeliveryReport:
         return DeliveryStatus.classify(self.raw_status)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendOutcome:
     """The result of one send use case."""
 

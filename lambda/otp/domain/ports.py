@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -18,6 +17,7 @@ from otp.domain.models import (
     SendOutcome,
     SendQuota,
 )
+from otp.domain.records import record
 
 if TYPE_CHECKING:
     from otp.domain.verification import Verification, VerifyState
@@ -31,7 +31,7 @@ class OtpGateway(Protocol):
     def verify(self, *, destination: str, reference_id: str, code: str) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class JoinedWrite:
     """One more item written in the same all-or-nothing DynamoDB request as a send's limits (the send's
     commit) or as a verification's records: a protected send and a verify each stay within two calls.
@@ -118,7 +118,7 @@ class OtpObserver(Protocol):
     def upstream_error(self, code: str, operation: str, *, maybe_sent: bool) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EventHistory:
     """The recent events (epoch milliseconds, oldest first) of one limit key, as last stored.
 
@@ -132,7 +132,7 @@ class EventHistory:
     counts: tuple[int, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class HistoryUpdate:
     """Replace a history, but only if it is still at ``expected_version`` when the write lands."""
 
@@ -162,7 +162,7 @@ class TicketState(StrEnum):
     VALID = "VALID"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TicketRecord:
     """A device ticket's record (otp/domain/tickets.py): its state and when that ends (epoch seconds)."""
 
@@ -185,7 +185,7 @@ class TicketBook(Protocol):
     def read(self, key: str) -> TicketRecord | None: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AttemptResult:
     """What ``VerificationBook.attempt`` found: ``recorded`` when the call was counted, and the item as
     it was before (``state``)."""

@@ -9,12 +9,12 @@ Screening runs before the rate limits so that a refused number does not use up a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from otp.domain.errors import PhoneNumberRejected
 from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
 from otp.domain.ports import JoinedWrite
 from otp.domain.reasons import RejectReason
+from otp.domain.records import record
 
 # Types a person's handset number can have (libphonenumber's PhoneNumberType names). Landlines, pagers
 # and voicemail boxes cannot read an SMS; the rest are ranges where the called party is paid (or can be)
@@ -25,7 +25,7 @@ ALWAYS_ALLOWED_TYPES: frozenset[str] = frozenset({"MOBILE", "FIXED_LINE_OR_MOBIL
 OPT_IN_TYPES: frozenset[str] = frozenset({"TOLL_FREE", "VOIP"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ScreeningPolicy:
     allow_toll_free: bool = False
     allow_voip: bool = False

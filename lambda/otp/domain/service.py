@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from otp.domain.engine_rate import EngineRate, RateSlotTaken
@@ -37,6 +36,7 @@ from otp.domain.ports import (
     VerifyGuard,
     VerifyRecords,
 )
+from otp.domain.records import record
 from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
 from otp.domain.verification import (
     FallbackStep,
@@ -71,7 +71,7 @@ def _epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifyOutcome:
     """``valid``, and when not, why (None when this deployment keeps no lifecycle records)."""
 

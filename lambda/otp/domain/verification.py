@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from enum import StrEnum
 
 from otp.domain.errors import OtpError
 from otp.domain.limits import DAY_SECONDS
 from otp.domain.models import Channel, DeliveryStatus, Door, RequestSource
 from otp.domain.ports import JoinedWrite
+from otp.domain.records import record
 
 #: The window of the per-reference verify cap (otp.domain.limits.verify_reference_limits).
 VERIFY_WINDOW_MS = DAY_SECONDS * 1000
@@ -83,7 +83,7 @@ def new_nonce() -> str:
     return secrets.token_hex(8)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SendEntry:
     """One send of a verification: the channel, what the engine said, when (epoch ms)."""
 
@@ -92,7 +92,7 @@ class SendEntry:
     at_ms: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FallbackStep:
     """Send the next code on ``channel`` if the verification is still open ``after_seconds`` after it
     began."""
@@ -101,7 +101,7 @@ class FallbackStep:
     after_seconds: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Verification:
     """The lifecycle record of one number + reference, as last stored."""
 
@@ -137,7 +137,7 @@ class Verification:
         return self.verified_ms is None and self.cancelled_ms is None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerifyState:
     """The ``verify#`` item: the verify calls in the cap's window and the lifecycle record, if any."""
 
@@ -148,7 +148,7 @@ class VerifyState:
         return sum(1 for call in self.calls_ms if call > now_ms - VERIFY_WINDOW_MS)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationView:
     """What ``GET /otp/{referenceId}`` shows: never a code, never the number."""
 
@@ -190,7 +190,7 @@ def view_of(state: VerifyState, now_ms: int, *, cap: int) -> VerificationView:
 # ------------------------------------------------------------------------------ writes that join a send
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationStart(JoinedWrite):
     """A new verification under the reference (POST /otp, a sign-in round): written in the same
     transaction as the send's limits, before the engine is asked. It replaces whatever the reference
@@ -211,7 +211,7 @@ class VerificationStart(JoinedWrite):
         return SendEntry(self.channel, DeliveryStatus.SUCCESSFUL.value, self.sent_ms)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationStep(JoinedWrite):
     """A fallback's new code under the same reference: written only while the verification is open
     and still at ``expected_nonce`` (the send the fallback was planned after)."""
@@ -234,7 +234,7 @@ class VerificationStep(JoinedWrite):
 VerificationWrite = VerificationStart | VerificationStep
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VerificationVerified(JoinedWrite):
     """The engine accepted a code: written in the verification's one request after the engine answered
     (with whatever else a verification records). Unconditional, so it never cancels that request; the
