@@ -4,35 +4,57 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+SANDBOX_STAMP := $(VENV)/.sandbox-stamp
+PIP_FLAGS := --quiet --disable-pip-version-check
+PIP_INSTALL := $(PY) -m pip install $(PIP_FLAGS)
+PIP_VERSION := 26.3
 NODE_STAMP := node_modules/.installed-stamp
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs pytest synth cfn-lint bench fuzz stop-test load deploy openapi vendor-web clean
+.PHONY: help run test lint format typecheck docs pytest synth diff cfn-lint bench fuzz stop-test load deploy openapi vendor-web wheel clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-docs.txt lambda/requirements.txt pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# Only what the sandbox imports (requirements-sandbox.txt), so that `make run` on a fresh clone is quick.
+# --no-compile: Python compiles what the sandbox imports when it first imports it, not all of moto.
+# A new environment gets its pip from the pip that creates it, in the same run as the packages
+# (`pip --python`, pip >= 22.3) and uncompiled: `python -m venv` would run ensurepip, which byte-compiles
+# pip and setuptools, a third of a fresh clone's wait on a busy machine. Without such a pip, ensurepip.
+$(SANDBOX_STAMP): requirements-sandbox.txt lambda/requirements.txt
+	if [ -x $(VENV)/bin/pip ]; then \
+	  $(PIP_INSTALL) --no-compile -r requirements-sandbox.txt; \
+	else \
+	  $(PYTHON) -m venv --without-pip $(VENV) && \
+	  { $(PYTHON) -m pip --python $(PY) install $(PIP_FLAGS) --no-compile pip==$(PIP_VERSION) \
+	      -r requirements-sandbox.txt || \
+	    { echo "make: no pip >= 22.3 beside $(PYTHON): ensurepip instead"; $(PY) -m ensurepip --default-pip && \
+	      $(PIP_INSTALL) --no-compile -r requirements-sandbox.txt; }; }; \
+	fi
+	touch $@
+
+# Everything else: the CDK libraries, the development and documentation tools.
+$(STAMP): $(SANDBOX_STAMP) requirements.txt requirements-dev.txt requirements-docs.txt pyproject.toml
+	$(PIP_INSTALL) -r requirements-dev.txt
 	# The construct library (infra/cdk_sms_otp), editable: app.py imports it as users do.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PIP_INSTALL) --no-deps -e .
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: $(STAMP) ## start the local sandbox: AWS endpoint on :4566, HTTP API on :3000
+run: $(SANDBOX_STAMP) ## start the local sandbox: AWS endpoint on :4566, HTTP API on :3000
 	$(PY) -m local
 
 test: lint typecheck docs pytest ## every check: ruff, mypy, the docs build, pytest (what CI runs)
 
-lint: $(STAMP) ## ruff lint + format check
+lint: $(STAMP) ## ruff lint + format check, and the layers (import-linter contracts in pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	PYTHONPATH=lambda:infra $(VENV)/bin/lint-imports --no-cache
 
 format: $(STAMP) ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
@@ -53,8 +75,11 @@ openapi: $(STAMP) ## regenerate docs/openapi.json from the handler
 vendor-web: $(STAMP) $(NODE_STAMP) ## copy the pinned libphonenumber-js into web/sign-in/ (after bumping it)
 	$(PY) -m local.sign_in_page_vendor
 
-synth: $(STAMP) $(NODE_STAMP) ## cdk synth (no AWS credentials needed)
-	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk synth --quiet
+synth: $(STAMP) $(NODE_STAMP) ## cdk synth (no AWS credentials needed; CDK_ARGS="-c otp.engine=endusermessaging")
+	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk synth --quiet $(CDK_ARGS)
+
+diff: $(STAMP) $(NODE_STAMP) ## cdk diff against the deployed stack (AWS credentials; CDK_ARGS as for deploy)
+	PATH="$(abspath $(VENV))/bin:$$PATH" npx cdk diff $(CDK_ARGS)
 
 cfn-lint: synth ## cfn-lint on the synthesized templates
 	$(VENV)/bin/cfn-lint cdk.out/*.template.json
@@ -74,5 +99,8 @@ stop-test: $(STAMP) ## the sandbox stops within 2 s of SIGINT/SIGTERM, 50 runs u
 load: $(STAMP) ## bounded load test on loopback against the sandbox API
 	$(PY) -m bench.load
 
-clean:
-	rm -rf cdk.out site .mypy_cache .ruff_cache .pytest_cache
+wheel: $(STAMP) ## the installable library (constructs + Lambda code) as a wheel in dist/
+	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
+
+clean: ## removes cdk.out, dist, site and the tools' caches
+	rm -rf cdk.out dist site .mypy_cache .ruff_cache .pytest_cache

@@ -25,7 +25,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -260,9 +260,14 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 10) -> int:
 
 @contextlib.contextmanager
 def running_sandbox(
-    env: Mapping[str, str] | None = None, *, startup_timeout: float = 60, directory: Path | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    startup_timeout: float = 60,
+    directory: Path | None = None,
+    python_args: Sequence[str] = ("-m", "local"),
 ) -> Iterator[RunningSandbox]:
-    """Run ``python -m local`` on free ports until the block ends. ``env`` adds or overrides variables."""
+    """Run ``python -m local`` on free ports until the block ends. ``env`` adds or overrides variables;
+    ``python_args`` replaces ``-m local`` (with something that runs it, e.g. under a recorder)."""
     with contextlib.ExitStack() as stack:
         workdir = directory or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="otp-sandbox-")))
         ready_file, console_path = workdir / "ready.json", workdir / "console.log"
@@ -270,8 +275,7 @@ def running_sandbox(
         process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "local",
+                *python_args,
                 "--aws-port",
                 "0",
                 "--api-port",

@@ -2,7 +2,8 @@
 
 The one test that bundles: it pip-installs lambda/requirements.txt (from PyPI or pip's cache) exactly as
 a deploy would, compiles the bytecode with the pinned Pyodide, and inspects the asset that would be
-uploaded.
+uploaded. Then `make synth CDK_ARGS="-c otp.engine=endusermessaging"` into the same output directory
+(the asset is reused, not bundled again) must give the End User Messaging stack.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +25,7 @@ from tests.infra.support import REPO
 from tests.unit.test_bytecode import MAGIC_3_14, UNCHECKED_HASH
 
 EM_AARCH64 = 183  # ELF e_machine of 64-bit ARM
+MAKE_WITHOUT_INSTALLING = ["make", "-o", ".venv/.installed-stamp", "-o", "node_modules/.installed-stamp"]
 
 
 def _clean_environment(tmp_path: Path) -> dict[str, str]:
@@ -64,10 +67,35 @@ def _run_cli_synth(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], Pa
     return result, outdir
 
 
+def _make_synth(tmp_path: Path, cdk_args: str) -> subprocess.CompletedProcess[str]:
+    """`make synth CDK_ARGS=...` as a developer types it (the stamps taken as they are: no install)."""
+    return subprocess.run(
+        [*MAKE_WITHOUT_INSTALLING, "synth", f"CDK_ARGS={cdk_args}"],
+        cwd=REPO,
+        env=_clean_environment(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def _types(template: dict[str, Any]) -> set[str]:
+    return {resource["Type"] for resource in template["Resources"].values()}
+
+
+def _function_variables(template: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        resource["Properties"].get("Environment", {}).get("Variables", {})
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+
+
 # One test, so that parallel workers never bundle twice. Pip, then Pyodide compiling ~1,200 modules: on a
 # busy 2-core machine this can take minutes.
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(720)
 def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds_and_bytecode(tmp_path):
     # Given a shell with no AWS credentials, profile or instance metadata
     # When `npx cdk synth` runs (the pinned CLI from package.json, the app from cdk.json)
@@ -126,3 +154,31 @@ def test_npx_cdk_synth_without_credentials_bundles_aarch64_python_3_14_builds_an
         entry = manifest["services"][service]
         assert set(operations) <= set(entry["operations"])
         assert (asset / "otp/_botocore_data" / service / entry["apiVersion"] / "service-2.json").is_file()
+
+    # and that template is the default engine's: a Pinpoint application, no End User Messaging resources
+    assert {"AWS::Pinpoint::App", "AWS::Pinpoint::SMSChannel"} <= _types(template)
+    assert not {t for t in _types(template) if t.startswith("AWS::SMSVOICE::")}
+    assert "Custom::NotifyCodeConfiguration" not in _types(template)
+
+    # When `make synth CDK_ARGS="-c otp.engine=endusermessaging --output ..."` runs (as `make deploy` and
+    # `make diff` do, make passes CDK_ARGS to the CLI)
+    assets = sorted(p.name for p in outdir.glob("asset.*"))
+    made = _make_synth(tmp_path, f"-c otp.engine=endusermessaging --output {outdir}")
+
+    # Then the template is End User Messaging's: its protect configuration, configuration set and notify
+    # code configuration, no Pinpoint application, and functions that send through that engine
+    assert made.returncode == 0, made.stdout + made.stderr
+    eum = json.loads((outdir / "SmsOtp.template.json").read_text(encoding="utf-8"))
+    assert {
+        "AWS::SMSVOICE::ProtectConfiguration",
+        "AWS::SMSVOICE::ConfigurationSet",
+        "Custom::NotifyCodeConfiguration",
+    } <= _types(eum)
+    assert not {t for t in _types(eum) if t.startswith("AWS::Pinpoint::")}
+    senders = [v for v in _function_variables(eum) if "OTP_ENGINE" in v]
+    assert senders
+    assert {v["OTP_ENGINE"] for v in senders} == {"endusermessaging"}
+    assert all(v.get("OTP_NOTIFY_CODE_CONFIGURATION") for v in senders)
+    # and the asset was not bundled a second time
+    assert "Bundling asset" not in made.stdout + made.stderr
+    assert sorted(p.name for p in outdir.glob("asset.*")) == assets
