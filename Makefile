@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs pytest synth diff cfn-lint bench fuzz stop-test load deploy openapi vendor-web wheel clean
+.PHONY: help run test lint format typecheck docs docs-tables pytest synth diff cfn-lint bench fuzz stop-test load deploy openapi vendor-web wheel clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -68,6 +68,9 @@ docs: $(STAMP) ## the documentation site, strictly (broken links fail), offline,
 
 pytest: $(STAMP) $(NODE_STAMP) ## the test suite (unit, integration, infra, e2e)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+
+docs-tables: $(STAMP) ## regenerate docs/configuration.md's tables from the configuration schema
+	$(PY) -m cdk_sms_otp.options_reference
 
 openapi: $(STAMP) ## regenerate docs/openapi.json from the handler
 	PYTHONPATH=lambda $(PY) -m otp.openapi > docs/openapi.json

@@ -182,7 +182,7 @@ def _synthesized(functions: Sequence[str]) -> dict[str, dict[str, Any]]:
     synthesized = synth(REAL_IDENTITY)
     found = {}
     for function in functions:
-        logical_id = synthesized.logical_id(getattr(synthesized.stack.functions, _attribute(function)))
+        logical_id = synthesized.logical_id(getattr(synthesized.service.functions, _attribute(function)))
         properties = synthesized.json["Resources"][logical_id]["Properties"]
         found[function] = {
             "variables": properties.get("Environment", {}).get("Variables", {}),

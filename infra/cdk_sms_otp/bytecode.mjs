@@ -3,16 +3,20 @@
 // host's Python is. Hash-based and unchecked (PEP 552): the CDK CLI zips every file with a 1980 mtime, so
 // timestamp-checked .pyc would be stale on Lambda, and the asset is immutable anyway.
 //
-// Usage: node infra/bytecode.mjs <directory> <expected major.minor>. Driven by infra/bytecode.py, which
+// Usage: node bytecode.mjs <directory> <expected major.minor> <pyodide directory>. Driven by infra/bytecode.py, which
 // checks the report this prints as its last line of stdout (JSON). One process compiles the whole tree:
 // loading the WebAssembly runtime is the expensive part (seconds), compiling a module is not.
-import { loadPyodide } from "pyodide";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 
-const [root, expected] = process.argv.slice(2);
-if (!root || !expected) {
-  process.stderr.write("usage: node bytecode.mjs <directory> <python major.minor>\n");
+const [root, expected, pyodideDir] = process.argv.slice(2);
+if (!root || !expected || !pyodideDir) {
+  process.stderr.write("usage: node bytecode.mjs <directory> <python major.minor> <pyodide directory>\n");
   process.exit(2);
 }
+// Pyodide is the CDK app's (or the repository's) node_modules, not next to this file: the package may be
+// installed anywhere.
+const { loadPyodide } = await import(pathToFileURL(join(pyodideDir, "pyodide.mjs")).href);
 
 const COMPILE = `
 import importlib.util, json, os, py_compile, sys

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-REPO: Final = Path(__file__).resolve().parents[2]
 COMPILER: Final = Path(__file__).with_name("bytecode.mjs")
-PACKAGE_JSON: Final = REPO / "package.json"
-INSTALLED_PYODIDE: Final = REPO / "node_modules" / "pyodide" / "package.json"
+#: The Pyodide release whose CPython is the Lambda runtime's (package.json pins the same; a test checks).
+PYODIDE_VERSION: Final = "314.0.7"
+#: Where to look for Pyodide besides node_modules of the working directory and its parents (the CDK app's
+#: project), e.g. a shared installation: the directory of its package.json.
+PYODIDE_DIR_VARIABLE: Final = "CDK_SMS_OTP_PYODIDE_DIR"
 #: Generous: the whole asset compiles in seconds; this only stops a hung Node process.
 TIMEOUT_SECONDS: Final = 600
 
@@ -44,13 +47,9 @@ class CompiledTree:
     files: int
 
 
-def pinned_pyodide_version(package_json: Path = PACKAGE_JSON) -> str:
-    """The Pyodide version package.json pins (an exact version, so that the bytecode is reproducible)."""
-    pins = json.loads(package_json.read_text(encoding="utf-8")).get("devDependencies", {})
-    version = pins.get("pyodide")
-    if not isinstance(version, str) or not version[:1].isdigit():
-        raise BytecodeError(f"{package_json} must pin pyodide to an exact version (devDependencies)")
-    return version
+def pinned_pyodide_version() -> str:
+    """The Pyodide version the bytecode is compiled with (exact, so that the bytecode is reproducible)."""
+    return PYODIDE_VERSION
 
 
 def fingerprint() -> str:
@@ -69,18 +68,33 @@ def _node() -> str:
     return node
 
 
-def _check_installed_pyodide() -> None:
-    pinned = pinned_pyodide_version()
-    if not INSTALLED_PYODIDE.is_file():
-        raise BytecodeError(
-            f"node_modules/pyodide is missing (package.json pins {pinned}): run `npm ci` in {REPO} "
-            "(every make target that synthesizes does it)"
-        )
-    installed = json.loads(INSTALLED_PYODIDE.read_text(encoding="utf-8")).get("version")
-    if installed != pinned:
-        raise BytecodeError(
-            f"node_modules has pyodide {installed} but package.json pins {pinned}: run `npm ci` in {REPO}"
-        )
+def _candidates() -> list[Path]:
+    configured = os.environ.get(PYODIDE_DIR_VARIABLE)
+    here = Path.cwd().resolve()
+    found = [Path(configured)] if configured else []
+    found += [directory / "node_modules" / "pyodide" for directory in (here, *here.parents)]
+    # The repository's own, when the package runs from a checkout (infra/cdk_sms_otp -> repository).
+    found.append(Path(__file__).resolve().parents[2] / "node_modules" / "pyodide")
+    return found
+
+
+def find_pyodide() -> Path:
+    """The directory of the pinned Pyodide release: $CDK_SMS_OTP_PYODIDE_DIR, else node_modules/pyodide in
+    the working directory or one of its parents (the CDK app's project), else the repository's."""
+    seen = []
+    for candidate in _candidates():
+        manifest = candidate / "package.json"
+        if manifest.is_file():
+            version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+            if version == PYODIDE_VERSION:
+                return candidate
+            seen.append(f"{candidate} ({version})")
+    found = f" (found {', '.join(seen)})" if seen else ""
+    raise BytecodeError(
+        f"Pyodide {PYODIDE_VERSION} is needed to compile the Lambda asset's bytecode{found}: run "
+        f"`npm install --save-dev pyodide@{PYODIDE_VERSION}` in your CDK app's directory, or set "
+        f"{PYODIDE_DIR_VARIABLE} to the directory of that release"
+    )
 
 
 def remove_bytecode(root: Path) -> None:
@@ -99,12 +113,12 @@ def compile_tree(root: Path, *, python_version: str) -> CompiledTree:
     the requested Python, or when a module does not compile (it would fail on Lambda too).
     """
     node = _node()
-    _check_installed_pyodide()
+    pyodide = find_pyodide()
     remove_bytecode(root)
-    command = [node, str(COMPILER), str(root.resolve()), python_version]
+    command = [node, str(COMPILER), str(root.resolve()), python_version, str(pyodide)]
     try:
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False, cwd=REPO
+            command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False, cwd=pyodide
         )
     except subprocess.TimeoutExpired as exc:
         raise BytecodeError(f"compiling bytecode took longer than {TIMEOUT_SECONDS} s: {command}") from exc
@@ -117,7 +131,7 @@ def compile_tree(root: Path, *, python_version: str) -> CompiledTree:
     if report["version"] != python_version:
         raise BytecodeError(
             f"pyodide {pinned_pyodide_version()} is CPython {report['version']}, but the Lambda runtime is "
-            f"Python {python_version}: pin the Pyodide release of that Python in package.json"
+            f"Python {python_version}: PYODIDE_VERSION must be the Pyodide release of that Python"
         )
     if report["optimize"] != 0:
         raise BytecodeError(f"Pyodide ran with optimization level {report['optimize']}; Lambda runs with 0")

@@ -23,6 +23,7 @@ from constructs import Construct
 
 from cdk_sms_otp.bundling import LocalPipBundling, bundling_options
 from cdk_sms_otp.config import END_USER_MESSAGING, FUNCTION_COUNT, PINPOINT, OtpConfig
+from cdk_sms_otp.environment import deployment_environment, function_environment
 from cdk_sms_otp.lambda_source import LAMBDA_ROOT
 from cdk_sms_otp.metric_contract import load_metric_contract
 
@@ -73,11 +74,12 @@ class EngineCallBudget:
     def worst_case_s(self) -> float:
         return self.max_attempts * self.connect_timeout_s + self.read_timeout_s + self.backoff_allowance_s
 
-    def environment(self) -> dict[str, str]:
+    def deployment_values(self) -> dict[str, float | int]:
+        """The engine client's settings, as :func:`function_environment` takes them."""
         return {
-            "OTP_ENGINE_CONNECT_TIMEOUT": str(self.connect_timeout_s),
-            "OTP_ENGINE_READ_TIMEOUT": str(self.read_timeout_s),
-            "OTP_ENGINE_MAX_ATTEMPTS": str(self.max_attempts),
+            "connect_timeout": self.connect_timeout_s,
+            "read_timeout": self.read_timeout_s,
+            "max_attempts": self.max_attempts,
         }
 
 
@@ -174,76 +176,34 @@ def otp_environment(
 ) -> dict[str, str]:
     """The variables ``otp.settings`` reads (docs/configuration.md), from the validated config."""
     metrics = load_metric_contract()
-    env = {
-        **({"PINPOINT_APPLICATION_ID": application_id} if application_id is not None else {}),
-        "OTP_BRAND_NAME": config.brand_name,
-        "OTP_ORIGINATION_IDENTITY": config.origination_identity,
-        "OTP_CODE_LENGTH": str(config.code_length),
-        "OTP_VALIDITY_MINUTES": str(config.validity_minutes),
-        "OTP_ALLOWED_ATTEMPTS": str(config.allowed_attempts),
-        "OTP_SIGN_IN_FLOOR_MS": str(config.sign_in_floor_ms),
-        "OTP_ALLOWED_COUNTRIES": ",".join(config.allowed_countries),
-        "OTP_LANGUAGE": config.language,
-        "POWERTOOLS_SERVICE_NAME": metrics.service,
-        "POWERTOOLS_METRICS_NAMESPACE": metrics.namespace,
-        "POWERTOOLS_LOG_LEVEL": config.log_level,
-        # Lambda records each invocation's segment itself; only tracing=sdk loads the X-Ray SDK (+0.17x
-        # bare-boto3 time and 7 MiB per cold start) for subsegments of each AWS call (docs/observability.md).
-        "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing == "sdk" else "true",
-    }
-    if config.entity_id:
-        env["OTP_ENTITY_ID"] = config.entity_id
-    if config.template_id:
-        env["OTP_TEMPLATE_ID"] = config.template_id
-    if config.engine != PINPOINT or config.previous_engine is not None:
-        env.update(
-            _engine_environment(
-                config,
-                configuration_set,
-                notify_code_configuration,
-                has_application=application_id is not None,
-            )
-        )
-    return env
-
-
-def _engine_environment(
-    config: OtpConfig,
-    configuration_set: str | None,
-    notify_code_configuration: str | None,
-    *,
-    has_application: bool,
-) -> dict[str, str]:
-    """The engine's variables; only set away from the default engine, so its functions stay unchanged."""
-    env = {"OTP_ENGINE": config.engine, "OTP_CHANNELS": ",".join(config.channels)}
-    optional = {
-        "OTP_PREVIOUS_ENGINE": config.previous_engine,
-        "OTP_CONFIGURATION_SET": configuration_set,
+    omit = set()
+    if notify_code_configuration is not None:
+        # Templates, voice and policy are the configuration's (otp.engine_rules.notify_code_configuration).
+        omit |= {"message_template", "voice_template", "voice_language", "voice_id"}
+    if "VOICE" not in config.channels:
+        omit |= {"voice_template", "voice_language", "voice_id", "voice_origination_identity"}
+    if "WHATSAPP" not in config.channels:
+        omit |= {"whatsapp_template_name", "whatsapp_origination_identity"}
+    env = function_environment(
+        config,
+        omit=omit,
+        application_id=application_id,
+        configuration_set=configuration_set,
+        notify_code_configuration=notify_code_configuration,
         # Without a Pinpoint application, the stack id stands in as a private, stable deployment id.
-        "OTP_DEPLOYMENT_ID": None if has_application else Aws.STACK_ID,
-    }
-    if config.engine == END_USER_MESSAGING:
-        # Templates, voice and policy are the configuration's (otp.engine_rules.notify_code_configuration);
-        # without one, every request carries them, from these variables.
-        inline = notify_code_configuration is None
-        optional["OTP_NOTIFY_CODE_CONFIGURATION"] = notify_code_configuration
-        optional["OTP_NOTIFY_TIER"] = config.notify_tier
-        if "SMS" in config.channels and inline:
-            optional["OTP_MESSAGE_TEMPLATE"] = config.message_template
-        if "VOICE" in config.channels:
-            optional["OTP_VOICE_ORIGINATION_IDENTITY"] = config.voice_origination_identity
-            if inline:
-                optional.update(
-                    {
-                        "OTP_VOICE_TEMPLATE": config.voice_template,
-                        "OTP_VOICE_LANGUAGE": config.voice_language or config.language,
-                        "OTP_VOICE_ID": config.voice_id,
-                    }
-                )
-        if "WHATSAPP" in config.channels:
-            optional["OTP_WHATSAPP_TEMPLATE_NAME"] = config.whatsapp_template_name
-            optional["OTP_WHATSAPP_ORIGINATION_IDENTITY"] = config.whatsapp_origination_identity
-    env.update({name: value for name, value in optional.items() if value is not None})
+        deployment_id=Aws.STACK_ID if application_id is None else None,
+    )
+    env.update(
+        {
+            "POWERTOOLS_SERVICE_NAME": metrics.service,
+            "POWERTOOLS_METRICS_NAMESPACE": metrics.namespace,
+            "POWERTOOLS_LOG_LEVEL": config.log_level,
+            # Lambda records each invocation's segment itself; only tracing=sdk loads the X-Ray SDK (+0.17x
+            # bare-boto3 time and 7 MiB per cold start) for subsegments of each AWS call
+            # (docs/observability.md).
+            "POWERTOOLS_TRACE_DISABLED": "false" if config.tracing == "sdk" else "true",
+        }
+    )
     return env
 
 
@@ -365,7 +325,7 @@ class OtpFunctions(Construct):
         )
         environment = dict(self.environment)
         if spec.calls_engine:
-            environment.update(spec.budget.environment())
+            environment.update(deployment_environment(**spec.budget.deployment_values()))
         function = lambda_.Function(
             scope,
             "Function",

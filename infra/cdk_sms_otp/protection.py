@@ -23,6 +23,7 @@ from constructs import Construct
 from cdk_sms_otp.api import OtpApi
 from cdk_sms_otp.auth import OtpAuth
 from cdk_sms_otp.config import OtpConfig
+from cdk_sms_otp.environment import deployment_environment
 from cdk_sms_otp.functions import OtpFunctions
 from cdk_sms_otp.monitoring import OtpMonitoring
 from cdk_sms_otp.protection_alarms import ProtectionAlarms
@@ -138,37 +139,8 @@ class OtpProtection(Construct):
         Define Auth Challenge gets them too: it shares the settings module, which refuses to start in
         Lambda without OTP_TABLE_NAME. It gets no permission on the table.
         """
-        c = self._config
-        variables = {
-            "OTP_TABLE_NAME": self.table.table_name,
-            "OTP_SEND_COOLDOWN_SECONDS": str(c.send_cooldown_seconds),
-            "OTP_SEND_LIMIT_PER_HOUR": str(c.send_limit_per_hour),
-            "OTP_SEND_LIMIT_PER_DAY": str(c.send_limit_per_day),
-            "OTP_SEND_RESERVE_PER_DAY": str(c.reserve_per_day),
-            "OTP_DEVICE_TICKET_DAYS": str(c.device_ticket_days),
-            "OTP_VERIFY_LIMIT_PER_REFERENCE": str(c.verify_limit_per_reference),
-            "OTP_ALLOW_TOLL_FREE": str(c.allow_toll_free).lower(),
-            "OTP_ALLOW_VOIP": str(c.allow_voip).lower(),
-            "OTP_IDEMPOTENCY_TTL_SECONDS": str(c.idempotency_ttl_seconds),
-            "OTP_SEND_BUDGET_PER_HOUR": str(c.send_budget_per_hour),
-            "OTP_SEND_BUDGET_PER_DAY": str(c.send_budget_per_day),
-            "OTP_ADAPTIVE_PROTECTION": str(c.adaptive_protection).lower(),
-            "OTP_ADAPTIVE_MIN_SENDS": str(c.adaptive_min_sends),
-            "OTP_ADAPTIVE_MIN_CONVERSION_PERCENT": str(c.adaptive_min_conversion_percent),
-            "OTP_ADAPTIVE_BLOCK_HOURS": ",".join(str(hours) for hours in c.adaptive_block_hours),
-            "OTP_PROVEN_RESERVE_PERCENT": str(c.proven_reserve_percent),
-            "OTP_PROVEN_NUMBER_DAYS": str(c.proven_number_days),
-            "OTP_UNPROVEN_COUNTRY_SHARE_PERCENT": str(c.unproven_country_share_percent),
-            "OTP_UNPROVEN_RANGE_SHARE_PERCENT": str(c.unproven_range_share_percent),
-        }
-        if c.adaptive_allowed_prefixes:
-            variables["OTP_ADAPTIVE_ALLOWED_PREFIXES"] = ",".join(c.adaptive_allowed_prefixes)
-        if c.blocked_prefixes:
-            variables["OTP_BLOCKED_PREFIXES"] = ",".join(c.blocked_prefixes)
-        if c.country_send_budgets:
-            variables["OTP_COUNTRY_SEND_BUDGETS"] = ",".join(
-                f"{country}:{per_hour}:{per_day}" for country, per_hour, per_day in c.country_send_budgets
-            )
+        # The limits themselves are options, in the functions' environment already (cdk_sms_otp.environment).
+        variables = deployment_environment(table_name=self.table.table_name)
         for name, value in variables.items():
             functions.add_environment(name, value)
 

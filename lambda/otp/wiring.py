@@ -57,7 +57,7 @@ def policy_from(settings: Settings) -> OtpPolicy:
         language=settings.language,
         entity_id=settings.entity_id,
         template_id=settings.template_id,
-        channels=settings.channels,
+        channels=frozenset(settings.channels),
     )
 
 

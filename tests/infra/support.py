@@ -17,11 +17,12 @@ from typing import Any
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from aws_cdk import CfnElement
+from aws_cdk import CfnElement, Stack
 from aws_cdk.assertions import Template
 
 from cdk_sms_otp.application import STACK_NAME, build_app
-from cdk_sms_otp.stack import OtpStack
+from cdk_sms_otp.service import OtpService
+from otp.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[2]
 CDK_JSON: dict[str, Any] = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))
@@ -54,7 +55,7 @@ def cdk_context(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Synth:
-    stack: OtpStack
+    service: OtpService
     template: Template
     json: dict[str, Any]
     report: dict[str, Any]
@@ -66,16 +67,22 @@ class Synth:
         element = construct if isinstance(construct, CfnElement) else construct.node.default_child
         return str(self.stack.get_logical_id(element))
 
+    @property
+    def stack(self) -> Stack:
+        return Stack.of(self.service)
+
 
 @cache
 def _synth(frozen: tuple[tuple[str, str], ...]) -> Synth:
     overrides = {key: json.loads(value) for key, value in frozen}
     outdir = tempfile.mkdtemp(prefix="otp-cdk-")
-    app, stack = build_app(cdk_context(overrides), outdir=outdir)
+    app, service = build_app(cdk_context(overrides), outdir=outdir)
     assembly = app.synth()  # runs cdk-nag: an unacknowledged finding raises here
     template_json = assembly.get_stack_by_name(STACK_NAME).template
     report = json.loads((Path(outdir) / "validation-report.json").read_text(encoding="utf-8"))
-    return Synth(stack=stack, template=Template.from_json(template_json), json=template_json, report=report)
+    return Synth(
+        service=service, template=Template.from_json(template_json), json=template_json, report=report
+    )
 
 
 def synth(overrides: dict[str, Any] | None = None) -> Synth:
@@ -90,3 +97,12 @@ def ref(logical_id: str) -> dict[str, str]:
 
 def arn_of(logical_id: str) -> dict[str, list[str]]:
     return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+def deployed_settings(variables: dict[str, Any]) -> Settings:
+    """What a function reads from the variables the template gives it (a CloudFormation reference stands
+    in as a placeholder). The template holds only non-default values: the settings hold them all."""
+    environ = {
+        k: v if isinstance(v, str) else "resolved-cloudformation-reference" for k, v in variables.items()
+    }
+    return load_settings(environ)

@@ -196,8 +196,8 @@ def test_each_function_may_call_only_its_own_end_user_messaging_operation():
 
 def test_during_a_switch_pinpoint_may_only_verify():
     s = synth(SWITCH)
-    assert s.stack.messaging is not None  # Pinpoint still verifies the codes it sent
-    app_id = s.logical_id(s.stack.messaging.app)
+    assert s.service.messaging is not None  # Pinpoint still verifies the codes it sent
+    app_id = s.logical_id(s.service.messaging.app)
     expected = {
         "Api": {SEND_NOTIFY_CODE, VALIDATE_NOTIFY_CODE, VERIFY_OTP},
         "CreateAuthChallenge": {SEND_NOTIFY_CODE},
@@ -261,7 +261,7 @@ def test_cdk_nag_and_cfn_lint_are_clean(variant, tmp_path):
     # every acknowledgement of the variant is the default stack's, or IAM5 on a function role, or the
     # notify code configuration's (its function's role and the custom resource provider)
     default = {
-        (v["acknowledgedId"], c["constructPath"].split("/", 1)[1])
+        (v["acknowledgedId"], c["constructPath"].split("/", 2)[2])
         for p in synth(REAL_IDENTITY).report["pluginReports"]
         for v in p["suppressedViolations"]
         for c in v["violatingConstructs"]
@@ -269,7 +269,7 @@ def test_cdk_nag_and_cfn_lint_are_clean(variant, tmp_path):
     for plugin in s.report["pluginReports"]:
         for violation in plugin["suppressedViolations"]:
             for construct in violation["violatingConstructs"]:
-                path = construct["constructPath"].split("/", 1)[1]
+                path = construct["constructPath"].split("/", 2)[2]
                 if path.startswith("EndUserMessaging/NotifyCodeConfiguration/Role"):
                     assert "IAM5" in violation["ruleName"]
                     assert "cdk-sms-otp:stack" in violation["reason"]

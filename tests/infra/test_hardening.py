@@ -14,7 +14,7 @@ from cdk_sms_otp.protection_alarms import BUDGET_REASONS
 from otp import metric_names
 from otp.domain.reasons import RejectReason
 from otp.settings import load_settings
-from tests.infra.support import REAL_IDENTITY, Synth, synth
+from tests.infra.support import REAL_IDENTITY, Synth, deployed_settings, synth
 from tests.infra.test_stack import HANDLERS, _functions, _policy_statements
 
 REQUIRED = {"brandName": "Acme", "originationIdentity": "+12065550123"}
@@ -58,7 +58,8 @@ def alarm(s: Synth, name: str) -> dict[str, Any]:
 def test_every_function_is_told_the_default_budget_and_the_code_accepts_it(default: Synth) -> None:
     for name, function in _functions(default).items():
         env = function["Properties"]["Environment"]["Variables"]
-        assert (env["OTP_SEND_BUDGET_PER_HOUR"], env["OTP_SEND_BUDGET_PER_DAY"]) == ("500", "2000"), name
+        settings = deployed_settings(env)
+        assert (settings.send_budget_per_hour, settings.send_budget_per_day) == (500, 2000), name
         assert "OTP_COUNTRY_SEND_BUDGETS" not in env
 
 
@@ -174,8 +175,8 @@ def test_the_user_pool_has_a_web_acl_limiting_sign_in_calls_per_ip(default: Synt
     assert all(m["PositionalConstraint"] == "ENDS_WITH" for m in matches)
     assert all(m["TextTransformations"] == [{"Priority": 0, "Type": "LOWERCASE"}] for m in matches)
     # And it is associated with the user pool
-    pool_id = default.logical_id(default.stack.auth.user_pool)
-    acl_id = default.logical_id(default.stack.protection.sign_in_web_acl)
+    pool_id = default.logical_id(default.service.auth.user_pool)
+    acl_id = default.logical_id(default.service.protection.sign_in_web_acl)
     [association] = [
         a["Properties"]
         for a in default.resources("AWS::WAFv2::WebACLAssociation").values()

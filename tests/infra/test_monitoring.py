@@ -121,7 +121,7 @@ def test_pinpoint_error_alarms_watch_deployment_faults_and_every_error_code(defa
 def test_lambda_and_api_alarms_cover_every_function_and_the_stage(default):
     # Given the alarms on AWS metrics
     alarms = _alarms(default)
-    functions = {default.logical_id(f) for f in default.stack.functions.all}
+    functions = {default.logical_id(f) for f in default.service.functions.all}
 
     # Then each function has an Errors and a Throttles alarm
     for metric_name in ("Errors", "Throttles"):

@@ -11,7 +11,8 @@ from aws_cdk import aws_s3 as s3
 from cdk_sms_otp.application import build_app
 from tests.infra.support import REAL_IDENTITY, VARIANT, cdk_context, synth
 
-# (acknowledged id, construct path below the stack) -> why it is on this list; see the reasons in code.
+# (acknowledged id, construct path below the service, <stack>/Otp/...) -> why it is on this list:
+# see the reasons in code.
 # Every method of the API (send, verify, a verification's status and its cancellation).
 API_METHODS = ("otp/POST", "otp/verify/POST", "otp/{referenceId}/GET", "otp/{referenceId}/DELETE")
 EXPECTED_DEFAULT = (
@@ -51,7 +52,7 @@ def _acknowledged(report: dict[str, Any]) -> set[tuple[str, str]]:
             # Then (for every caller) each acknowledgement carries a real sentence of reason
             assert len(violation["reason"]) > 80, violation
             for construct in violation["violatingConstructs"]:
-                found.add((violation["acknowledgedId"], construct["constructPath"].split("/", 1)[1]))
+                found.add((violation["acknowledgedId"], construct["constructPath"].split("/", 2)[2]))
     return found
 
 

@@ -18,7 +18,7 @@ from otp.domain.limiter import limit_key
 from otp.domain.tickets import DeviceTickets
 from otp.handlers.idempotency import IDEMPOTENCY_KEY_PREFIX
 from otp.settings import default_reserve_per_day
-from tests.infra.support import REAL_IDENTITY, Synth, arn_of, synth
+from tests.infra.support import REAL_IDENTITY, Synth, arn_of, deployed_settings, synth
 
 HANDLERS = {
     "Api": "otp.handlers.api.lambda_handler",
@@ -60,7 +60,7 @@ def functions(s: Synth) -> dict[str, dict[str, Any]]:
 
 
 def table_id(s: Synth) -> str:
-    return s.logical_id(s.stack.protection.table)
+    return s.logical_id(s.service.protection.table)
 
 
 def dynamodb_statements(s: Synth, function: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,14 +116,17 @@ def test_every_function_is_told_the_table_and_the_default_limits(default: Synth)
     for name, function in functions(default).items():
         env = function["Properties"]["Environment"]["Variables"]
         assert env["OTP_TABLE_NAME"] == {"Ref": table_id(default)}, name
-        assert env["OTP_SEND_COOLDOWN_SECONDS"] == "30"
-        assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("5", "10")
-        assert (env["OTP_SEND_RESERVE_PER_DAY"], env["OTP_DEVICE_TICKET_DAYS"]) == ("4", "90")
-        assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "5"
+        # the defaults are the schema's, on both sides: the template carries none of them
+        assert not [variable for variable in env if variable.startswith(("OTP_SEND_", "OTP_ALLOW_"))]
+        s = deployed_settings(env)
+        assert s.send_cooldown_seconds == 30
+        assert (s.send_limit_per_hour, s.send_limit_per_day) == (5, 10)
+        assert (s.reserve_per_day, s.device_ticket_days) == (4, 90)
+        assert s.verify_limit_per_reference == 5
         assert "OTP_VERIFY_LIMIT_PER_NUMBER_PER_HOUR" not in env
-        assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("false", "false")
-        assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "3600"
-        assert "OTP_BLOCKED_PREFIXES" not in env
+        assert (s.allow_toll_free, s.allow_voip) == (False, False)
+        assert s.idempotency_ttl_seconds == 3600
+        assert s.blocked_prefixes == ()
 
 
 def test_on_end_user_messaging_both_senders_may_take_a_slot_of_the_rate_and_nothing_more() -> None:
@@ -207,10 +210,10 @@ def test_a_per_ip_rate_rule_guards_the_api_stage_by_default(default: Synth) -> N
     body = properties["CustomResponseBodies"][response["CustomResponseBodyKey"]]
     assert json.loads(body["Content"])["status"] == 429
     # and it is attached to the API's stage
-    stage_id = default.logical_id(default.stack.api.rest_api.deployment_stage)
+    stage_id = default.logical_id(default.service.api.deployment_stage)
     assert stage_id in json.dumps(association["Properties"]["ResourceArn"])
     assert association["Properties"]["WebACLArn"] == arn_of(
-        default.logical_id(default.stack.protection.web_acl)
+        default.logical_id(default.service.protection.web_acl)
     )
 
 
@@ -262,12 +265,13 @@ def test_configured_values_reach_the_functions_the_waf_and_the_alarms(custom: Sy
     env = functions(custom)["Api"]["Properties"]["Environment"]["Variables"]
     # Then the functions read them
     assert env["OTP_SEND_COOLDOWN_SECONDS"] == "60"
-    assert (env["OTP_SEND_LIMIT_PER_HOUR"], env["OTP_SEND_LIMIT_PER_DAY"]) == ("3", "6")
-    assert (env["OTP_SEND_RESERVE_PER_DAY"], env["OTP_DEVICE_TICKET_DAYS"]) == ("2", "30")
-    assert env["OTP_VERIFY_LIMIT_PER_REFERENCE"] == "4"
-    assert (env["OTP_ALLOW_TOLL_FREE"], env["OTP_ALLOW_VOIP"]) == ("true", "false")
     assert env["OTP_BLOCKED_PREFIXES"] == "+1900,+9114"
-    assert env["OTP_IDEMPOTENCY_TTL_SECONDS"] == "600"
+    s = deployed_settings(env)
+    assert (s.send_limit_per_hour, s.send_limit_per_day) == (3, 6)
+    assert (s.reserve_per_day, s.device_ticket_days) == (2, 30)
+    assert s.verify_limit_per_reference == 4
+    assert (s.allow_toll_free, s.allow_voip) == (True, False)
+    assert s.idempotency_ttl_seconds == 600
     # and the WAF is gone, the refusal threshold moved, and the country alarms follow the allowed list
     assert custom.resources("AWS::WAFv2::WebACL") == {}
     assert custom.resources("AWS::WAFv2::WebACLAssociation") == {}

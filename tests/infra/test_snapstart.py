@@ -26,7 +26,7 @@ TRIGGERS = {
 
 
 def _function_ids(s: Synth) -> dict[str, str]:
-    return {name: s.logical_id(getattr(s.stack.functions, name)) for name in FUNCTIONS}
+    return {name: s.logical_id(getattr(s.service.functions, name)) for name in FUNCTIONS}
 
 
 def _alias_of(s: Synth, function_id: str) -> tuple[str, dict[str, Any]]:
@@ -129,7 +129,7 @@ def test_on_api_gateway_and_the_cognito_triggers_invoke_the_aliases_only():
     for permission in s.resources("AWS::Lambda::Permission").values():
         if permission["Properties"]["Principal"] == "cognito-idp.amazonaws.com":
             assert permission["Properties"]["SourceArn"] == {
-                "Fn::GetAtt": [s.logical_id(s.stack.auth.user_pool), "Arn"]
+                "Fn::GetAtt": [s.logical_id(s.service.auth.user_pool), "Arn"]
             }
 
 

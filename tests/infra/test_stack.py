@@ -15,7 +15,7 @@ from cdk_sms_otp.api_contract import request_body_schema
 from cdk_sms_otp.functions import API_BUDGET, TRIGGER_BUDGET
 from otp import metric_names
 from otp.settings import load_settings
-from tests.infra.support import REAL_IDENTITY, Synth, arn_of, ref, synth
+from tests.infra.support import REAL_IDENTITY, Synth, arn_of, deployed_settings, ref, synth
 
 HANDLERS = {
     "Api": "otp.handlers.api.lambda_handler",
@@ -39,7 +39,7 @@ def _functions(s: Synth) -> dict[str, dict[str, Any]]:
 
 
 def _function_logical_id(s: Synth, name: str) -> str:
-    return s.logical_id(getattr(s.stack.functions, _attribute(name)))
+    return s.logical_id(getattr(s.service.functions, _attribute(name)))
 
 
 def _attribute(name: str) -> str:
@@ -108,16 +108,15 @@ def test_environment_carries_the_configuration_the_code_reads(default):
     env = _functions(default)["Api"]["Properties"]["Environment"]["Variables"]
 
     # Then every variable docs/configuration.md lists is set from the configuration
-    assert env["PINPOINT_APPLICATION_ID"] == ref(default.logical_id(default.stack.messaging.app))
+    assert env["PINPOINT_APPLICATION_ID"] == ref(default.logical_id(default.service.messaging.app))
     assert env["OTP_BRAND_NAME"] == "Acme"
     assert env["OTP_ORIGINATION_IDENTITY"] == "+12065550123"
-    assert (env["OTP_CODE_LENGTH"], env["OTP_VALIDITY_MINUTES"], env["OTP_ALLOWED_ATTEMPTS"]) == (
-        "6",
-        "5",
-        "3",
-    )
-    assert env["OTP_ALLOWED_COUNTRIES"] == "US,CA,GB"
-    assert env["OTP_LANGUAGE"] == "en-US"
+    # defaults are not written: the functions read them from the same schema
+    assert not {"OTP_CODE_LENGTH", "OTP_VALIDITY_MINUTES", "OTP_ALLOWED_COUNTRIES", "OTP_LANGUAGE"} & set(env)
+    settings = deployed_settings(env)
+    assert (settings.code_length, settings.validity_minutes, settings.allowed_attempts) == (6, 5, 3)
+    assert settings.allowed_countries == ("US", "CA", "GB")
+    assert settings.language == "en-US"
     assert env["POWERTOOLS_SERVICE_NAME"] == metric_names.SERVICE
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == metric_names.NAMESPACE
     assert env["POWERTOOLS_LOG_LEVEL"] == "INFO"
@@ -145,7 +144,7 @@ def test_the_code_accepts_each_function_environment_as_deployed(default, name):
 
 def test_each_function_has_its_own_role_with_only_its_pinpoint_actions(default):
     # Given the Pinpoint application's ARN
-    app_arn = arn_of(default.logical_id(default.stack.messaging.app))
+    app_arn = arn_of(default.logical_id(default.service.messaging.app))
     expected = {"Api": {SEND, VERIFY}, "CreateAuthChallenge": {SEND}, "VerifyAuthChallenge": {VERIFY}}
 
     # When each function's role and policies are read
@@ -426,7 +425,7 @@ def test_app_client_uses_custom_auth_and_refresh_without_user_enumeration(defaul
 def test_outputs_name_the_api_url_user_pool_client_and_pinpoint_app(default):
     # Given the stack outputs
     outputs = default.json["Outputs"]
-    stack = default.stack
+    stack = default.service
 
     # Then the four documented outputs exist and point at the right resources
     assert outputs["UserPoolId"]["Value"] == ref(default.logical_id(stack.auth.user_pool))
@@ -434,8 +433,8 @@ def test_outputs_name_the_api_url_user_pool_client_and_pinpoint_app(default):
     assert outputs["PinpointApplicationId"]["Value"] == ref(default.logical_id(stack.messaging.app))
     url = outputs["ApiUrl"]["Value"]["Fn::Join"][1]
     assert url[0] == "https://"
-    assert ref(default.logical_id(stack.api.rest_api)) in url
-    assert ref(default.logical_id(stack.api.rest_api.deployment_stage)) in url
+    assert ref(default.logical_id(stack.api)) in url
+    assert ref(default.logical_id(stack.api.deployment_stage)) in url
     assert "ApiKeyId" not in outputs
     assert not [k for k in outputs if k.startswith("ApiRestApiEndpoint")]  # no duplicate URL output
 

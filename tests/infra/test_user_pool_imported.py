@@ -62,7 +62,7 @@ def _statements(s: PoolSynth, role: Any) -> list[dict[str, Any]]:
 
 def test_no_user_pool_is_created_and_the_custom_resource_names_the_pool_and_the_triggers(imported):
     # Given the stack synthesized with an imported pool
-    stack = imported.stack
+    stack = imported.service
     triggers = stack.auth.imported_pool_triggers
     assert triggers is not None
 
@@ -93,7 +93,7 @@ def test_no_user_pool_is_created_and_the_custom_resource_names_the_pool_and_the_
 
 
 def test_the_custom_resource_function_runs_the_bundled_handler_and_may_touch_only_that_pool(imported):
-    triggers = imported.stack.auth.imported_pool_triggers
+    triggers = imported.service.auth.imported_pool_triggers
     assert triggers is not None
     function = imported.json["Resources"][_logical_id(imported, triggers.function)]["Properties"]
     assert function["Handler"] == HANDLER
@@ -145,14 +145,14 @@ def test_cdk_nag_finds_nothing_and_the_only_warning_is_the_shared_web_acl(import
         for v in p["violations"]
     ] == []
     ((path, message),) = imported.warnings
-    assert path == "/SmsOtp/Auth"
+    assert path == "/SmsOtp/Otp/Auth"
     assert message.endswith(f"[ack: {WARN_WEB_ACL}]")
 
 
 def test_an_arn_import_scopes_iam_to_that_arn():
     arn = "arn:aws:cognito-idp:eu-west-1:210987654321:userpool/eu-west-1_Other999"
     s = synth_with_pool(lambda scope: cognito.UserPool.from_user_pool_arn(scope, "TheirPool", arn))
-    triggers = s.stack.auth.imported_pool_triggers
+    triggers = s.service.auth.imported_pool_triggers
     assert triggers is not None
     cognito_statements = [
         st for st in _statements(s, triggers.role) if any(a.startswith("cognito-idp:") for a in _actions(st))

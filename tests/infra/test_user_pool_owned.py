@@ -36,13 +36,13 @@ def test_the_template_has_exactly_the_integrators_pool_with_the_three_triggers(o
     pools = owned.resources("AWS::Cognito::UserPool")
 
     # Then that pool is the only one, keeps its own settings, and carries the three triggers
-    pool_id = _logical_id(owned, owned.stack.auth.user_pool)
+    pool_id = _logical_id(owned, owned.service.auth.user_pool)
     assert list(pools) == [pool_id]
     props = pools[pool_id]["Properties"]
     assert props["UserPoolName"] == "integrators-users"
     assert props["AliasAttributes"] == ["email", "phone_number"]
     assert props["Policies"]["PasswordPolicy"]["MinimumLength"] == 12
-    functions = owned.stack.functions
+    functions = owned.service.functions
     assert props["LambdaConfig"] == {
         key: {"Fn::GetAtt": [_logical_id(owned, getattr(functions, attr)), "Arn"]}
         for key, attr in TRIGGER_KEYS.items()
@@ -65,15 +65,15 @@ def test_the_app_client_is_custom_auth_only_on_that_pool(owned):
     props = client["Properties"]
 
     # Then the one client is the service's public CUSTOM_AUTH client, on the integrator's pool
-    assert props["UserPoolId"] == {"Ref": _logical_id(owned, owned.stack.auth.user_pool)}
+    assert props["UserPoolId"] == {"Ref": _logical_id(owned, owned.service.auth.user_pool)}
     assert sorted(props["ExplicitAuthFlows"]) == ["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     assert props["PreventUserExistenceErrors"] == "ENABLED"
     assert props["GenerateSecret"] is False
     assert props["AuthSessionValidity"] == 5
     # and the outputs name that pool and client
     outputs = owned.json["Outputs"]
-    assert outputs["UserPoolId"]["Value"] == {"Ref": _logical_id(owned, owned.stack.auth.user_pool)}
-    assert outputs["UserPoolClientId"]["Value"] == {"Ref": _logical_id(owned, owned.stack.auth.client)}
+    assert outputs["UserPoolId"]["Value"] == {"Ref": _logical_id(owned, owned.service.auth.user_pool)}
+    assert outputs["UserPoolClientId"]["Value"] == {"Ref": _logical_id(owned, owned.service.auth.client)}
 
 
 def test_cdk_nag_finds_nothing_the_service_adds(owned):

@@ -26,8 +26,8 @@ def test_api_key_mode_requires_a_key_on_every_method(variant):
 
 def test_api_key_mode_has_a_usage_plan_with_the_configured_throttle(variant):
     # Given apiAuth=apiKey and throttleRateLimit=25 / throttleBurstLimit=50
-    stage = variant.logical_id(variant.stack.api.rest_api.deployment_stage)
-    api = variant.logical_id(variant.stack.api.rest_api)
+    stage = variant.logical_id(variant.service.api.deployment_stage)
+    api = variant.logical_id(variant.service.api)
     (key_id,) = variant.resources("AWS::ApiGateway::ApiKey")
     (plan_id,) = variant.resources("AWS::ApiGateway::UsagePlan")
 

@@ -16,9 +16,10 @@ from aws_cdk.cx_api import SynthesisMessageLevel
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from cdk_sms_otp.application import STACK_NAME
+from cdk_sms_otp.application import SERVICE_ID, STACK_NAME, add_outputs, arguments_of
 from cdk_sms_otp.config import load_config
-from cdk_sms_otp.stack import OtpStack
+from cdk_sms_otp.logical_ids import OtpServiceStack
+from cdk_sms_otp.service import OtpService
 from tests.infra.support import REAL_IDENTITY, cdk_context
 
 PoolFactory = Callable[[Construct], cognito.IUserPool]
@@ -27,7 +28,8 @@ PoolFactory = Callable[[Construct], cognito.IUserPool]
 @dataclass(frozen=True)
 class PoolSynth:
     app: App
-    stack: OtpStack
+    stack: OtpServiceStack
+    service: OtpService
     json: dict[str, Any]
     report: dict[str, Any]
     warnings: list[tuple[str, str]]  # (construct path, message)
@@ -75,7 +77,11 @@ def synth_with_pool(
     outdir = tempfile.mkdtemp(prefix="otp-cdk-pool-")
     app = App(context=cdk_context({**REAL_IDENTITY, **(overrides or {})}), outdir=outdir)
     config = load_config(app.node.get_all_context())
-    stack = OtpStack(app, STACK_NAME, config=config, user_pool=user_pool)
+    stack = OtpServiceStack(app, STACK_NAME, service_id=SERVICE_ID)
+    # A callable makes the pool inside the stack (an owned pool must be in the service's stack).
+    pool = user_pool(stack) if callable(user_pool) else user_pool
+    service = OtpService(stack, SERVICE_ID, **arguments_of(config), user_pool=pool)
+    add_outputs(service)
     Tags.of(app).add("project", "cdk-sms-otp")
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     assembly = app.synth()  # cdk-nag: an unacknowledged finding raises here
@@ -86,4 +92,6 @@ def synth_with_pool(
         if message.level == SynthesisMessageLevel.WARNING
     ]
     report = json.loads((Path(outdir) / "validation-report.json").read_text(encoding="utf-8"))
-    return PoolSynth(app=app, stack=stack, json=artifact.template, report=report, warnings=warnings)
+    return PoolSynth(
+        app=app, stack=stack, service=service, json=artifact.template, report=report, warnings=warnings
+    )

@@ -19,6 +19,8 @@ from cdk_sms_otp import bytecode
 from cdk_sms_otp.bundling import LocalPipBundling
 from cdk_sms_otp.functions import ARCHITECTURE, ASSET_DIR, RUNTIME
 
+REPO = Path(__file__).resolve().parents[2]
+
 # CPython 3.14's magic number: 3627 ("Python 3.14rc3 3627", the last change before 3.14.0 in
 # Include/internal/pycore_magic_number.h), little-endian, then b"\r\n".
 MAGIC_3_14 = (3627).to_bytes(2, "little") + b"\r\n"
@@ -96,7 +98,7 @@ pkg.VALUE + " " + pkg.__spec__.cached + " " + str(pkg.sub.deep.f(1))
 """
     result = subprocess.run(
         ["node", "--input-type=module", "-e", script],
-        cwd=bytecode.REPO,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,
@@ -124,18 +126,36 @@ def test_without_node_the_error_says_what_to_install(tmp_path, monkeypatch):
         bytecode.compile_tree(tmp_path, python_version="3.14")
 
 
-def test_without_the_pinned_pyodide_the_error_says_to_run_npm_ci(tmp_path, monkeypatch):
-    # Given node_modules without pyodide
-    monkeypatch.setattr(bytecode, "INSTALLED_PYODIDE", tmp_path / "missing" / "package.json")
-    with pytest.raises(bytecode.BytecodeError, match=r"node_modules/pyodide is missing .*run `npm ci`"):
+def test_without_the_pinned_pyodide_the_error_says_what_to_install(tmp_path, monkeypatch):
+    # Given no Pyodide where the CDK app runs (nor in the package's checkout)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bytecode, "_candidates", lambda: [tmp_path / "node_modules" / "pyodide"])
+    with pytest.raises(bytecode.BytecodeError, match=r"npm install --save-dev pyodide@314\."):
         bytecode.compile_tree(tmp_path, python_version="3.14")
 
-    # Given node_modules with another version than package.json pins
-    other = tmp_path / "package.json"
-    other.write_text(json.dumps({"name": "pyodide", "version": "0.26.4"}))
-    monkeypatch.setattr(bytecode, "INSTALLED_PYODIDE", other)
-    with pytest.raises(bytecode.BytecodeError, match=r"has pyodide 0\.26\.4 but package\.json pins 314\."):
+    # Given node_modules with another release than the pinned one: it is named, and refused
+    other = tmp_path / "node_modules" / "pyodide"
+    other.mkdir(parents=True)
+    (other / "package.json").write_text(json.dumps({"name": "pyodide", "version": "0.26.4"}))
+    with pytest.raises(bytecode.BytecodeError, match=r"found .*pyodide \(0\.26\.4\)"):
         bytecode.compile_tree(tmp_path, python_version="3.14")
+
+
+def test_pyodide_is_found_from_the_cdk_app_directory_or_the_variable(tmp_path, monkeypatch):
+    # Given the pinned release in the repository's node_modules (npm ci), and a CDK app in a subdirectory
+    app = tmp_path / "app" / "deep"
+    app.mkdir(parents=True)
+    release = REPO / "node_modules" / "pyodide"
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "pyodide").symlink_to(release)
+    monkeypatch.chdir(app)
+    monkeypatch.delenv(bytecode.PYODIDE_DIR_VARIABLE, raising=False)
+
+    # Then it is found in a parent's node_modules first
+    assert bytecode.find_pyodide() == tmp_path / "node_modules" / "pyodide"
+    # and the variable wins over everything
+    monkeypatch.setenv(bytecode.PYODIDE_DIR_VARIABLE, str(release))
+    assert bytecode.find_pyodide() == release
 
 
 def test_a_pyodide_of_another_python_is_refused(compiled, tmp_path):
@@ -153,8 +173,12 @@ def test_a_pyodide_of_another_python_is_refused(compiled, tmp_path):
 def test_pyodide_is_pinned_and_the_asset_hash_follows_the_compiler_and_botocore(monkeypatch):
     # Given the pin in package.json (the npm lock installs exactly it)
     pinned = bytecode.pinned_pyodide_version()
-    lock = json.loads((bytecode.REPO / "package-lock.json").read_text(encoding="utf-8"))
+    lock = json.loads((REPO / "package-lock.json").read_text(encoding="utf-8"))
     assert lock["packages"]["node_modules/pyodide"]["version"] == pinned
+    assert (
+        json.loads((REPO / "package.json").read_text(encoding="utf-8"))["devDependencies"]["pyodide"]
+        == pinned
+    )
     assert pinned.startswith("314.")  # Pyodide 314.x is CPython 3.14: the runtime's Python
 
     # When the compiler changes (another Pyodide), Then the asset's hash (its S3 key) changes, so the

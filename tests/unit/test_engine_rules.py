@@ -106,7 +106,10 @@ def test_each_engine_has_its_own_code_length_and_validity():
     ):
         with pytest.raises(SettingsError) as caught:
             load_settings({**pinpoint, variable: value})
-        assert f"{variable}: must be an integer {allowed} with OTP_ENGINE=pinpoint" in str(caught.value)
+        assert (
+            f"{variable} = {value} is invalid: must be an integer {allowed} with OTP_ENGINE=pinpoint"
+            in str(caught.value)
+        )
     with pytest.raises(SettingsError, match="OTP_CODE_LENGTH"):
         load_settings({**EUM, "OTP_CODE_LENGTH": "9"})
 
@@ -131,7 +134,7 @@ def test_each_engine_has_its_own_code_length_and_validity():
         ({"OTP_DEPLOYMENT_ID": None}, "OTP_DEPLOYMENT_ID"),
         ({"OTP_VOICE_TEMPLATE": "no placeholder", "OTP_CHANNELS": "VOICE"}, "OTP_VOICE_TEMPLATE"),
         ({"OTP_NOTIFY_TIER": "PREMIUM"}, "OTP_NOTIFY_TIER"),
-        ({"OTP_SEND_LIMIT_PER_DAY": "11"}, "OTP_SEND_LIMIT_PER_DAY: must be at most 10"),
+        ({"OTP_SEND_LIMIT_PER_DAY": "11"}, "OTP_SEND_LIMIT_PER_DAY = 11 is invalid"),
     ],
 )
 def test_a_bad_engine_variable_is_named(environment, variable):
@@ -142,7 +145,7 @@ def test_a_bad_engine_variable_is_named(environment, variable):
 
 
 def test_pinpoint_offers_only_sms():
-    with pytest.raises(SettingsError, match="VOICE not offered with OTP_ENGINE=pinpoint"):
+    with pytest.raises(SettingsError, match="OTP_ENGINE=pinpoint offers SMS only"):
         load_settings(
             {"PINPOINT_APPLICATION_ID": "app", **EUM, "OTP_ENGINE": "pinpoint", "OTP_CHANNELS": "VOICE"}
         )
@@ -151,11 +154,11 @@ def test_pinpoint_offers_only_sms():
 def test_without_a_pinpoint_application_the_deployment_id_keys_the_decoys():
     settings = load_settings(EUM)
     assert settings.application_id == EUM["OTP_DEPLOYMENT_ID"]
-    assert settings.engines_in_use == frozenset({"endusermessaging"})
+    assert settings.engines_in_use == ("endusermessaging",)
     # and while Pinpoint still verifies, its application id is the one used
     both = load_settings({**EUM, "OTP_PREVIOUS_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"})
     assert both.application_id == "app"
-    assert both.engines_in_use == frozenset({"endusermessaging", "pinpoint"})
+    assert both.engines_in_use == ("endusermessaging", "pinpoint")
 
 
 def test_the_notify_tier_sets_the_send_rate_the_functions_keep_to():

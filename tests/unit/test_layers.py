@@ -3,7 +3,8 @@ the tree keeps them, and a forbidden import written into a copy of the tree brea
 
 The domain imports no AWS SDK, no Powertools, no handler, adapter or wiring; the Lambda code imports
 neither the sandbox nor the infrastructure; the infrastructure imports no handler, not even through the
-asset's link (``cdk_sms_otp._lambda``, which import-linter cannot see: ruff bans it).
+asset's link (``cdk_sms_otp._lambda``, which import-linter cannot see: ruff bans its handlers, adapters
+and wiring; the configuration schema is what the infra imports through it).
 """
 
 from __future__ import annotations
@@ -150,7 +151,7 @@ def test_ruff_bans_the_handlers_through_the_asset_link(tmp_path, statement):
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "monitoring.py" in result.stdout
-    assert "TID251 `cdk_sms_otp._lambda` is banned" in result.stdout
+    assert "TID251 `cdk_sms_otp._lambda.otp.handlers` is banned" in result.stdout
 
 
 def test_ruff_passes_the_infra_as_it_is():

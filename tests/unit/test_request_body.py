@@ -16,7 +16,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from otp import api_schema, engine_rules
+from otp import api_schema, engine_rules, languages
 from otp.domain import phone, rules
 from otp.domain.models import Channel
 from otp.handlers.request_body import (
@@ -120,7 +120,7 @@ def test_the_schemas_repeat_the_domains_rules_exactly() -> None:
     assert api_schema.E164_PATTERN == phone.E164_PATTERN
     assert api_schema.REFERENCE_ID_PATTERN == rules.REFERENCE_ID_PATTERN
     assert api_schema.CODE_PATTERN == rules.CODE_PATTERN
-    assert frozenset(api_schema.LANGUAGES) == rules.SUPPORTED_LANGUAGES
+    assert frozenset(api_schema.LANGUAGES) == languages.SUPPORTED_LANGUAGES
     assert api_schema.CHANNELS == tuple(channel.value for channel in Channel) == engine_rules.CHANNELS
     assert Channel(api_schema.DEFAULT_CHANNEL) is Channel.SMS
 

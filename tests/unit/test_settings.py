@@ -33,7 +33,7 @@ def test_values_are_parsed_from_text() -> None:
         }
     )
     assert (settings.code_length, settings.validity_minutes, settings.allowed_attempts) == (8, 60, 5)
-    assert settings.allowed_countries == frozenset({"US", "IN", "DE"})
+    assert settings.allowed_countries == ("US", "IN", "DE")
     assert settings.entity_id is None
     assert settings.template_id == "1107161234567890123"
 

@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from typing import Literal, get_args
 
 from otp.domain.errors import InvalidRequest
 from otp.domain.models import Channel
 from otp.domain.reasons import RejectReason
+from otp.languages import SUPPORTED_LANGUAGES
 
 # Pinpoint accepts ReferenceId values of at most 48 characters.
 REFERENCE_ID_PATTERN = r"^[A-Za-z0-9._:-]{1,48}$"
-# The Language values Pinpoint's developer guide lists for OTP messages (IETF BCP-47).
-LanguageTag = Literal[
-    "de-DE", "en-GB", "en-US", "es-419", "es-ES", "fr-CA", "fr-FR",
-    "it-IT", "ja-JP", "ko-KR", "pt-BR", "zh-CN", "zh-TW",
-]  # fmt: skip
-SUPPORTED_LANGUAGES: frozenset[str] = frozenset(get_args(LanguageTag))
 # The request schema's code pattern: every length an engine can issue (End User Messaging 4-8, Pinpoint
 # 5-8, otp.engine_rules.CODE_LENGTH); check_code then requires exactly the deployment's own length.
 CODE_PATTERN = r"^[0-9]{4,8}$"
