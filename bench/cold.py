@@ -139,7 +139,7 @@ def trigger_environments(
             handler=trigger.handler,
             secret_arn=secret_arn,
         )
-        envs[trigger.name] = {**env, **triggers.BUDGET_OVERRIDES}
+        envs[trigger.name] = {**env, **triggers.BENCH_OVERRIDES}
     return envs
 
 

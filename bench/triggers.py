@@ -43,9 +43,15 @@ TRIGGERS: Final = (
     Trigger("create", "CreateAuthChallenge", "otp.handlers.cognito.create_auth_challenge"),
     Trigger("verify", "VerifyAuthChallenge", "otp.handlers.cognito.verify_auth_challenge"),
 )
-#: What the benchmark changes of the stack's environment: thousands of sends in minutes are charged to
-#: the account-wide send budget (the same work), which must not refuse them.
-BUDGET_OVERRIDES: Final = {"OTP_SEND_BUDGET_PER_HOUR": "1000000", "OTP_SEND_BUDGET_PER_DAY": "10000000"}
+#: What the benchmark changes of the stack's environment (the work stays the same): thousands of sends
+#: in minutes are charged to the account-wide send budget, which must not refuse them; Verify answers
+#: codes Create sent before the rotation started, which on a loaded machine can take longer than the
+#: default 5 minutes of validity.
+BENCH_OVERRIDES: Final = {
+    "OTP_SEND_BUDGET_PER_HOUR": "1000000",
+    "OTP_SEND_BUDGET_PER_DAY": "10000000",
+    "OTP_VALIDITY_MINUTES": "60",
+}
 
 
 def create_secret(endpoint: Endpoint) -> str:

@@ -47,6 +47,7 @@ def test_each_trigger_runs_with_its_own_functions_variables_name_handler_and_the
         assert env["AWS_LAMBDA_FUNCTION_NAME"] == f"otp-{trigger.function}"
         assert env["PYTHONPATH"] == str(tmp_path)
         assert env["OTP_SEND_BUDGET_PER_HOUR"] == "1000000"
+        assert env["OTP_VALIDITY_MINUTES"] == "60"
     assert envs["create"]["OTP_SECRET_ARN"] == SECRET
     assert "OTP_SECRET_ARN" not in envs["define"]
     # and the API keeps the secret nobody reads
