@@ -4,6 +4,8 @@ consumer of an option, and the app's template keeping the logical ids it had bef
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -203,3 +205,19 @@ REQUIRED_CONTEXT = {"brandName": "Acme", "originationIdentity": "+12065550123"}
 def test_the_configuration_page_is_generated_from_the_schema():
     # The generated part of docs/configuration.md is what the schema gives today
     assert main(["--check"], root=REPO) == 0
+
+
+def test_the_library_loads_without_the_lambda_code_on_the_import_path():
+    # Given a Python with only the package's directory on its path (as an installed wheel has it), When
+    # the library is imported, Then it works, and no top-level `otp` module was needed or loaded: the
+    # schema it shares with the functions imports only relative, dependency-free modules
+    script = "import sys, cdk_sms_otp.service; assert 'otp' not in sys.modules, sorted(sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, 'infra'); {script}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]

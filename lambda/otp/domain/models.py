@@ -5,15 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from otp.channels import Channel as Channel  # the configuration schema shares it: see otp/channels.py
 from otp.domain.records import record
-
-
-class Channel(StrEnum):
-    """How a code reaches the user. Which ones a deployment offers depends on its engine and config."""
-
-    SMS = "SMS"
-    VOICE = "VOICE"  # a phone call that speaks the code
-    WHATSAPP = "WHATSAPP"
 
 
 class DeliveryStatus(StrEnum):

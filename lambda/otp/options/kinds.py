@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from ..domain.models import Channel
+from ..channels import Channel
 
 
 class Invalid(ValueError):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from .. import engine_rules as engines
-from ..domain.models import Channel
+from ..channels import Channel
 from .declaration import fields
 from .schema import OtpOptions
 

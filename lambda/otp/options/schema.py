@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 from .. import engine_rules as engines
-from ..domain.models import Channel
+from ..channels import Channel
 from ..languages import SUPPORTED_LANGUAGES
 from .declaration import CONSTRUCT_ONLY, option, schema_class
 from .kinds import (
