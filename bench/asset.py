@@ -176,7 +176,7 @@ def lambda_environment(
 
 def _synthesized(functions: Sequence[str]) -> dict[str, dict[str, Any]]:
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    sys.path.insert(0, str(ROOT))
+    sys.path[:0] = [str(ROOT), str(LAMBDA_DIR)]  # tests.infra.support reads otp.settings too
     from tests.infra.support import REAL_IDENTITY, synth
 
     synthesized = synth(REAL_IDENTITY)
