@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs docs-tables pytest synth diff cfn-lint bench fuzz stop-test load deploy openapi vendor-web wheel clean
+.PHONY: help run test lint format typecheck docs docs-tables pytest synth diff cfn-lint bench fuzz stop-test timing-test load deploy openapi vendor-web wheel clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -98,6 +98,9 @@ fuzz: $(STAMP) ## long schemathesis run against the sandbox API
 
 stop-test: $(STAMP) ## the sandbox stops within 2 s of SIGINT/SIGTERM, 50 runs under load (prints each time)
 	SANDBOX_STOP_RUNS=50 $(PY) -m pytest -p no:xdist -s -q --timeout 1800 tests/sandbox/test_sandbox_stops.py
+
+timing-test: $(STAMP) ## registered vs unknown numbers at sign-in: 200 samples each, medians and Mann-Whitney p
+	SIGN_IN_TIMING_SAMPLES=200 $(PY) -m pytest -p no:xdist -s -q --timeout 7200 tests/e2e/test_sign_in_timing_sandbox.py
 
 load: $(STAMP) ## bounded load test on loopback against the sandbox API
 	$(PY) -m bench.load

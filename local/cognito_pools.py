@@ -106,10 +106,15 @@ def session_minutes_for(environ: Mapping[str, str]) -> int:
 def create_sign_in_pool(
     client: CognitoIdentityProviderClient, arns: Mapping[str, str], *, session_minutes: int = 3
 ) -> SignInPool:
-    """A user pool and app client configured as the CDK stack configures them (infra/auth.py)."""
+    """A user pool and app client configured as the CDK stack configures them (infra/auth.py).
+
+    Usernames are the users' phone numbers themselves, not a phone-number sign-in attribute: with
+    ``UsernameAttributes=["phone_number"]`` Cognito generates a UUID username and returns it as the
+    challenge's ``USERNAME`` for a registered number, while an unknown one gets back what was typed
+    (docs/cognito.md, "USERNAME").
+    """
     pool = client.create_user_pool(
         PoolName="otp-sandbox",
-        UsernameAttributes=["phone_number"],
         MfaConfiguration="OFF",
         AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
         LambdaConfig={

@@ -86,7 +86,10 @@ class OtpAuth(Construct):
             self,
             "UserPool",
             user_pool_name=f"{Stack.of(self).stack_name}-otp",
-            sign_in_aliases=cognito.SignInAliases(phone=True),
+            # The username is the canonical phone number itself, not a phone sign-in attribute: with one,
+            # Cognito answers a registered number's challenge with a generated USERNAME and an unknown
+            # one's with the number typed, which tells them apart (docs/cognito.md, "USERNAME").
+            sign_in_aliases=cognito.SignInAliases(username=True),
             standard_attributes=cognito.StandardAttributes(
                 phone_number=cognito.StandardAttribute(required=True, mutable=True)
             ),

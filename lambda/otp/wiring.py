@@ -31,7 +31,7 @@ from otp.domain.engine_rate import EngineRate
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
-from otp.domain.pacing import LatencyPacer
+from otp.domain.pacing import LatencyFloor
 from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerificationBook, VerifyGuard
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
@@ -234,17 +234,18 @@ def deployment_key(purpose: str) -> bytes:
     ).digest()
 
 
-# Until a container has timed a real sign-in round, decoys wait about as long as one takes on AWS: a
-# DynamoDB transaction and a Pinpoint call (send) or two DynamoDB calls and a Pinpoint call (verify).
-_SEND_PRIOR = (0.08, 0.1, 0.12, 0.15)
-_VERIFY_PRIOR = (0.05, 0.06, 0.08, 0.1)
+# Draws spread each floor over a few milliseconds above OTP_SIGN_IN_FLOOR_MS (otp/domain/pacing.py).
+FLOOR_SPREAD = 0.004
 
 
 @lru_cache(maxsize=1)
-def decoy_pacers() -> tuple[LatencyPacer, LatencyPacer, LatencyPacer]:
-    """The Cognito triggers' pacers (first-round send, answer check, a later round's new code: a switch
-    or a resend): they learn for the container's life."""
-    return LatencyPacer(prior=_SEND_PRIOR), LatencyPacer(prior=_VERIFY_PRIOR), LatencyPacer(prior=_SEND_PRIOR)
+def sign_in_floors() -> tuple[LatencyFloor, LatencyFloor, LatencyFloor]:
+    """The Cognito triggers' floors: a first round's send, an answer check, a later round's new code (a
+    switch or a resend). One setting for all three: the point is that real and decoy rounds of a kind
+    end together, and a floor above the slowest kind's work does that for every kind."""
+    low = get_settings().sign_in_floor_ms / 1000
+    floor = LatencyFloor(low, low + FLOOR_SPREAD)
+    return floor, floor, floor
 
 
 @lru_cache(maxsize=1)
@@ -264,7 +265,7 @@ def idempotency_persistence() -> BasePersistenceLayer | None:
 def reset() -> None:
     """Forget cached settings, clients and services (tests and the sandbox change the environment)."""
     otp_service.cache_clear()
-    decoy_pacers.cache_clear()
+    sign_in_floors.cache_clear()
     pinpoint_client.cache_clear()
     end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()

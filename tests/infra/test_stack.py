@@ -391,7 +391,10 @@ def test_user_pool_signs_in_by_phone_with_the_three_triggers(default):
     # When the pool is read
     # Then users sign in with their phone number, the three auth-challenge triggers are attached,
     # and Cognito never sends SMS itself (no SNS role, nothing auto-verified, no self sign-up)
-    assert props["UsernameAttributes"] == ["phone_number"]
+    # (the username is the phone number itself: no username or alias attribute, so Cognito's USERNAME
+    # is the number typed for registered and unknown numbers alike)
+    assert "UsernameAttributes" not in props
+    assert "AliasAttributes" not in props
     assert props["LambdaConfig"] == {
         "DefineAuthChallenge": arn_of(functions["DefineAuthChallenge"]),
         "CreateAuthChallenge": arn_of(functions["CreateAuthChallenge"]),

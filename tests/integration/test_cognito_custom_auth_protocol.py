@@ -160,8 +160,8 @@ def test_triggers_receive_the_events_cognito_sends(sandbox_env, emulation, cogni
             "clientId": pool["clientId"],
         }
         assert event["response"] == {}
-        # The pool signs in by phone number: userName is the user's own (generated) username
-        assert event["userName"] == challenge["ChallengeParameters"]["USERNAME"] != phone
+        # The pool's usernames are the numbers themselves: userName and USERNAME are what was typed
+        assert event["userName"] == challenge["ChallengeParameters"]["USERNAME"] == phone
         assert event["request"]["userNotFound"] is False
         attributes = event["request"]["userAttributes"]
         assert attributes["phone_number"] == phone

@@ -66,7 +66,10 @@ def fresh_number() -> str:
 
 def add_user(cognito: Any, pool_id: str, phone: str, *, email: str | None = None) -> str:
     """A confirmed user with a verified number; returns the password (only password flows use it)."""
-    attributes = [{"Name": "phone_number_verified", "Value": "true"}]
+    attributes = [
+        {"Name": "phone_number", "Value": phone},
+        {"Name": "phone_number_verified", "Value": "true"},
+    ]
     if email:
         attributes += [{"Name": "email", "Value": email}, {"Name": "email_verified", "Value": "false"}]
     cognito.admin_create_user(
@@ -78,7 +81,7 @@ def add_user(cognito: Any, pool_id: str, phone: str, *, email: str | None = None
 
 
 def username_of(cognito: Any, pool: dict[str, str], phone: str) -> str:
-    """The username Cognito gave the user: a UUID, as the pool signs in by phone number (an alias)."""
+    """The user's username, as Cognito reports it: the number itself, as the pool's usernames are."""
     username: str = cognito.admin_get_user(UserPoolId=pool["userPoolId"], Username=phone)["Username"]
     return username
 
@@ -226,7 +229,10 @@ def test_a_new_password_challenge_still_ends_with_the_sandboxs_signed_tokens(end
         UserPoolId=pool["userPoolId"],
         Username=phone,
         TemporaryPassword="Temp-Pass-1!",
-        UserAttributes=[{"Name": "phone_number_verified", "Value": "true"}],
+        UserAttributes=[
+            {"Name": "phone_number", "Value": phone},
+            {"Name": "phone_number_verified", "Value": "true"},
+        ],
         MessageAction="SUPPRESS",
     )
 

@@ -1,16 +1,19 @@
-"""Decoy pacing: a decoy round waits until a duration drawn from this container's real rounds has passed.
+"""Sign-in floors: every round that could tell a registered number from an unknown one waits for a draw
+from a fixed distribution, real or decoy, whatever its outcome (otp/domain/pacing.py, issue 20).
 
-The clock and the sleep are recorded, not real: these tests check what the pacer waits for, never how
-long anything took.
+The clock is real where a trigger runs, but the sleep and the draw are recorded: these tests check what
+each round waits for and that nothing a request does moves it, never how long anything took (that is
+tests/e2e/test_sign_in_timing_sandbox.py, measured against the sandbox).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from otp.domain.pacing import RESERVOIR, LatencyPacer
+from otp.domain.pacing import LatencyFloor
 from tests.lambda_events import LambdaContext
 from tests.sandbox_harness import END_USER_MESSAGING, PINPOINT
 from tests.telemetry import captured_output
@@ -21,6 +24,7 @@ from tests.unit.test_cognito_triggers import (
     round_,
     trigger_env,
     user_attributes,
+    verify_event,
 )
 
 __all__ = ["engine", "trigger_env"]  # the fixtures, reused from the trigger tests (both engines)
@@ -39,140 +43,187 @@ class FakeTime:
         self.now += seconds
 
 
-def pacer(time: FakeTime, prior: tuple[float, ...] = (0.1,)) -> LatencyPacer:
-    return LatencyPacer(prior=prior, clock=time.clock, sleep=time.sleep, choose=max)
-
-
-def test_a_decoy_waits_out_the_rest_of_a_real_rounds_duration() -> None:
-    # Given a real round that took 120 ms
+def test_a_round_waits_out_the_rest_of_its_draw() -> None:
+    # Given a floor whose draw is 120 ms
     time = FakeTime()
-    pacing = pacer(time)
-    started = time.clock()
-    time.now += 0.120
-    pacing.observe(started)
-    # When a decoy that took 5 ms by itself is paced
+    floor = LatencyFloor(0.1, 0.2, clock=time.clock, sleep=time.sleep, draw=lambda low, high: 0.12)
+    # When a round that took 5 ms by itself ends
     started = time.clock()
     time.now += 0.005
-    pacing.pace(started)
+    floor.wait(started)
     # Then it waited the other 115 ms
     assert time.slept == [pytest.approx(0.115)]
 
 
-def test_before_any_real_round_the_prior_is_used_and_a_slow_decoy_does_not_wait() -> None:
+def test_a_round_slower_than_its_draw_does_not_wait() -> None:
     time = FakeTime()
-    pacing = pacer(time, prior=(0.08, 0.15))
-    started = time.clock()
-    pacing.pace(started)
-    assert time.slept == [pytest.approx(0.15)]
-    # A decoy already slower than the drawn duration is not made slower still
+    floor = LatencyFloor(0.1, 0.2, clock=time.clock, sleep=time.sleep, draw=lambda low, high: 0.12)
     started = time.clock()
     time.now += 1.0
-    pacing.pace(started)
-    assert len(time.slept) == 1
+    floor.wait(started)
+    assert time.slept == []
 
 
-def test_only_the_latest_real_rounds_are_remembered() -> None:
+def test_each_draw_is_fresh_and_within_the_bounds() -> None:
+    # Given the real draw (the operating system's random source)
     time = FakeTime()
-    pacing = pacer(time)
-    for duration in [5.0] + [0.05] * RESERVOIR:
-        started = time.clock()
-        time.now += duration
-        pacing.observe(started)
-    # The 5 s outlier has been forgotten: the longest remembered round is 50 ms
-    started = time.clock()
-    pacing.pace(started)
-    assert time.slept == [pytest.approx(0.05)]
+    floor = LatencyFloor(0.05, 0.1, clock=time.clock, sleep=time.sleep)
+    # When many rounds that took no time end
+    for _ in range(500):
+        floor.wait(time.clock())
+    # Then each waited a draw within the bounds, and the draws vary over the whole range
+    assert all(0.05 <= slept <= 0.1 for slept in time.slept)
+    assert min(time.slept) < 0.055
+    assert max(time.slept) > 0.095
 
 
-# ------------------------------------------------------------------------------------ through Create
+@pytest.mark.parametrize(("low", "high"), [(-0.1, 0.1), (0.2, 0.1)])
+def test_bounds_must_make_sense(low: float, high: float) -> None:
+    with pytest.raises(ValueError, match="low <= high"):
+        LatencyFloor(low, high)
+
+
+# ------------------------------------------------------------------------------------ through the triggers
+
+
+class Recorder:
+    """The draws and sleeps of the triggers' three floors, the clock left real."""
+
+    def __init__(self) -> None:
+        self.draws: list[tuple[str, float, float]] = []
+        self.slept: list[tuple[str, float]] = []
+
+    def floor(self, name: str, low: float, high: float) -> LatencyFloor:
+        def draw(lo: float, hi: float) -> float:
+            self.draws.append((name, lo, hi))
+            return hi
+
+        return LatencyFloor(low, high, sleep=lambda seconds: self.slept.append((name, seconds)), draw=draw)
+
+    def waits(self) -> list[str]:
+        return [name for name, _, _ in self.draws]
+
+    def clear(self) -> None:
+        self.draws.clear()
+        self.slept.clear()
 
 
 @pytest.fixture
-def recorded_pacers(
-    trigger_env: Any, monkeypatch: pytest.MonkeyPatch
-) -> tuple[tuple[LatencyPacer, ...], list[float], list[float]]:
-    """The triggers' pacers with the real clock, a recorded sleep and a recorded draw (the longest)."""
+def recorder(trigger_env: Any, monkeypatch: pytest.MonkeyPatch) -> Recorder:
     from otp.handlers import cognito
 
-    slept: list[float] = []
-    drawn: list[float] = []
-
-    def longest(samples: Any) -> float:
-        drawn.append(max(samples))
-        return drawn[-1]
-
-    pacers = (
-        LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
-        LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
-        LatencyPacer(prior=(0.1,), sleep=slept.append, choose=longest),
+    recorded = Recorder()
+    floors = (
+        recorded.floor("send", 0.08, 0.15),
+        recorded.floor("verify", 0.05, 0.10),
+        recorded.floor("delivery", 0.08, 0.15),
     )
-    monkeypatch.setattr(cognito, "decoy_pacers", lambda: pacers)
-    return pacers, slept, drawn
+    monkeypatch.setattr(cognito, "sign_in_floors", lambda: floors)
+    return recorded
 
 
-def test_an_unknown_users_first_round_waits_as_long_as_a_real_one_took(
-    recorded_pacers: tuple[tuple[LatencyPacer, ...], list[float], list[float]],
-) -> None:
+def _create(event: dict[str, Any]) -> dict[str, Any]:
     from otp.handlers import cognito
 
-    (send_pacer, _, _), slept, drawn = recorded_pacers
-    # Given a real first round (an SMS really sent, through the sandbox's Pinpoint)
-    started = send_pacer.clock()
     with captured_output():
-        cognito.create_auth_challenge(create_event(user_attributes(fresh_number())), LambdaContext())
-    real = send_pacer.clock() - started
-    # When an unknown user's first round comes
-    started = send_pacer.clock()
-    with captured_output():
-        cognito.create_auth_challenge(
-            create_event({}, user_not_found=True, user_name="mallory"), LambdaContext()
-        )
-    decoy_alone = send_pacer.clock() - started
-    # Then the duration it was paced to is the real round's (not the prior), and it waited for the rest
-    [duration] = drawn
-    [waited] = slept
-    assert 0 < duration <= real
-    assert 0 < waited <= duration
-    assert decoy_alone + waited >= duration
+        answer: dict[str, Any] = cognito.create_auth_challenge(event, LambdaContext())
+    return answer
 
 
-def test_an_unknown_users_switch_waits_as_long_as_a_real_switch_took(
-    recorded_pacers: tuple[tuple[LatencyPacer, ...], list[float], list[float]], engine: str
-) -> None:
+def _verify(event: dict[str, Any]) -> dict[str, Any]:
     from otp.handlers import cognito
 
-    (send_pacer, _, _), slept, drawn = recorded_pacers
-    voice = {"otpChannel": "VOICE"}
+    with captured_output():
+        answer: dict[str, Any] = cognito.verify_auth_challenge(event, LambdaContext())
+    return answer
+
+
+def test_real_and_decoy_first_rounds_wait_for_the_same_floor(recorder: Recorder) -> None:
+    # Given a real first round (an SMS really sent) and an unknown user's first round
+    _create(create_event(user_attributes(fresh_number())))
+    real = list(recorder.draws)
+    recorder.clear()
+    _create(create_event({}, user_not_found=True, user_name=fresh_number()))
+    # Then each waited once, for a draw from the same bounds
+    assert real == recorder.draws == [("send", 0.08, 0.15)]
+
+
+def test_a_refused_first_round_waits_like_one_that_sends(recorder: Recorder) -> None:
+    # Given a number that just got a code (so the cooldown refuses the next send, before any engine call)
     number = fresh_number()
-    # Given a real user's first round and switch to a call (timed: the switch really sends)
-    with captured_output():
-        first = cognito.create_auth_challenge(create_event(user_attributes(number)), LambdaContext())
-        session = [round_(False, first["response"]["challengeMetadata"])]
-        started = send_pacer.clock()
-        cognito.create_auth_challenge(
-            create_event(user_attributes(number), session, client_metadata=voice), LambdaContext()
+    _create(create_event(user_attributes(number)))
+    recorder.clear()
+    # When a second sign-in starts within the cooldown
+    refused = _create(create_event(user_attributes(number)))
+    # Then it waited for the same floor as a send and a decoy
+    assert recorder.draws == [("send", 0.08, 0.15)]
+    assert refused["response"]["publicChallengeParameters"]["CODE_DELIVERY_DESTINATION"].endswith(number[-2:])
+
+
+@pytest.mark.parametrize("answer", ["000000", "abcdef", "", "1234567", None])
+def test_every_answer_real_or_decoy_waits_for_the_same_floor(recorder: Recorder, answer: Any) -> None:
+    # Given a real user's challenge and an unknown user's
+    real = _create(create_event(user_attributes(fresh_number())))["response"]["privateChallengeParameters"]
+    unknown = fresh_number()
+    decoy = _create(create_event({}, user_not_found=True, user_name=unknown))["response"]
+    recorder.clear()
+    # When each is answered (wrong, malformed, empty, too long, not text)
+    correct_real = _verify(verify_event(real, answer))["response"]["answerCorrect"]
+    real_waits = recorder.waits()
+    recorder.clear()
+    correct_decoy = _verify(
+        verify_event(decoy["privateChallengeParameters"], answer, user_not_found=True, user_name=unknown)
+    )["response"]["answerCorrect"]
+    # Then both are wrong, and both waited once for the answer floor: a refusal before any engine call
+    # (the malformed ones) is no faster than the decoy
+    assert correct_real is correct_decoy is False
+    assert real_waits == recorder.waits() == ["verify"]
+
+
+def test_fast_refusals_do_not_move_what_a_decoy_waits_for(recorder: Recorder) -> None:
+    # Given an attacker's own account and the decoy's wait before anything else
+    unknown = fresh_number()
+    decoy = _create(create_event({}, user_not_found=True, user_name=unknown))["response"]
+    decoy_answer: Callable[[], Any] = lambda: _verify(  # noqa: E731
+        verify_event(decoy["privateChallengeParameters"], "123456", user_not_found=True, user_name=unknown)
+    )
+    recorder.clear()
+    decoy_answer()
+    before = (list(recorder.draws), [seconds > 0.03 for _, seconds in recorder.slept])
+    own = _create(create_event(user_attributes(fresh_number())))["response"]["privateChallengeParameters"]
+    # When it sends 40 malformed answers (each refused before any engine call)
+    for _ in range(40):
+        _verify(verify_event(own, "abcdef"))
+    recorder.clear()
+    decoy_answer()
+    # Then the decoy's answer waits for a draw from the same bounds as before, and still waits most of it
+    assert (recorder.draws, [seconds > 0.03 for _, seconds in recorder.slept]) == before
+
+
+def test_switches_real_or_decoy_wait_for_the_delivery_floor(recorder: Recorder, engine: str) -> None:
+    voice = {"otpChannel": "VOICE"}
+    number, unknown = fresh_number(), fresh_number()
+    first = _create(create_event(user_attributes(number)))["response"]
+    decoy = _create(create_event({}, user_not_found=True, user_name=unknown))["response"]
+    recorder.clear()
+    _create(
+        create_event(
+            user_attributes(number), [round_(False, first["challengeMetadata"])], client_metadata=voice
         )
-        real_switch = send_pacer.clock() - started
-    # When an unknown user's session asks for a call too
-    with captured_output():
-        decoy = cognito.create_auth_challenge(
-            create_event({}, user_not_found=True, user_name="mallory"), LambdaContext()
+    )
+    real_waits = recorder.waits()
+    recorder.clear()
+    _create(
+        create_event(
+            {},
+            [round_(False, decoy["challengeMetadata"])],
+            user_not_found=True,
+            user_name=unknown,
+            client_metadata=voice,
         )
-        slept.clear()
-        drawn.clear()
-        session = [round_(False, decoy["response"]["challengeMetadata"])]
-        cognito.create_auth_challenge(
-            create_event({}, session, user_not_found=True, user_name="mallory", client_metadata=voice),
-            LambdaContext(),
-        )
-    # Then where a switch sends (End User Messaging) the decoy's switch is paced to what real sends
-    # took, the switch among them; where a switch is a wrong answer (Pinpoint), neither sends nor waits
-    if engine == PINPOINT:
-        assert (slept, drawn) == ([], [])
-        return
-    assert engine == END_USER_MESSAGING
-    # (the draw is the longest real switch remembered by the switch's own pacer, timed inside the
-    # handler, so at most what the test timed around it; the first round's duration is not among them)
-    [duration] = drawn
-    assert 0 < duration <= real_switch
-    assert len(slept) == 1
+    )
+    # Where a switch sends (End User Messaging) both wait for the delivery floor; where it is a wrong
+    # answer (Pinpoint offers no other channel) neither sends and neither waits.
+    expected = ["delivery"] if engine == END_USER_MESSAGING else []
+    assert engine in (PINPOINT, END_USER_MESSAGING)
+    assert real_waits == recorder.waits() == expected

@@ -44,7 +44,7 @@ from otp.domain.challenge_state import (
 from otp.domain.decoys import decoy_masked_number
 from otp.domain.errors import DeliveryFailed, InvalidRequest, OtpError, SendRefused, UpstreamError
 from otp.domain.models import OPEN_QUOTA, PhoneNumber, SendQuota
-from otp.domain.pacing import LatencyPacer
+from otp.domain.pacing import LatencyFloor
 from otp.domain.phone import parse_phone_number
 from otp.domain.records import record
 from otp.domain.service import OtpService, new_reference_id
@@ -121,9 +121,9 @@ class SmsChallenges:
         allowed_countries: Collection[str],
         decoy_key: bytes,
         reference_factory: Callable[[], str] = new_reference_id,
-        send_pacer: LatencyPacer | None = None,
-        verify_pacer: LatencyPacer | None = None,
-        delivery_pacer: LatencyPacer | None = None,
+        send_floor: LatencyFloor | None = None,
+        verify_floor: LatencyFloor | None = None,
+        delivery_floor: LatencyFloor | None = None,
         limits_clock: Callable[[], float] = time.time,
         tickets: DeviceTickets | None = None,
         report_store_error: Callable[[UpstreamError], None] = lambda error: None,
@@ -133,12 +133,12 @@ class SmsChallenges:
         self._offered = service.policy.channels
         self._decoy_key = decoy_key
         self._new_reference = reference_factory
-        # Decoys wait as long as real rounds take (otp/domain/pacing.py); None: no pacing (unit tests).
-        # First rounds and later new-code rounds (switch, resend) do different work (the first also
-        # records the device ticket), so each kind is paced from its own real rounds.
-        self._send_pacer = send_pacer
-        self._delivery_pacer = delivery_pacer or send_pacer
-        self._verify_pacer = verify_pacer
+        # Every round that sends (or would, for a decoy) and every answer check waits for a drawn time,
+        # real or decoy alike (otp/domain/pacing.py); None: no wait (unit tests). A first round and a
+        # later new-code round (switch, resend) each have their floor; so do answers.
+        self._send_floor = send_floor
+        self._delivery_floor = delivery_floor or send_floor
+        self._verify_floor = verify_floor
         # The per-number limits' clock (epoch seconds): a switch's cooldown waiver compares with it.
         self._limits_clock = limits_clock
         # Device tickets (None: no ticket shown or accepted, unit tests); a failure of their store is
@@ -153,40 +153,39 @@ class SmsChallenges:
         valid device ticket; otherwise the code in force again."""
         plan = self._plan(rounds, request)
         first_round = plan.code.origin is Origin.FIRST
-        pacer = self._send_pacer if first_round else self._delivery_pacer
-        started = pacer.clock() if pacer is not None else 0.0
+        floor = (self._send_floor if first_round else self._delivery_floor) if plan.send else None
+        started = floor.clock() if floor is not None else 0.0
+        try:
+            return self._create(user, plan, first_round=first_round)
+        finally:
+            # Sent, refused by a limit, failed, no valid ticket or a decoy: the same drawn wait.
+            if floor is not None:
+                floor.wait(started)
+
+    def _create(self, user: SignInUser, plan: _RoundPlan, *, first_round: bool) -> SmsChallenge:
         destination = self._destination(user, report_rejection=first_round)
         if destination is None:
-            decoy = self._decoy_challenge(user.username, plan, user.phone_number if user.found else None)
-            if plan.send and pacer is not None:
-                pacer.pace(started)
-            return decoy
+            return self._decoy_challenge(user.username, plan, user.phone_number if user.found else None)
         ticket_record = self._ticket_record(destination, plan)
         code, result = plan.code, SendResult.REUSED
         if plan.send:
-            code, result = self._new_code(destination, plan, pacer, started)
+            code, result = self._new_code(destination, plan)
         # A failed send still answers with the real destination: the user learns nothing a working
         # send would not tell them. In a first round the challenge keeps the new reference, so that
         # after a timeout (MAYBE_SENT) the code that may still arrive can sign them in.
         return self._challenge(plan, code, destination, destination.masked, result, ticket_record)
 
-    def _new_code(
-        self, destination: PhoneNumber, plan: _RoundPlan, pacer: LatencyPacer | None, started: float
-    ) -> tuple[SessionCode, SendResult]:
+    def _new_code(self, destination: PhoneNumber, plan: _RoundPlan) -> tuple[SessionCode, SendResult]:
         """Send the round's new code (from the reserve with a valid ticket); the code in force after it."""
         code, quota = plan.code, plan.quota
         if plan.ticket is not None and self._ticket_is_valid(destination, plan.ticket):
             quota = SendQuota(reserve=True, cooldown_waived_since_ms=quota.cooldown_waived_since_ms)
         if plan.needs_ticket and not quota.reserve:
-            # Nothing to draw on: nothing is sent, and the round takes as long as one that sends.
+            # Nothing to draw on: nothing is sent (the round still waits its floor, as one that sends).
             result = SendResult.NO_VALID_TICKET
-            if pacer is not None:
-                pacer.pace(started)
         else:
             sent_at_ms = int(self._limits_clock() * 1000)
             result = self._send(destination, code, quota)
-            if pacer is not None:
-                pacer.observe(started)
             if result.went_out:
                 return SessionCode(code.reference, code.channel, code.origin, sent_at_ms), result
         previous = plan.previous
@@ -287,15 +286,20 @@ class SmsChallenges:
         """
         if request is not None:
             return False
-        pacer = self._verify_pacer
-        started = pacer.clock() if pacer is not None else 0.0
+        floor = self._verify_floor
+        started = floor.clock() if floor is not None else 0.0
+        try:
+            return self._check(private_parameters, answer)
+        finally:
+            # Right, wrong, malformed, refused by a cap, an engine failure or a decoy: the same drawn wait.
+            if floor is not None:
+                floor.wait(started)
+
+    def _check(self, private_parameters: Mapping[str, str], answer: object) -> bool:
         destination = private_parameters.get(PRIVATE_DESTINATION) or ""
         reference = private_parameters.get(PRIVATE_REFERENCE_ID) or ""
         if not destination or not reference:
-            # A decoy's answer: nothing to ask, but as long to answer as a real wrong one.
-            if pacer is not None:
-                pacer.pace(started)
-            return False
+            return False  # a decoy's answer: nothing to ask, never right
         if not isinstance(answer, str):
             return False
         try:
@@ -304,8 +308,6 @@ class SmsChallenges:
         except OtpError:
             # Already reported by the service (OtpRejected / OtpUpstreamError); to the user it is wrong.
             valid = False
-        if pacer is not None:
-            pacer.observe(started)
         record = private_parameters.get(PRIVATE_TICKET_RECORD) or ""
         if valid and record and self._tickets is not None:
             try:

@@ -1,52 +1,54 @@
-"""Make a decoy sign-in round take as long as a real one.
+"""Make every sign-in round that could tell a registered number from an unknown one take a drawn time.
 
-A decoy (unknown user, or no number we may text) sends nothing and checks nothing, so without help it
-answers in a few milliseconds where a real first round spends tens to hundreds on the protection store
-and Pinpoint; timing alone would tell registered users apart. The pacer remembers how long the real
-rounds of this container took and makes each decoy wait until a duration drawn from them has passed:
-within a container the two durations then come from the same distribution.
+A decoy (unknown user, or no number we may text) sends nothing and checks nothing; a real round may be
+refused before any engine call (a malformed answer, a limit). Left alone, each path takes its own time
+and timing tells registered users apart. So every such round, real or decoy, whatever its outcome,
+waits until a duration drawn from a fixed distribution has passed since it began:
 
-What it cannot hide: a container that has served no real round yet draws from ``prior`` instead; and
-a decoy holds its Lambda instance (and one unit of reserved concurrency) for as long as it waits.
+- **Fixed, not learned.** An earlier version drew from the container's recent real durations; an
+  attacker who owned one account could feed it fast refusals and make decoys fast (issue 20). Nothing
+  a request does changes the distribution here.
+- **Unpredictable.** Each draw comes from the operating system's random source (``secrets``), so one
+  round's wait says nothing about the next.
+- **Both paths.** A real round and a decoy of the same kind wait for the same distribution; the work a
+  round does (a table transaction, an engine call) happens inside the wait, so only a round whose work
+  outlasts its draw shows its own duration. The bounds are chosen above what that work takes on AWS
+  (``otp.wiring.sign_in_floors``); what outlasts them is the residue the threat model states.
+
+The cost: every real sign-in round waits too, and a decoy holds its Lambda instance (and one unit of
+reserved concurrency) while it waits.
 """
 
 from __future__ import annotations
 
-import random
-import threading
+import secrets
 import time
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
-# Enough real rounds to follow changes in Pinpoint's latency, few enough to forget a slow spell.
-RESERVOIR = 64
+_RANDOM = secrets.SystemRandom()
 
 
-class LatencyPacer:
+class LatencyFloor:
+    """Wait until a duration drawn uniformly from ``[low, high]`` seconds has passed since a start."""
+
     def __init__(
         self,
+        low: float,
+        high: float,
         *,
-        prior: Sequence[float],
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
-        choose: Callable[[Sequence[float]], float] = random.choice,
+        draw: Callable[[float, float], float] = _RANDOM.uniform,
     ) -> None:
-        self._prior = tuple(prior)
-        self._observed: deque[float] = deque(maxlen=RESERVOIR)
-        self._lock = threading.Lock()  # the sandbox runs triggers on several threads
+        if not 0 <= low <= high:
+            raise ValueError(f"a floor needs 0 <= low <= high, got {low} and {high}")
+        self.low, self.high = low, high
         self.clock = clock
         self._sleep = sleep
-        self._choose = choose
+        self._draw = draw
 
-    def observe(self, started: float) -> None:
-        """A real round that began at ``started`` (this pacer's clock) just ended."""
-        with self._lock:
-            self._observed.append(self.clock() - started)
-
-    def pace(self, started: float) -> None:
-        """Wait until a duration like a real round's has passed since ``started``."""
-        with self._lock:
-            samples = tuple(self._observed) or self._prior
-        remaining = self._choose(samples) - (self.clock() - started)
+    def wait(self, started: float) -> None:
+        """Sleep out the rest of a fresh draw since ``started`` (this floor's clock); no wait if it passed."""
+        remaining = self._draw(self.low, self.high) - (self.clock() - started)
         if remaining > 0:
             self._sleep(remaining)

@@ -56,7 +56,7 @@ from otp.domain.tickets import DeviceTickets
 from otp.handlers import startup
 from otp.observability import logger, tracer
 from otp.settings import get_settings
-from otp.wiring import decoy_pacers, deployment_key, otp_observer, otp_service, ticket_book
+from otp.wiring import deployment_key, otp_observer, otp_service, sign_in_floors, ticket_book
 
 # Fail the init phase, not the first sign-in, when the deployment's environment is wrong.
 get_settings()
@@ -94,15 +94,15 @@ def _challenges(event: Mapping[str, Any], *, creating: bool = False) -> SmsChall
     verifications are recorded against the sign-in door and the event's app client.
     """
     settings = get_settings()
-    send_pacer, verify_pacer, delivery_pacer = decoy_pacers()
+    send_floor, verify_floor, delivery_floor = sign_in_floors()
     client_id = str((event.get("callerContext") or {}).get("clientId") or "")
     return SmsChallenges(
         otp_service().with_source(RequestSource(Door.SIGN_IN, client_id)),
         allowed_countries=settings.allowed_countries,
         decoy_key=_key(DECOY_KEY_PURPOSE) if creating else _CONTAINER_KEY,
-        send_pacer=send_pacer,
-        verify_pacer=verify_pacer,
-        delivery_pacer=delivery_pacer,
+        send_floor=send_floor,
+        verify_floor=verify_floor,
+        delivery_floor=delivery_floor,
         limits_clock=lambda: wiring.limits_clock(),
         tickets=DeviceTickets(
             ticket_book(),
