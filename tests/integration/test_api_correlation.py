@@ -42,3 +42,21 @@ def test_an_event_without_a_request_context_logs_no_correlation_id(handler_env: 
     # Then no line carries the previous request's id (or any)
     assert logs
     assert all("correlation_id" not in line for line in logs)
+
+
+def test_api_log_lines_carry_no_key_a_cognito_trigger_left_behind(handler_env: dict[str, str]) -> None:
+    # Given a Cognito trigger that ran in the same process first (the sandbox runs every handler in one
+    # process, sharing one logger), leaving its per-invocation keys
+    from otp.handlers.cognito import define_auth_challenge
+    from tests.unit.test_cognito_triggers import define_event
+
+    with captured_output():
+        define_auth_challenge(define_event([], user_not_found=True), LambdaContext())
+    # When the API answers a request
+    logs = _logs_of(rest_api_event("POST", "/otp", {"phoneNumber": "+12065550133"}))
+    # Then none of its lines carries the trigger's keys (issue 20: they did)
+    assert logs
+    leftovers = {key for line in logs for key in ("trigger", "userNotFound", "userPoolId", "userSub")} & {
+        key for line in logs for key in line
+    }
+    assert leftovers == set()

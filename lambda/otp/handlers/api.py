@@ -52,7 +52,14 @@ from otp.handlers.problems import (
     ProblemKind,
     problem_response,
 )
-from otp.handlers.request_body import NOT_JSON, BodyValidator, InvalidBody, ParameterReader, parse_json_body
+from otp.handlers.request_body import (
+    NOT_JSON,
+    BodyValidator,
+    InvalidBody,
+    ParameterReader,
+    is_utf8_json,
+    parse_json_body,
+)
 from otp.handlers.rest_proxy import JSON_CONTENT_TYPE, HttpResponse, Request, RestRouter
 from otp.observability import logger, tracer
 from otp.settings import Settings, get_settings
@@ -88,8 +95,7 @@ _CANCEL_PARAMETERS = ParameterReader(parameters(STATUS_PATH, "delete"))
 
 def _body(request: Request, validator: BodyValidator) -> dict[str, Any]:
     # As API Gateway's validator and Powertools' did: no Content-Type means JSON.
-    content_type = (request.header("content-type") or JSON_CONTENT_TYPE).strip().lower()
-    if not content_type.startswith(JSON_CONTENT_TYPE):
+    if not is_utf8_json(request.header("content-type") or JSON_CONTENT_TYPE):
         raise InvalidBody(NOT_JSON)
     return validator.validated(parse_json_body(request.body, base64_encoded=request.is_base64_encoded))
 
@@ -352,7 +358,7 @@ def _unexpected(exc: Exception) -> HttpResponse:
     return problem_response(kind, "the request could not be completed", _request_id())
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # the sandbox runs the triggers in this process
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     invocation.begin(context)  # engine waits and retries stay within the function's time
