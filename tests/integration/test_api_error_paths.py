@@ -8,11 +8,13 @@ JSON key, a code as a value.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
 
 from tests.integration.conftest import ApiResult, Invoke
+from tests.lambda_events import LambdaContext, rest_api_event
 
 PHONE = "+12065550100"
 # Text only a caller could have put in a request: a number and a code, as keys or values.
@@ -117,3 +119,32 @@ def test_a_huge_body_of_extra_keys_gets_a_small_answer(invoke: Invoke, pinpoint_
     # Then a 400 of bounded size (not an answer over Lambda's 6 MB limit), naming none of the keys
     assert_bounded_400(result, "+4477009000000", "+4477009261999")
     assert pinpoint_endpoint.emulator.calls() == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        ("application/json", 202),
+        ("application/json; charset=utf-8", 202),
+        ("Application/JSON; Charset=UTF8", 202),
+        ('application/json; charset="utf-8"', 202),
+        ("application/json; charset=latin-1", 400),
+        ("application/json; charset=iso-8859-1", 400),
+        ("application/json; charset=utf-16", 400),
+        ("application/json-seq", 400),
+    ],
+)
+def test_a_body_declared_in_another_charset_is_refused(
+    handler_env: dict[str, str], content_type: str, status: int
+) -> None:
+    # Given a send whose body declares a charset (issue 20: latin-1 was read as if it were UTF-8)
+    from otp.handlers.api import lambda_handler
+
+    number = f"+1206555{uuid.uuid4().int % 9000 + 1000:04d}"
+    event = rest_api_event("POST", "/otp", {"phoneNumber": number}, headers={"Content-Type": content_type})
+    # When the function answers it
+    response = lambda_handler(event, LambdaContext())
+    # Then only UTF-8 (declared or not) is read; anything else is a 400 that says what to send
+    assert response["statusCode"] == status, response
+    if status == 400:
+        assert "UTF-8" in json.loads(response["body"])["detail"]

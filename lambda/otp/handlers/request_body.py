@@ -29,6 +29,20 @@ MAX_BODY_BYTES: Final = 4096
 MAX_INTEGER_DIGITS: Final = 32
 
 NOT_JSON: Final = "body: must be a JSON object, sent as UTF-8 text with Content-Type application/json"
+_UTF_8: Final = frozenset({"utf-8", "utf8"})
+
+
+def is_utf8_json(content_type: str) -> bool:
+    """True for ``application/json`` with no charset or a UTF-8 one: the body is read as UTF-8, so a
+    body declared in another charset (``charset=latin-1``) would be read as something it is not."""
+    media_type, *parameters = (part.strip() for part in content_type.lower().split(";"))
+    if media_type != "application/json":
+        return False
+    for parameter in parameters:
+        name, _, value = parameter.partition("=")
+        if name.strip() == "charset" and value.strip().strip('"') not in _UTF_8:
+            return False
+    return True
 
 
 class InvalidBody(ValueError):
