@@ -104,6 +104,9 @@ class SignInPage:
             return json_response(
                 400, {"message": 'expected {"phoneNumber": "+<country code><number>"} (E.164)'}
             )
+        refusal = _deployment_refusal(phone)
+        if refusal is not None:
+            return json_response(400, {"message": refusal})
         cognito = self._cognito(request)
         pool_id = ready.user_pool_id
         existing = cognito.list_users(UserPoolId=pool_id, Filter=f'phone_number = "{phone}"')["Users"]
@@ -126,3 +129,18 @@ class SignInPage:
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
         )
+
+
+def _deployment_refusal(phone: str) -> str | None:
+    """Why the deployment would never text this number (a country it does not allow, not a valid or
+    canonical number), as the handlers' own parse says it; None when a user with it could sign in."""
+    from otp.domain.errors import InvalidRequest
+    from otp.domain.phone import parse_phone_number
+    from otp.settings import get_settings
+
+    allowed = get_settings().allowed_countries
+    try:
+        parse_phone_number(phone, allowed)
+    except InvalidRequest as exc:
+        return f"{exc} (this deployment texts {', '.join(sorted(allowed))}: OTP_ALLOWED_COUNTRIES)"
+    return None

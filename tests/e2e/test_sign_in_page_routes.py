@@ -115,3 +115,21 @@ def test_the_users_route_refuses_what_is_not_a_number(
     answer = http_call(method, f"{sandbox.aws_url}/_sandbox/users", body)
     assert answer.status == status
     assert answer.body["message"]
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+33612345678",  # France: not among the deployment's countries (US, CA, GB)
+        "+12065550",  # too short to be a number
+        "+114255557777",  # a trunk prefix: not the canonical spelling
+    ],
+)
+def test_the_users_route_applies_the_deployments_country_and_number_rules(sandbox: Any, phone: str) -> None:
+    # Given a number the deployment would never text (issue 20: users were created for any country)
+    # When a user is asked for with it
+    answer = http_call("POST", f"{sandbox.aws_url}/_sandbox/users", {"phoneNumber": phone})
+    # Then it is refused, saying which countries the deployment texts, without echoing the number
+    assert answer.status == 400, answer
+    assert "OTP_ALLOWED_COUNTRIES" in answer.body["message"]
+    assert phone not in answer.body["message"]
