@@ -41,6 +41,9 @@ def use_handler_env(
         "POWERTOOLS_SERVICE_NAME": "otp",
         "POWERTOOLS_METRICS_NAMESPACE": "OtpService",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        # These tests text the same few ranges again and again without entering the codes; the adaptive
+        # defence has tests of its own (tests/integration/protection/test_adaptive_*.py), which turn it on.
+        "OTP_ADAPTIVE_PROTECTION": "false",
         **ENGINE_ENV[engine],
         **overrides,
     }

@@ -56,6 +56,9 @@ SANDBOX_TEST_ENV = {
     # A session's tests text hundreds of fresh numbers; the send budget has tests (and sandboxes) of its own.
     "OTP_SEND_BUDGET_PER_HOUR": "1000000",
     "OTP_SEND_BUDGET_PER_DAY": "10000000",
+    # Likewise the adaptive defence: a session texts a few ranges hundreds of times without entering the
+    # codes. Its sandbox tests turn it on (tests/e2e/test_adaptive_sandbox.py).
+    "OTP_ADAPTIVE_PROTECTION": "false",
 }
 PINPOINT = "pinpoint"
 END_USER_MESSAGING = "endusermessaging"

@@ -61,6 +61,11 @@ class MetricContract:
     def engine_quota_codes_for(self, engine: str) -> tuple[str, ...]:
         return dict(self.engine_quota_codes_by_engine).get(engine, ())
 
+    #: Right codes by destination country, and the adaptive defence's blocks by country (the conversion
+    #: alarms and widgets of cdk_sms_otp.protection_alarms).
+    otp_verified_by_country: str = "OtpVerifiedByCountry"
+    otp_range_blocked: str = "OtpRangeBlocked"
+
 
 def _str(module: object, name: str, default: str | None = None) -> str:
     value = getattr(module, name, default)
@@ -108,6 +113,8 @@ def load_metric_contract(path: Path = METRIC_NAMES_FILE) -> MetricContract:
         engine_quota_codes_by_engine=_codes_by_engine(module, "ENGINE_QUOTA_ERROR_CODES_BY_ENGINE"),
         otp_send_budget_used=_str(module, "OTP_SEND_BUDGET_USED"),
         dim_budget=_str(module, "DIM_BUDGET"),
+        otp_verified_by_country=_str(module, "OTP_VERIFIED_BY_COUNTRY"),
+        otp_range_blocked=_str(module, "OTP_RANGE_BLOCKED"),
     )
 
 

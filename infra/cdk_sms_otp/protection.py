@@ -39,6 +39,18 @@ BUDGET_KEYS: Final = "budget#*"
 OPEN_KEYS: Final = "open#*"
 TICKET_KEYS: Final = "ticket#*"
 RATE_KEYS: Final = "rate#*"
+# The adaptive defence (otp/adapters/adaptive_store.py): conversion counters, range blocks, proven numbers.
+COUNTER_KEYS: Final = "conv#*"
+BLOCK_KEYS: Final = "block#*"
+PROVEN_KEYS: Final = "proven#*"
+# Everything a send reads, in its one BatchGetItem. IAM checks dynamodb:LeadingKeys against every key of
+# the batch in one statement (ForAllValues), so the read is one grant of all of them.
+SEND_READ_KEYS: Final = (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS, COUNTER_KEYS, BLOCK_KEYS, PROVEN_KEYS)
+BATCH_READ_ACTIONS: Final = ("dynamodb:BatchGetItem",)
+# Counters and proven numbers are only ever added to / set by UpdateItem (inside a send's or a
+# verification's TransactWriteItems); a block is imposed by one conditional PutItem.
+COUNTER_ACTIONS: Final = ("dynamodb:UpdateItem",)
+BLOCK_ACTIONS: Final = ("dynamodb:PutItem",)
 
 # Powertools Idempotency: PutItem (claim), GetItem (read a replay), UpdateItem (store the answer),
 # DeleteItem (drop the claim when the send failed, so a retry may try again).
@@ -86,6 +98,14 @@ class OtpProtection(Construct):
         self._grant(functions.api, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
         self._grant(functions.api, (VERIFY_KEYS,), LIFECYCLE_READ_ACTIONS)
         self._grant(functions.api, (IDEMPOTENCY_KEYS,), IDEMPOTENCY_ACTIONS)
+        # The adaptive defence, on both doors: a send reads everything in one batch, adds to the
+        # counters and may impose a block; a right code adds to the counters and proves its number.
+        for sender in (functions.api, functions.create_auth_challenge):
+            self._grant(sender, SEND_READ_KEYS, BATCH_READ_ACTIONS)
+            self._grant(sender, (BLOCK_KEYS,), BLOCK_ACTIONS)
+        for verifier in (functions.api, functions.verify_auth_challenge):
+            self._grant(verifier, (COUNTER_KEYS, PROVEN_KEYS), COUNTER_ACTIONS)
+        self._grant(functions.create_auth_challenge, (COUNTER_KEYS,), COUNTER_ACTIONS)
         self._grant(
             functions.create_auth_challenge, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS, TICKET_KEYS), LIMIT_ACTIONS
         )

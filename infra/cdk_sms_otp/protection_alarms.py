@@ -24,6 +24,10 @@ NEW_COUNTRY_STD_DEVS: Final = 3
 BUDGET_PERIOD: Final = Duration.minutes(5)
 #: The "nearly spent" alarm: a shard of some budget (the total or a country's) this full after a send.
 BUDGET_WARNING_PERCENT: Final = 80
+#: A country's conversion (right codes / codes sent) over this period, alarmed below the percent once at
+#: least adaptiveMinSends codes went there (Vonage alerts at 35 %; real users convert at about 85 %).
+CONVERSION_PERIOD: Final = Duration.hours(1)
+CONVERSION_ALARM_PERCENT: Final = 35
 BUDGET_REASONS: Final = (
     "SEND_BUDGET_HOURLY",
     "SEND_BUDGET_DAILY",
@@ -46,6 +50,7 @@ class ProtectionAlarms:
             self._refusal_alarm(),
             *self._new_country_alarms(),
             *self._budget_alarms(),
+            *self._conversion_alarms(),
         ]
         self._dashboard_widgets()
 
@@ -125,6 +130,53 @@ class ProtectionAlarms:
                 evaluation_periods=1,
                 std_devs=NEW_COUNTRY_STD_DEVS,
                 comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            )
+            self._notify(alarm)
+            alarms.append(alarm)
+        return alarms
+
+    def _country_series(self, metric_name: str, country: str) -> cw.Metric:
+        n = load_metric_contract()
+        return cw.Metric(
+            namespace=n.namespace,
+            metric_name=metric_name,
+            dimensions_map={n.dim_service: n.service, n.dim_country: country},
+            statistic=cw.Stats.SUM,
+            period=CONVERSION_PERIOD,
+        )
+
+    def _conversion_alarms(self) -> list[cw.Alarm]:
+        """Per allowed country: its conversion collapsed (right codes / sends, over an hour, with at least
+        adaptiveMinSends sends). Real users enter about 85 % of their codes; a pump none of its own."""
+        n = load_metric_contract()
+        floor = self._config.adaptive_min_sends
+        alarms = []
+        for country in self._config.allowed_countries:
+            conversion = cw.MathExpression(
+                expression=(f"IF(FILL(sends, 0) >= {floor}, 100 * FILL(verified, 0) / FILL(sends, 0), 100)"),
+                using_metrics={
+                    "sends": self._country_series(n.otp_sent_by_country, country),
+                    "verified": self._country_series(n.otp_verified_by_country, country),
+                },
+                label=f"Conversion {country} (%)",
+                period=CONVERSION_PERIOD,
+            )
+            alarm = cw.Alarm(
+                self._scope,
+                f"ConversionCollapse{country}",
+                alarm_name=f"{self._prefix}-OtpConversionCollapse-{country}",
+                alarm_description=(
+                    f"Fewer than {CONVERSION_ALARM_PERCENT} % of the codes sent to {country} in the last "
+                    f"hour were entered ({n.otp_verified_by_country} / {n.otp_sent_by_country}, at least "
+                    f"{floor} sent): SMS pumping, or a delivery problem in that country. The adaptive "
+                    f"defence blocks ranges that do not convert ({n.otp_range_blocked}); list them with "
+                    "`make ranges` (docs/abuse-protection.md#adaptive-defence)."
+                ),
+                metric=conversion,
+                threshold=CONVERSION_ALARM_PERCENT,
+                evaluation_periods=1,
+                comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
                 treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
             )
             self._notify(alarm)
@@ -223,6 +275,58 @@ class ProtectionAlarms:
                 left=[budget_usage],
                 left_annotations=[
                     cw.HorizontalAnnotation(value=BUDGET_WARNING_PERCENT, label="nearly spent alarm")
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title=f"Conversion by country, % ({n.otp_verified_by_country} / {n.otp_sent_by_country})",
+                left=[
+                    cw.MathExpression(
+                        # Ids are unique within the graph: one pair per country.
+                        expression=f"100 * FILL(v{country.lower()}, 0) / s{country.lower()}",
+                        using_metrics={
+                            f"s{country.lower()}": self._country_series(n.otp_sent_by_country, country),
+                            f"v{country.lower()}": self._country_series(n.otp_verified_by_country, country),
+                        },
+                        label=country,
+                        period=CONVERSION_PERIOD,
+                    )
+                    for country in self._config.allowed_countries
+                ],
+                left_annotations=[
+                    cw.HorizontalAnnotation(value=CONVERSION_ALARM_PERCENT, label="conversion alarm")
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title=(
+                    f"Sends and right codes by country ({n.otp_sent_by_country}, {n.otp_verified_by_country})"
+                ),
+                left=[
+                    series
+                    for country in self._config.allowed_countries
+                    for series in (
+                        self._country_series(n.otp_sent_by_country, country).with_(label=f"sent {country}"),
+                        self._country_series(n.otp_verified_by_country, country).with_(
+                            label=f"verified {country}"
+                        ),
+                    )
+                ],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title=f"Ranges blocked ({n.otp_range_blocked}, by {n.dim_country})",
+                left=[
+                    cw.MathExpression(
+                        expression=(
+                            f"SEARCH('{{{n.namespace},{n.dim_service},{n.dim_country}}} "
+                            f'MetricName="{n.otp_range_blocked}" {n.dim_service}="{n.service}"\', \'Sum\', '
+                            f"{int(CONVERSION_PERIOD.to_seconds())})"
+                        ),
+                        using_metrics={},
+                        label="",
+                        period=CONVERSION_PERIOD,
+                    )
                 ],
                 width=12,
             ),

@@ -17,6 +17,14 @@ OTP_SENT_BY_COUNTRY = "OtpSentByCountry"
 # dimension Budget = ALL or the country's ISO code. Alarmed at 80 % (cdk_sms_otp.protection_alarms).
 OTP_SEND_BUDGET_USED = "OtpSendBudgetUsed"
 
+# One per right code, by destination country: with OtpSentByCountry, a country's conversion (alarmed when
+# it collapses, per allowed country, by cdk_sms_otp.protection_alarms).
+OTP_VERIFIED_BY_COUNTRY = "OtpVerifiedByCountry"
+# One per range block the adaptive defence imposed (by Country) and per operator action (by Action:
+# LIFT, PIN, ALLOW, DISALLOW): otp/domain/adaptive.py, otp/operator.py.
+OTP_RANGE_BLOCKED = "OtpRangeBlocked"
+OTP_RANGE_OPERATOR = "OtpRangeOperator"
+
 DIM_SERVICE = "service"
 DIM_DELIVERY_STATUS = "DeliveryStatus"
 DIM_RESULT = "Result"
@@ -24,6 +32,7 @@ DIM_REASON = "Reason"
 DIM_ERROR_CODE = "ErrorCode"
 DIM_COUNTRY = "Country"
 DIM_BUDGET = "Budget"
+DIM_ACTION = "Action"
 
 DELIVERY_STATUSES = (
     "SUCCESSFUL",

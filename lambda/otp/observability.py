@@ -34,6 +34,7 @@ from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from otp import metric_names as names
 from otp.domain.models import DeliveryStatus, PhoneNumber, SendOutcome
+from otp.domain.ports import RangeBlock
 
 
 class HandlerTracer(Protocol):
@@ -285,7 +286,13 @@ class PowertoolsObserver:
         self, destination: PhoneNumber, reference_id: str, *, valid: bool, reason: str | None = None
     ) -> None:
         result = "VALID" if valid else "INVALID"
-        _count((names.OTP_VERIFICATION, names.DIM_RESULT, result))
+        if valid:
+            _count(
+                (names.OTP_VERIFICATION, names.DIM_RESULT, result),
+                (names.OTP_VERIFIED_BY_COUNTRY, names.DIM_COUNTRY, destination.region),
+            )
+        else:
+            _count((names.OTP_VERIFICATION, names.DIM_RESULT, result))
         fields = {"phoneNumber": destination.masked, "referenceId": reference_id, "result": result}
         if reason is not None:
             fields["reason"] = reason
@@ -297,6 +304,24 @@ class PowertoolsObserver:
         if destination is not None:
             extra["phoneNumber"] = destination.masked
         log_event(logging.INFO, "otp request rejected", extra)
+
+    def range_blocked(self, block: RangeBlock, country: str) -> None:
+        """The adaptive defence blocked a range: its prefix (a range, never a number) and its evidence."""
+        _count((names.OTP_RANGE_BLOCKED, names.DIM_COUNTRY, country))
+        log_event(
+            logging.WARNING,
+            "number range blocked",
+            {
+                "range": block.prefix,
+                "country": country,
+                "sends": block.sends,
+                "verified": block.verified,
+                "level": block.level,
+                "offences": block.offences,
+                "since": block.since_ms,
+                "until": block.until_ms,
+            },
+        )
 
     def budget_usage(self, scope: str, percent: int) -> None:
         """How full a send budget is (ALL or a country), after a send was charged to it."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from otp import engine_rules, invocation
 from otp.adapters import rate_slots  # noqa: F401  (registers how a RateSlot is written)
+from otp.adapters.adaptive_store import DynamoDbBlockBook
 from otp.adapters.end_user_messaging import (
     EndUserMessagingGateway,
     EndUserMessagingOptions,
@@ -26,15 +27,17 @@ from otp.adapters.store import (
     dynamodb_client,
     idempotency_store,
 )
+from otp.domain.adaptive import AdaptiveDefence, AdaptivePolicy
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.engine_rate import EngineRate
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
 from otp.domain.pacing import LatencyFloor
-from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerificationBook, VerifyGuard
+from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerificationBook, VerifyGuard, VerifyRecords
 from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService
+from otp.domain.shares import BudgetShares, ProvenNumbers
 from otp.observability import PowertoolsObserver, logger
 from otp.settings import Settings, SettingsError, get_settings
 
@@ -139,13 +142,17 @@ def otp_service() -> OtpService:
     ledger = ledger_for(settings)
     limiter = None if ledger is None else SlidingWindowLimiter(ledger, clock=lambda: limits_clock())
     book = verification_book(settings)
+    defence = adaptive_defence(settings)
     return OtpService(
         gateway=gateway_for(settings),
         policy=policy_from(settings),
         allowed_countries=settings.allowed_countries,
         observer=otp_observer(),
-        send_guards=send_guards(settings, limiter),
+        send_guards=send_guards(settings, limiter, defence),
         verify_guards=verify_guards(settings, book),
+        # The adaptive defence's counters ride in each send's commit and each verification's request.
+        send_records=() if defence is None else (defence,),
+        verify_records=verify_records(settings, defence),
         # What a verification writes once the engine answered (verify_records) goes here, in one call.
         record_store=ledger,
         # One clock for the limits, the records and the answers' expiresAt (the sandbox moves it).
@@ -171,7 +178,51 @@ def ledger_for(settings: Settings) -> DynamoDbLimitLedger | None:
     return DynamoDbLimitLedger(dynamodb_client(), settings.table_name)
 
 
-def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tuple[SendGuard, ...]:
+def budget_shares(settings: Settings) -> BudgetShares | None:
+    """The budget's shares for unproven numbers (otp/domain/shares.py): part of the adaptive defence."""
+    if not settings.adaptive_protection:
+        return None
+    return BudgetShares(
+        reserve_percent=settings.proven_reserve_percent,
+        country_percent=settings.unproven_country_share_percent,
+        range_percent=settings.unproven_range_share_percent,
+        proven_days=settings.proven_number_days,
+    )
+
+
+def verify_records(settings: Settings, defence: AdaptiveDefence | None) -> tuple[VerifyRecords, ...]:
+    """What a right code writes besides its verification's mark: the conversion counters, and that its
+    number is proven (when the budget keeps a share for proven numbers)."""
+    records: list[VerifyRecords] = [] if defence is None else [defence]
+    shares = budget_shares(settings)
+    if settings.table_name is not None and shares is not None and shares.enabled:
+        records.append(ProvenNumbers(shares.proven_days, lambda: int(limits_clock() * 1000)))
+    return tuple(records)
+
+
+def adaptive_defence(settings: Settings) -> AdaptiveDefence | None:
+    """Conversion counters and range blocks (otp/domain/adaptive.py): with the protection table, unless
+    turned off (then nothing is counted either)."""
+    if settings.table_name is None or not settings.adaptive_protection:
+        return None
+    policy = AdaptivePolicy(
+        enabled=True,
+        min_sends=settings.adaptive_min_sends,
+        min_conversion_percent=settings.adaptive_min_conversion_percent,
+        block_hours=settings.adaptive_block_hours,
+        allowed_prefixes=settings.adaptive_allowed_prefixes,
+    )
+    return AdaptiveDefence(
+        policy,
+        DynamoDbBlockBook(dynamodb_client(), settings.table_name),
+        report=otp_observer().range_blocked,
+        clock=lambda: limits_clock(),
+    )
+
+
+def send_guards(
+    settings: Settings, limiter: SlidingWindowLimiter | None, defence: AdaptiveDefence | None = None
+) -> tuple[SendGuard, ...]:
     """Screening first (a refused number must not use up quota), then the per-number limits."""
     screen = NumberScreen(
         ScreeningPolicy(
@@ -190,6 +241,8 @@ def send_guards(settings: Settings, limiter: SlidingWindowLimiter | None) -> tup
         reserve_per_day=settings.reserve_per_day,
         budget=send_budget(settings),
         report_usage=otp_observer().budget_usage,
+        defence=defence,
+        shares=budget_shares(settings),
     )
     return (screen, rate)
 

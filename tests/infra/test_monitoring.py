@@ -20,7 +20,10 @@ OWN_DIMENSION = {
     metric_names.OTP_UPSTREAM_ERROR: metric_names.DIM_ERROR_CODE,
     metric_names.OTP_SENT_BY_COUNTRY: metric_names.DIM_COUNTRY,
     metric_names.OTP_SEND_BUDGET_USED: metric_names.DIM_BUDGET,
+    metric_names.OTP_VERIFIED_BY_COUNTRY: metric_names.DIM_COUNTRY,
 }
+# Metrics the code prints that the stack reads only through a search expression (the dashboard's).
+SEARCHED = {metric_names.OTP_RANGE_BLOCKED: metric_names.DIM_COUNTRY}
 
 
 @pytest.fixture(scope="module")
@@ -222,6 +225,7 @@ def _emitted_by_every_event() -> list[Datapoint]:
     from datetime import UTC, datetime
 
     from otp.domain.models import DeliveryReport, DeliveryStatus, PhoneNumber, SendOutcome
+    from otp.domain.ports import RangeBlock
     from otp.domain.reasons import RejectReason
     from otp.observability import PowertoolsObserver
     from tests.telemetry import captured_output
@@ -236,6 +240,8 @@ def _emitted_by_every_event() -> list[Datapoint]:
             abroad = PhoneNumber(e164="+12045550100", region=country, country_code=1)
             report = DeliveryReport("SUCCESSFUL", "m-1", 200, "ok", "req-1")
             observer.delivery(SendOutcome(abroad, "ref", report, datetime(2026, 1, 1, tzinfo=UTC)))
+            observer.verification(abroad, "ref", valid=True)
+        observer.range_blocked(RangeBlock("+1206555", until_ms=2, since_ms=1, sends=20), "US")
         for valid in (True, False):
             observer.verification(number, "ref", valid=valid)
         for reason in RejectReason:
@@ -258,7 +264,8 @@ def test_every_metric_the_stack_reads_is_selectable_in_what_the_code_prints(defa
     # Then every data point carries exactly service + its metric's own dimension, in OtpService
     for namespace, name, dimensions in points:
         assert namespace == metric_names.NAMESPACE
-        assert {d for d, _ in dimensions} == {metric_names.DIM_SERVICE, OWN_DIMENSION[name]}
+        own = {**OWN_DIMENSION, **SEARCHED}[name]
+        assert {d for d, _ in dimensions} == {metric_names.DIM_SERVICE, own}
         assert dict(dimensions)[metric_names.DIM_SERVICE] == metric_names.SERVICE
     # and every read of the stack selects some of them: same name, same dimension names, same values
     for name, dimension_names, fixed in reads:

@@ -13,12 +13,17 @@ from cdk_sms_otp import protection
 from cdk_sms_otp.config import ConfigError, load_config
 from otp import metric_names
 from otp.adapters import store
+from otp.domain.adaptive import block_key, counter_key
 from otp.domain.engine_rate import RATE_KEY_PREFIX
 from otp.domain.limiter import limit_key
+from otp.domain.models import PhoneNumber
+from otp.domain.shares import proven_key
 from otp.domain.tickets import DeviceTickets
 from otp.handlers.idempotency import IDEMPOTENCY_KEY_PREFIX
 from otp.settings import default_reserve_per_day
 from tests.infra.support import REAL_IDENTITY, Synth, arn_of, deployed_settings, synth
+
+NUMBER = PhoneNumber("+12065550100", "US", 1, "MOBILE")
 
 HANDLERS = {
     "Api": "otp.handlers.api.lambda_handler",
@@ -107,6 +112,9 @@ def test_the_table_layout_and_key_prefixes_are_the_ones_the_code_uses() -> None:
     assert tickets.record_key("+12065550100", "t" * 43).startswith(protection.TICKET_KEYS.removesuffix("*"))
     assert f"{IDEMPOTENCY_KEY_PREFIX}#*" == protection.IDEMPOTENCY_KEYS
     assert f"{RATE_KEY_PREFIX}*" == protection.RATE_KEYS
+    assert counter_key("r:+44770", 1, 0).startswith(protection.COUNTER_KEYS.removesuffix("*"))
+    assert block_key("+44770").startswith(protection.BLOCK_KEYS.removesuffix("*"))
+    assert proven_key(NUMBER).startswith(protection.PROVEN_KEYS.removesuffix("*"))
 
 
 # ------------------------------------------------------------------------------------ functions, IAM
@@ -150,21 +158,34 @@ def test_each_function_may_touch_only_its_own_keys(default: Synth) -> None:
     limits = ["dynamodb:GetItem", "dynamodb:PutItem"]
     idempotency = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
     update = ["dynamodb:UpdateItem"]
+    # A send's one read: everything it checks, in one statement (IAM checks every key of a batch in one)
+    batch = (["dynamodb:BatchGetItem"], ["send#*", "open#*", "budget#*", "conv#*", "block#*", "proven#*"])
+    impose = (["dynamodb:PutItem"], ["block#*"])
     expected = {
         # The API alone reads a verification whole (GET /otp/{referenceId})
         "Api": [
             (limits, ["send#*", "open#*", "budget#*"]),
             (["dynamodb:GetItem", "dynamodb:UpdateItem"], ["verify#*"]),
             (idempotency, ["idempotency#*"]),
+            batch,
+            impose,
+            (update, ["conv#*", "proven#*"]),
         ],
         # A sign-in's code starts a verification, written with the send's limits
         "CreateAuthChallenge": [
             (limits, ["send#*", "open#*", "budget#*", "ticket#*"]),
             (update, ["verify#*"]),
+            batch,
+            impose,
+            (update, ["conv#*"]),
         ],
         # Verify counts its attempt and marks the verification, and may only turn a pending ticket valid:
         # no new ticket, no read of one
-        "VerifyAuthChallenge": [(update, ["verify#*"]), (update, ["ticket#*"])],
+        "VerifyAuthChallenge": [
+            (update, ["verify#*"]),
+            (update, ["ticket#*"]),
+            (update, ["conv#*", "proven#*"]),
+        ],
         "DefineAuthChallenge": [],
     }
     # When each function's DynamoDB statements are read
@@ -380,3 +401,29 @@ def test_the_stack_and_the_functions_derive_the_same_default_reserve(per_hour: i
     config = load_config({"otp": {**REQUIRED, "sendLimitPerHour": per_hour, "sendLimitPerDay": per_day}})
     assert config.reserve_per_day == default_reserve_per_day(per_hour, per_day)
     assert config.reserve_per_day <= per_day - 1
+
+
+def test_each_allowed_country_has_a_conversion_collapse_alarm(default: Synth) -> None:
+    # Given the default allowed countries and adaptiveMinSends
+    alarms = {
+        c: a
+        for a in default.resources("AWS::CloudWatch::Alarm").values()
+        for c in ("US", "CA", "GB")
+        if f"OtpConversionCollapse-{c}" in json.dumps(a["Properties"].get("AlarmName", ""))
+    }
+    assert set(alarms) == {"US", "CA", "GB"}
+    for country, alarm in alarms.items():
+        properties = alarm["Properties"]
+        # Then each alarms below 35 % of the country's codes entered in an hour, once 20 were sent
+        assert (properties["Threshold"], properties["ComparisonOperator"]) == (35, "LessThanThreshold")
+        [expression] = [m["Expression"] for m in properties["Metrics"] if "Expression" in m]
+        assert expression == "IF(FILL(sends, 0) >= 20, 100 * FILL(verified, 0) / FILL(sends, 0), 100)"
+        series = {m["Id"]: m["MetricStat"]["Metric"] for m in properties["Metrics"] if "MetricStat" in m}
+        assert series["sends"]["MetricName"] == metric_names.OTP_SENT_BY_COUNTRY
+        assert series["verified"]["MetricName"] == metric_names.OTP_VERIFIED_BY_COUNTRY
+        assert {"Name": metric_names.DIM_COUNTRY, "Value": country} in series["verified"]["Dimensions"]
+        assert all(m["MetricStat"]["Period"] == 3600 for m in properties["Metrics"] if "MetricStat" in m)
+    # And the dashboard shows conversion, sends and right codes by country, and the blocks
+    body = json.dumps(default.resources("AWS::CloudWatch::Dashboard"))
+    for title in ("Conversion by country", "Sends and right codes by country", "Ranges blocked"):
+        assert title in body

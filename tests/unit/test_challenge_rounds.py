@@ -32,7 +32,7 @@ from otp.domain.challenge_state import ChallengeRound, Origin, SessionCode, pars
 from otp.domain.limiter import LimitedKey, SendRateGuard, SlidingWindowLimiter
 from otp.domain.limits import send_limits
 from otp.domain.models import Channel, DeliveryReport, OtpPolicy, PhoneNumber, SendOtpRequest, SendOutcome
-from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite
+from otp.domain.ports import Counters, EventHistory, HistoryUpdate, JoinedWrite
 from otp.domain.service import OtpService
 
 SMS, VOICE, WHATSAPP = Channel.SMS, Channel.VOICE, Channel.WHATSAPP
@@ -193,6 +193,11 @@ class MemoryLedger:
 
     def read(self, key: str) -> EventHistory:
         return self.items.get(key, EventHistory(key))
+
+    def read_batch(
+        self, history_keys: Sequence[str], counter_keys: Sequence[str] = ()
+    ) -> tuple[list[EventHistory], dict[str, Counters]]:
+        return [self.read(key) for key in history_keys], {}
 
     def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool:
         assert not joined, "joined writes need DynamoDB's shapes: test them against moto"

@@ -289,3 +289,31 @@ def test_a_line_that_cannot_be_written_is_reported_not_raised(capsys: pytest.Cap
     # Then the caller goes on, nothing half-written reaches the log, and logging reports it on stderr
     assert output.getvalue() == ""
     assert "RuntimeError: no text" in capsys.readouterr().err
+
+
+def test_a_right_code_counts_for_its_country_and_a_wrong_one_does_not() -> None:
+    from otp import metric_names as names
+    from otp.domain.models import PhoneNumber
+    from otp.observability import PowertoolsObserver
+
+    number = PhoneNumber("+447700900123", "GB", 44, "MOBILE")
+    with captured_output() as output:
+        PowertoolsObserver().verification(number, "ref-1", valid=True)
+        PowertoolsObserver().verification(number, "ref-2", valid=False, reason="WRONG_CODE")
+    right, wrong = parse_output(output.getvalue()).metrics
+    assert (right[names.OTP_VERIFIED_BY_COUNTRY], right[names.DIM_COUNTRY]) == ([1.0], "GB")
+    assert names.OTP_VERIFIED_BY_COUNTRY not in wrong
+
+
+def test_a_block_is_counted_by_country_and_logged_with_its_range_never_a_number() -> None:
+    from otp import metric_names as names
+    from otp.domain.ports import RangeBlock
+    from otp.observability import PowertoolsObserver
+
+    block = RangeBlock("+4477009", until_ms=2_000, since_ms=1_000, sends=20, offences=1)
+    with captured_output() as output:
+        PowertoolsObserver().range_blocked(block, "GB")
+    parsed = parse_output(output.getvalue())
+    [metric] = parsed.metrics
+    assert (metric[names.OTP_RANGE_BLOCKED], metric[names.DIM_COUNTRY]) == ([1.0], "GB")
+    assert "+4477009" in output.getvalue()

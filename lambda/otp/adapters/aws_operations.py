@@ -22,9 +22,10 @@ OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
         "UpdateNotifyCodeConfiguration",
         "DeleteNotifyCodeConfiguration",
     ),
-    # otp.adapters.store: the per-number limits (GetItem, PutItem, TransactWriteItems) and Powertools
-    # Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem).
-    "dynamodb": ("DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),
+    # otp.adapters.store: the per-number limits (BatchGetItem, GetItem, PutItem, TransactWriteItems) and
+    # Powertools Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem);
+    # otp.adapters.adaptive_store (PutItem, UpdateItem; Scan is the operators' command's, not a function's).
+    "dynamodb": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),
     # otp.adapters.user_pool_triggers (the custom resource on an imported user pool)
     "cognito-idp": ("DescribeUserPool", "UpdateUserPool"),
     # otp.adapters.secret: the deployment secret, read once per container by the functions granted it.

@@ -18,6 +18,8 @@ Table layout (created by infra/protection.py, and by the sandbox in moto at star
 - ``ticket#<hmac>``: a device ticket's record (otp/domain/tickets.py): ``state`` (PENDING or VALID) and
   ``until`` (epoch seconds), expiring with it; never the ticket or the number.
 - ``idempotency#<hash>``: Powertools Idempotency records for POST /otp.
+- ``conv#<scope>#<day>#<shard>``, ``block#<prefix>``, ``proven#<sha256>``: the adaptive defence's
+  counters, range blocks and proven numbers (otp/adapters/adaptive_store.py writes them).
 The key prefixes are what the IAM policies of each function are scoped to (dynamodb:LeadingKeys).
 """
 
@@ -36,6 +38,7 @@ from otp.domain.errors import PROTECTION_STORE_UNAVAILABLE, UpstreamError, Upstr
 from otp.domain.models import Channel
 from otp.domain.ports import (
     AttemptResult,
+    Counters,
     EventHistory,
     HistoryUpdate,
     JoinedWrite,
@@ -70,6 +73,9 @@ WRITER_ATTRIBUTE = "writer"
 COUNTS_ATTRIBUTE = "counts"
 STATE_ATTRIBUTE = "state"
 UNTIL_ATTRIBUTE = "until"
+# BatchGetItem takes at most 100 keys; a throttled batch hands back the rest as UnprocessedKeys.
+_BATCH_MAX = 100
+_BATCH_ROUNDS = 4
 # DynamoDB's TTL deletes an item up to a few days after it expires; ``until`` is what the code checks.
 _TTL_SLACK_SECONDS = 3600
 
@@ -162,6 +168,39 @@ class DynamoDbLimitLedger:
             return EventHistory(key)
         version = int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
         return EventHistory(key, _numbers(item, EVENTS_ATTRIBUTE), version, _numbers(item, COUNTS_ATTRIBUTE))
+
+    def read_batch(
+        self, history_keys: Sequence[str], counter_keys: Sequence[str] = ()
+    ) -> tuple[list[EventHistory], dict[str, Counters]]:
+        """One consistent BatchGetItem for the histories and the items of numbers; a retry only for keys
+        DynamoDB left unprocessed (throttling), with botocore's own back-off between."""
+        wanted = list(dict.fromkeys([*history_keys, *counter_keys]))
+        found: dict[str, Mapping[str, Any]] = {}
+        pending: list[dict[str, AttributeValueTypeDef]] = [{PARTITION_KEY: {"S": key}} for key in wanted]
+        try:
+            for _ in range(_BATCH_ROUNDS):
+                if not pending:
+                    break
+                chunk, pending = pending[:_BATCH_MAX], pending[_BATCH_MAX:]
+                answer = self._client.batch_get_item(
+                    RequestItems={self._table: {"Keys": chunk, "ConsistentRead": True}}
+                )
+                for item in answer.get("Responses", {}).get(self._table, []):
+                    found[item[PARTITION_KEY]["S"]] = item
+                unprocessed = answer.get("UnprocessedKeys") or {}
+                left = unprocessed[self._table]["Keys"] if self._table in unprocessed else []
+                pending = [*left, *pending]
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(exc, "BatchGetItem") from exc
+        if pending:
+            raise UpstreamError(
+                PROTECTION_STORE_UNAVAILABLE,
+                "UnprocessedKeys",
+                failure=UpstreamFailure.STORE_UNAVAILABLE,
+                operation="BatchGetItem",
+            )
+        histories = [_history(key, found.get(key)) for key in history_keys]
+        return histories, {key: _counters(found[key]) for key in counter_keys if key in found}
 
     def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool:
         # botocore repeats a write whose answer was lost; the token lets a repeat that fails its
@@ -256,6 +295,20 @@ class DynamoDbLimitLedger:
             put["ExpressionAttributeNames"] = {"#version": VERSION_ATTRIBUTE}
             put["ExpressionAttributeValues"] = {":expected": {"N": str(update.expected_version)}}
         return put
+
+
+def _history(key: str, item: Mapping[str, Any] | None) -> EventHistory:
+    if not item:
+        return EventHistory(key)
+    version = int(item.get(VERSION_ATTRIBUTE, {}).get("N", "0"))
+    return EventHistory(key, _numbers(item, EVENTS_ATTRIBUTE), version, _numbers(item, COUNTS_ATTRIBUTE))
+
+
+def _counters(item: Mapping[str, Any]) -> dict[str, int]:
+    """An item's numeric attributes (a counter's slots, a block's fields), by name."""
+    return {
+        name: int(value["N"]) for name, value in item.items() if "N" in value and name != EXPIRY_ATTRIBUTE
+    }
 
 
 def _write_single(client: DynamoDBClient, entry: TransactWriteItemTypeDef) -> str:

@@ -73,6 +73,9 @@ class ShardedBudget:
 
     scope: str
     shards: tuple[Shard, ...]
+    # Whether its use is a metric (OtpSendBudgetUsed by Budget): the total's and the countries' are;
+    # the unproven shares' (otp/domain/shares.py), one per range, are not (too many dimension values).
+    reported: bool = True
 
 
 def shard_count(caps: BudgetCaps) -> int:
@@ -83,16 +86,25 @@ def _share(total: int, shards: int, index: int) -> int:
     return total // shards + (1 if index < total % shards else 0)
 
 
-def sharded(scope: str, caps: BudgetCaps) -> ShardedBudget:
+def sharded(
+    scope: str,
+    caps: BudgetCaps,
+    *,
+    reasons: tuple[RejectReason, RejectReason] | None = None,
+    whose: str | None = None,
+    reported: bool = True,
+) -> ShardedBudget:
     """The shards of one budget, each with its share of the hourly and the daily cap."""
     count = shard_count(caps)
-    whose = "the service's" if scope == TOTAL_SCOPE else f"this service's {scope}"
-    hourly, daily = (
+    if whose is None:
+        whose = "the service's" if scope == TOTAL_SCOPE else f"this service's {scope}"
+    hourly, daily = reasons or (
         (RejectReason.SEND_BUDGET_HOURLY, RejectReason.SEND_BUDGET_DAILY)
         if scope == TOTAL_SCOPE
         else (RejectReason.COUNTRY_SEND_BUDGET_HOURLY, RejectReason.COUNTRY_SEND_BUDGET_DAILY)
     )
     return ShardedBudget(
+        reported=reported,
         scope=scope,
         shards=tuple(
             Shard(

@@ -7,13 +7,14 @@ records nothing, so refusals never use up a real user's quota.
 
 from __future__ import annotations
 
-import hashlib
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
+from otp.domain.adaptive import AdaptiveDefence
 from otp.domain.budget import SendBudget, Shard, ShardedBudget, budgets_for, used_percent, with_bucketed_event
 from otp.domain.errors import SendBudgetExhausted, SendRefused
+from otp.domain.keys import limit_key as limit_key
 from otp.domain.limits import (
     LimitExceeded,
     WindowLimit,
@@ -26,9 +27,17 @@ from otp.domain.limits import (
     with_event,
 )
 from otp.domain.models import OPEN_QUOTA, UNKNOWN_SOURCE, PhoneNumber, RequestSource, SendQuota
-from otp.domain.ports import EventHistory, HistoryUpdate, JoinedWrite, LimitLedger, VerificationBook
+from otp.domain.ports import (
+    Counters,
+    EventHistory,
+    HistoryUpdate,
+    JoinedWrite,
+    LimitLedger,
+    VerificationBook,
+)
 from otp.domain.reasons import RejectReason
 from otp.domain.records import record
+from otp.domain.shares import BudgetShares, is_proven, proven_key, unproven_budgets
 from otp.domain.verification import (
     NO_OWNER,
     VERIFY_WINDOW_MS,
@@ -42,16 +51,6 @@ from otp.domain.verification import (
 # contention, is what refuses. Limits above it can see a few early 429s (with Retry-After: 1) instead.
 MAX_ROUNDS = 12
 _BACKOFF_SECONDS = 0.005
-
-
-def limit_key(kind: str, *parts: str) -> str:
-    """A table key that does not reveal the number: the kind, then a SHA-256 digest of the parts.
-
-    This keeps raw numbers out of keys, console views, exports and backups. It is pseudonymisation,
-    not anonymisation: someone who can read the table could hash every number of a country to find one.
-    """
-    digest = hashlib.sha256("\x1f".join(("otp-limit", kind, *parts)).encode()).hexdigest()
-    return f"{kind}#{digest[:40]}"
 
 
 @record
@@ -81,6 +80,7 @@ class Charged:
     scope: str
     shard: Shard
     history: EventHistory
+    reported: bool = True
 
 
 class SlidingWindowLimiter:
@@ -116,11 +116,32 @@ class SlidingWindowLimiter:
         keys: Sequence[LimitedKey],
         budgets: Sequence[ShardedBudget] = (),
         joined: Sequence[JoinedWrite] = (),
+        *,
+        reads: Sequence[str] = (),
+        check: Callable[[Mapping[str, Counters], int], bool] | None = None,
+        conditional: Sequence[ShardedBudget] = (),
     ) -> tuple[Charged, ...]:
-        """Record one event on every key and budget, with the ``joined`` writes, or refuse."""
+        """Record one event on every key and budget, with the ``joined`` writes, or refuse.
+
+        One read and one write when nothing collides: the histories, one candidate shard per budget and
+        the items ``reads`` names come in one batch. ``check`` sees those items first: it may refuse, and
+        says whether the ``conditional`` budgets are charged too. Only a candidate shard found full
+        costs more reads (the container then remembers it is full)."""
         for round_number in range(self._max_rounds):
             now_ms = int(self._clock() * 1000)
-            histories = [self._ledger.read(limited.key) for limited in keys]
+            every = [*budgets, *conditional]
+            candidates = [self._candidate(budget, now_ms) for budget in every]
+            for budget, shard in zip(budgets, candidates, strict=False):
+                if shard is None:
+                    # Every shard is known to be full: refuse with no call at all.
+                    self._shard_with_room(budget, now_ms)
+            history_keys = [limited.key for limited in keys]
+            history_keys += [shard.key for shard in candidates if shard is not None]
+            read, items = self._ledger.read_batch(history_keys, reads)
+            if check is not None and not check(items, now_ms):
+                every, candidates = every[: len(budgets)], candidates[: len(budgets)]
+            histories = read[: len(keys)]
+            shard_histories = iter(read[len(keys) :])
             broken = [
                 exceeded
                 for limited, history in zip(keys, histories, strict=True)
@@ -136,7 +157,10 @@ class SlidingWindowLimiter:
                 raise SendRefused(
                     worst.limit.detail, reason=worst.limit.reason, retry_after=worst.retry_after
                 )
-            charged = tuple(self._shard_with_room(budget, now_ms) for budget in budgets)
+            charged = tuple(
+                self._charge(budget, shard, None if shard is None else next(shard_histories), now_ms)
+                for budget, shard in zip(every, candidates, strict=True)
+            )
             updates = [
                 HistoryUpdate(
                     key=limited.key,
@@ -168,6 +192,27 @@ class SlidingWindowLimiter:
             retry_after=1,
         )
 
+    def _candidate(self, budget: ShardedBudget, now_ms: int) -> Shard | None:
+        """The shard to read with the histories: the first, in a random order, not known to be full."""
+        order = list(budget.shards)
+        self._shuffle(order)
+        for shard in order:
+            remembered = self._full_until.get(shard.key)
+            if remembered is None or remembered[0] <= now_ms:
+                return shard
+        return None
+
+    def _charge(
+        self, budget: ShardedBudget, shard: Shard | None, history: EventHistory | None, now_ms: int
+    ) -> Charged:
+        if shard is not None and history is not None:
+            exceeded = first_to_clear(history.events_ms, now_ms, shard.limits, history.counts)
+            if exceeded is None:
+                self._full_until.pop(shard.key, None)
+                return Charged(budget.scope, shard, history, budget.reported)
+            self._full_until[shard.key] = (now_ms + exceeded.retry_after * 1000, exceeded)
+        return self._shard_with_room(budget, now_ms)
+
     def _shard_with_room(self, budget: ShardedBudget, now_ms: int) -> Charged:
         """The first shard, in a random order, with room in every window; refuse when none has."""
         order = list(budget.shards)
@@ -182,7 +227,7 @@ class SlidingWindowLimiter:
             exceeded = first_to_clear(history.events_ms, now_ms, shard.limits, history.counts)
             if exceeded is None:
                 self._full_until.pop(shard.key, None)
-                return Charged(budget.scope, shard, history)
+                return Charged(budget.scope, shard, history, budget.reported)
             until_ms = now_ms + exceeded.retry_after * 1000
             self._full_until[shard.key] = (until_ms, exceeded)
             full.append((until_ms, exceeded))
@@ -221,8 +266,12 @@ class SendRateGuard:
         reserve_per_day: int = 0,
         budget: SendBudget | None = None,
         report_usage: Callable[[str, int], None] = lambda scope, percent: None,
+        defence: AdaptiveDefence | None = None,
+        shares: BudgetShares | None = None,
     ) -> None:
         self._limiter = limiter
+        self._defence = defence
+        self._shares = shares if shares is not None and shares.enabled and budget is not None else None
         self._limits = send_limits(cooldown_seconds=cooldown_seconds, per_hour=per_hour, per_day=per_day)
         self._open_limits = open_part_limits(per_day=per_day, reserve=reserve_per_day)
         self._cooldown = next(
@@ -248,9 +297,34 @@ class SendRateGuard:
         keys = [number]
         if self._open_limits and not quota.reserve:
             keys.append(LimitedKey(limit_key("open", destination.e164), self._open_limits))
-        charged = self._limiter.acquire(keys, budgets, joined)
         now_ms = int(self._limiter.now() * 1000)
+        reads: list[str] = []
+        defence = self._defence
+        if defence is not None:
+            # A block this container read a moment ago refuses without a call; otherwise the range's
+            # block and counters come in the send's one read, and ``check`` refuses before anything.
+            suspended = defence.suspended(destination, now_ms)
+            if suspended is not None:
+                raise suspended
+            reads += defence.reads(destination, now_ms)
+        # The unproven shares (otp/domain/shares.py): not for a device ticket's send, nor for a number that
+        # verified a code lately (its proven# item comes in the same read).
+        conditional: tuple[ShardedBudget, ...] = ()
+        if self._shares is not None and self._budget is not None and not quota.reserve:
+            conditional = unproven_budgets(self._budget.total, self._shares, destination)
+            reads.append(proven_key(destination))
+
+        def check(items: Mapping[str, Counters], at_ms: int) -> bool:
+            if defence is not None:
+                defence.check(destination, items, at_ms)
+            return not is_proven(items, destination, at_ms)
+
+        charged = self._limiter.acquire(
+            keys, budgets, joined, reads=reads, check=check, conditional=conditional
+        )
         for charge in charged:
+            if not charge.reported:
+                continue
             history = charge.history
             self._report_usage(
                 charge.scope, used_percent(history.events_ms, history.counts, now_ms, charge.shard)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -143,6 +143,75 @@ class HistoryUpdate:
     counts: tuple[int, ...] = ()
 
 
+#: An item's numeric attributes by name (counter and block items: otp/domain/adaptive.py).
+Counters = Mapping[str, int]
+
+
+@record
+class RangeBlock:
+    """A number range's block (``block#<prefix>``): until when (epoch ms; 0: never blocked), how many
+    times it offended and the level of its block length, the evidence (the rolling hour's sends and
+    verified codes when it was imposed), and an operator's ``pinned`` (blocked until lifted) or
+    ``allowed`` (never blocked automatically)."""
+
+    prefix: str
+    until_ms: int = 0
+    since_ms: int = 0
+    level: int = 0
+    offences: int = 0
+    sends: int = 0
+    verified: int = 0
+    pinned: bool = False
+    allowed: bool = False
+
+    def active(self, now_ms: int) -> bool:
+        return not self.allowed and (self.pinned or self.until_ms > now_ms)
+
+    def numbers(self) -> dict[str, int]:
+        return {
+            "until": self.until_ms,
+            "since": self.since_ms,
+            "level": self.level,
+            "offences": self.offences,
+            "sends": self.sends,
+            "verified": self.verified,
+            "pinned": int(self.pinned),
+            "allowed": int(self.allowed),
+        }
+
+    @classmethod
+    def from_counters(cls, prefix: str, item: Counters) -> RangeBlock:
+        return cls(
+            prefix=prefix,
+            until_ms=item.get("until", 0),
+            since_ms=item.get("since", 0),
+            level=item.get("level", 0),
+            offences=item.get("offences", 0),
+            sends=item.get("sends", 0),
+            verified=item.get("verified", 0),
+            pinned=bool(item.get("pinned", 0)),
+            allowed=bool(item.get("allowed", 0)),
+        )
+
+
+class BlockBook(Protocol):
+    """Where range blocks live (the protection table). Raises UpstreamError when it cannot be used."""
+
+    def impose(self, block: RangeBlock, *, previous_until_ms: int, now_ms: int) -> bool:
+        """Write ``block`` only if the range is not blocked at ``now_ms``, not pinned or allowed, and
+        its block still ends at ``previous_until_ms``: False when another request or an operator got
+        there first."""
+        ...
+
+    def blocks(self) -> list[RangeBlock]:
+        """Every range with a block item (active, ended, pinned or allowed)."""
+        ...
+
+    def put(self, block: RangeBlock, *, expires_at: int | None) -> None:
+        """An operator's change, as it is."""
+        ...
+
+
 class LimitLedger(RecordStore, Protocol):
     """Atomic storage for limit histories (DynamoDB in production and in the sandbox).
 
@@ -153,6 +222,12 @@ class LimitLedger(RecordStore, Protocol):
     """
 
     def read(self, key: str) -> EventHistory: ...
+
+    def read_batch(
+        self, history_keys: Sequence[str], counter_keys: Sequence[str] = ()
+    ) -> tuple[list[EventHistory], dict[str, Counters]]:
+        """Several histories and items of numbers (absent ones: empty), consistently, in one call."""
+        ...
 
     def commit(self, updates: Sequence[HistoryUpdate], joined: Sequence[JoinedWrite] = ()) -> bool: ...
 

@@ -10,6 +10,9 @@ class RejectReason(StrEnum):
     COUNTRY_NOT_ALLOWED = "COUNTRY_NOT_ALLOWED"
     NUMBER_TYPE_NOT_ALLOWED = "NUMBER_TYPE_NOT_ALLOWED"
     PREFIX_BLOCKED = "PREFIX_BLOCKED"
+    # The adaptive defence (otp/domain/adaptive.py): the number's range converts too little, or an
+    # operator pinned a block on it. HTTP 429 with Retry-After; a sign-in looks like any held-back code.
+    PREFIX_SUSPENDED = "PREFIX_SUSPENDED"
     INVALID_REFERENCE_ID = "INVALID_REFERENCE_ID"
     INVALID_CODE_FORMAT = "INVALID_CODE_FORMAT"
     INVALID_LANGUAGE = "INVALID_LANGUAGE"
@@ -29,6 +32,12 @@ class RejectReason(StrEnum):
     COUNTRY_SEND_BUDGET_DAILY = "COUNTRY_SEND_BUDGET_DAILY"
     # The engine's send rate (End User Messaging's Notify tier, otp/domain/engine_rate.py): HTTP 503.
     ENGINE_RATE_LIMITED = "ENGINE_RATE_LIMITED"
+    # The budget's shares (otp/domain/shares.py): unproven numbers (no recent verified code, no device
+    # ticket) in all, of one country, of one range; refusals are HTTP 503 like the budget's.
+    UNPROVEN_BUDGET_HOURLY = "UNPROVEN_BUDGET_HOURLY"
+    UNPROVEN_BUDGET_DAILY = "UNPROVEN_BUDGET_DAILY"
+    UNPROVEN_COUNTRY_SHARE = "UNPROVEN_COUNTRY_SHARE"
+    UNPROVEN_RANGE_SHARE = "UNPROVEN_RANGE_SHARE"
     INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"
     IDEMPOTENCY_IN_PROGRESS = "IDEMPOTENCY_IN_PROGRESS"

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from otp import invocation
 from otp.api_schema import DEFAULT_CHANNEL, IDEMPOTENCY_KEY_HEADER, STATUS_PATH, parameters, request_schema
+from otp.domain.adaptive import RangeSuspended
 from otp.domain.engine_rate import EngineRateLimited
 from otp.domain.errors import (
     PROTECTION_STORE_UNAVAILABLE,
@@ -270,6 +271,15 @@ def _already_verified(exc: VerificationAlreadyVerified) -> HttpResponse:
 @app.exception_handler(SendRefused)
 def _refused(exc: SendRefused) -> HttpResponse:
     kind = ProblemKind(429, "rate-limited", "Too many requests for this number", exc.retry_after)
+    return problem_response(kind, exc.detail, _request_id())
+
+
+@app.exception_handler(RangeSuspended)
+def _range_suspended(exc: RangeSuspended) -> HttpResponse:
+    # 429, not 503: the refusal is about traffic to this number range (its codes are not being entered),
+    # not an outage; every other number is still served, a 5xx would page whoever watches the API's
+    # errors for an attack the service is already handling, and Retry-After says when the block ends.
+    kind = ProblemKind(429, "range-suspended", "Codes to this number range are suspended", exc.retry_after)
     return problem_response(kind, exc.detail, _request_id())
 
 
