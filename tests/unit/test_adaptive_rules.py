@@ -3,7 +3,7 @@ ten-minute slots, when a range's conversion blocks it, lengthening blocks, the a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,6 +14,7 @@ from otp.domain.adaptive import (
     SLOT_MS,
     AdaptiveDefence,
     AdaptivePolicy,
+    CounterAdd,
     RangeSuspended,
     block_key,
     caller_scope,
@@ -23,7 +24,7 @@ from otp.domain.adaptive import (
     window_counts,
 )
 from otp.domain.models import PhoneNumber
-from otp.domain.ports import Counters, RangeBlock
+from otp.domain.ports import Counters, JoinedWrite, RangeBlock
 from otp.domain.reasons import RejectReason
 
 UK = PhoneNumber("+447700900123", "GB", 44, "MOBILE")
@@ -39,10 +40,20 @@ class Book:
     items: dict[str, dict[str, int]] = field(default_factory=dict)
     refuse: bool = False
 
-    def impose(self, block: RangeBlock, *, previous_until_ms: int, now_ms: int) -> bool:
+    taken_off: list[JoinedWrite] = field(default_factory=list)
+
+    def impose(
+        self,
+        block: RangeBlock,
+        *,
+        previous_until_ms: int,
+        now_ms: int,
+        compensate: Sequence[JoinedWrite] = (),
+    ) -> bool:
         if self.refuse:
             return False
         self.items[block_key(block.prefix)] = block.numbers()
+        self.taken_off += compensate
         return True
 
     def blocks(self) -> list[RangeBlock]:
@@ -102,20 +113,18 @@ def test_the_rolling_hour_crosses_the_top_of_the_hour_and_reads_both_items() -> 
 
 
 @pytest.mark.parametrize(
-    ("sends", "verified", "wider", "blocked"),
+    ("sends", "verified", "blocked"),
     [
-        (20, 0, False, True),  # the default: none of 20 verified
-        (19, 0, False, False),  # too little evidence
-        (20, 1, False, False),  # one verified of 20 is 5 %: not below it
-        (40, 1, False, True),  # 2.5 %
-        (59, 0, True, False),  # a wider range needs three times the evidence
-        (60, 0, True, True),
+        (20, 0, True),  # the default: none of 20 verified
+        (19, 0, False),  # too little evidence
+        (20, 1, False),  # one verified of 20 is 5 %: not below it
+        (40, 1, True),  # 2.5 %
     ],
 )
 def test_the_default_rule_blocks_a_range_with_none_of_twenty_codes_verified(
-    sends: int, verified: int, wider: bool, blocked: bool
+    sends: int, verified: int, blocked: bool
 ) -> None:
-    assert AdaptivePolicy().converts_too_little(sends, verified, wider=wider) is blocked
+    assert AdaptivePolicy().converts_too_little(sends, verified) is blocked
 
 
 def test_a_range_that_converts_too_little_is_blocked_and_the_send_refused() -> None:
@@ -208,3 +217,29 @@ def test_counts_ride_in_writes_for_every_scope_and_only_right_codes_count_as_ver
     assert all("+447700900123" not in write.key for write in writes)
     assert guard.joined_for_verify(UK, "ref", RequestSource(), valid=False) == ()
     assert len(guard.joined_for_verify(UK, "ref", RequestSource(), valid=True)) == 4
+
+
+def test_a_blocked_ranges_evidence_is_taken_off_its_wider_range() -> None:
+    # Given 20 unentered codes in one 5-digit range, counted in its 3-digit range too
+    book = Book()
+    items = merged(counters("+4477009", T0, sends=20), counters("+44770", T0, sends=20))
+    with pytest.raises(RangeSuspended):
+        defence(book).check(UK, items, T0)
+    # Then the block's write takes them off the 3-digit range's counts, in the current slot
+    [taken] = book.taken_off
+    assert isinstance(taken, CounterAdd)
+    assert taken.key.startswith("conv#r:+44770#")
+    assert dict(taken.amounts) == {"s": -20, "s0": -20, "v": 0, "v0": 0}
+    assert block_key("+44770") not in book.items
+
+
+def test_a_pump_spread_over_many_five_digit_ranges_is_blocked_at_the_three_digit_range() -> None:
+    # Given 2 codes in each of 10 5-digit ranges of +44770 (each far below the evidence), none entered
+    book = Book()
+    items = counters("+44770", T0, sends=20)
+    items.update(counters("+4477011", T0, sends=2))
+    with pytest.raises(RangeSuspended):
+        defence(book).check(COUSIN, items, T0)
+    # Then the 3-digit range is blocked, and its own narrower range is not
+    assert set(book.items) == {block_key("+44770")}
+    assert book.taken_off == []

@@ -12,17 +12,25 @@ Never a number or a code.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from otp.adapters.store import EXPIRY_ATTRIBUTE, PARTITION_KEY, _counters, _unavailable, joined_writer
+from otp.adapters.store import (
+    EXPIRY_ATTRIBUTE,
+    PARTITION_KEY,
+    _counters,
+    _unavailable,
+    joined_entry,
+    joined_writer,
+)
 from otp.domain.adaptive import BLOCK_PREFIX, REOFFEND_MS, CounterAdd, ProvenMark, block_key
-from otp.domain.ports import RangeBlock
+from otp.domain.ports import JoinedWrite, RangeBlock
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef, TransactWriteItemTypeDef
 
 
 def _n(value: int) -> AttributeValueTypeDef:
@@ -79,35 +87,62 @@ class DynamoDbBlockBook:
         self._client = client
         self._table = table_name
 
-    def impose(self, block: RangeBlock, *, previous_until_ms: int, now_ms: int) -> bool:
+    def impose(
+        self,
+        block: RangeBlock,
+        *,
+        previous_until_ms: int,
+        now_ms: int,
+        compensate: Sequence[JoinedWrite] = (),
+    ) -> bool:
+        """One conditional PutItem; with ``compensate``, one TransactWriteItems of it and them."""
         # Kept while a re-offence would lengthen the next block.
         expires_at = (block.until_ms + REOFFEND_MS) // 1000
+        put: PutTypeDef = {
+            "TableName": self._table,
+            "Item": _block_item(block, expires_at),
+            "ConditionExpression": (
+                "attribute_not_exists(#pk) OR (#until = :previous AND #until <= :now"
+                " AND #pinned = :no AND #allowed = :no)"
+            ),
+            "ExpressionAttributeNames": {
+                "#pk": PARTITION_KEY,
+                "#until": "until",
+                "#pinned": "pinned",
+                "#allowed": "allowed",
+            },
+            "ExpressionAttributeValues": {
+                ":previous": _n(previous_until_ms),
+                ":now": _n(now_ms),
+                ":no": _n(0),
+            },
+        }
+        operation = "TransactWriteItems" if compensate else "PutItem"
         try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=_block_item(block, expires_at),
-                ConditionExpression=(
-                    "attribute_not_exists(#pk) OR (#until = :previous AND #until <= :now"
-                    " AND #pinned = :no AND #allowed = :no)"
-                ),
-                ExpressionAttributeNames={
-                    "#pk": PARTITION_KEY,
-                    "#until": "until",
-                    "#pinned": "pinned",
-                    "#allowed": "allowed",
-                },
-                ExpressionAttributeValues={
-                    ":previous": _n(previous_until_ms),
-                    ":now": _n(now_ms),
-                    ":no": _n(0),
-                },
-            )
+            if compensate:
+                entries: list[TransactWriteItemTypeDef] = [{"Put": put}]
+                entries += [joined_entry(self._table, write) for write in compensate]
+                self._client.transact_write_items(TransactItems=entries)
+            else:
+                self._client.put_item(**put)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            code = exc.response.get("Error", {}).get("Code")
+            if code == "ConditionalCheckFailedException":
                 return False
-            raise _unavailable(exc, "PutItem") from exc
+            reasons = exc.response.get("CancellationReasons") or []
+            if (
+                code == "TransactionCanceledException"
+                and reasons
+                and reasons[0].get("Code")
+                in {
+                    "ConditionalCheckFailed",
+                    "TransactionConflict",
+                }
+            ):
+                return False
+            raise _unavailable(exc, operation) from exc
         except BotoCoreError as exc:
-            raise _unavailable(exc, "PutItem") from exc
+            raise _unavailable(exc, operation) from exc
         return True
 
     def blocks(self) -> list[RangeBlock]:

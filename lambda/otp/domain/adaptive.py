@@ -5,8 +5,10 @@ counted against where it went (its country, its range at two lengths: the countr
 and the country code and 5 digits) and the door and caller it came through, and every right code
 against the same keys. A range whose last hour holds at least ``min_sends`` codes, fewer than
 ``min_conversion_percent`` of them verified, is blocked for the sends that follow (``PREFIX_SUSPENDED``),
-for ``block_hours[0]`` hours, longer each time it offends again. The wider range needs three times the
-evidence of the narrower one: a pump inside one 5-digit range is blocked there, not for its neighbours.
+for ``block_hours[0]`` hours, longer each time it offends again. The narrower range is judged first, and
+the evidence that blocks it is taken off its wider range's counts in the same write: a pump inside one
+5-digit range is blocked there, not for its neighbours, while a pump spread thin over many 5-digit ranges
+of one 3-digit range adds up there and is blocked at the 3-digit range.
 
 Costs nothing in calls: the counters ride in the send's commit and the verification's one request
 (JoinedWrite), and the items this reads ride in the send's one read (LimitLedger.read_batch).
@@ -39,8 +41,6 @@ HOUR_MS = 3_600_000
 SLOTS_PER_HOUR = HOUR_MS // SLOT_MS
 #: Range lengths after the country code, narrowest first.
 RANGE_DIGITS = (5, 3)
-#: The wider range needs this many times ``min_sends`` before its conversion can block it.
-WIDER_RANGE_EVIDENCE = 3
 RANGE_SHARDS = 4
 WIDE_SHARDS = 8
 #: A block that ends within this long of the next offence makes the next one longer.
@@ -64,9 +64,8 @@ class AdaptivePolicy:
     block_hours: tuple[int, ...] = (1, 4, 24, 168)
     allowed_prefixes: tuple[str, ...] = ()
 
-    def converts_too_little(self, sends: int, verified: int, *, wider: bool) -> bool:
-        needed = self.min_sends * (WIDER_RANGE_EVIDENCE if wider else 1)
-        return sends >= needed and verified * 100 < self.min_conversion_percent * sends
+    def converts_too_little(self, sends: int, verified: int) -> bool:
+        return sends >= self.min_sends and verified * 100 < self.min_conversion_percent * sends
 
     def allowed(self, prefix: str) -> bool:
         return any(
@@ -234,39 +233,58 @@ class AdaptiveDefence:
         it first: the refused send's one write)."""
         if not self.policy.enabled:
             return
-        prefixes = ranges_of(destination)
-        for index, prefix in enumerate(prefixes):
-            if self.policy.allowed(prefix):
-                continue
-            block = RangeBlock.from_counters(prefix, items.get(block_key(prefix), {}))
+        prefixes = [prefix for prefix in ranges_of(destination) if not self.policy.allowed(prefix)]
+        blocks = [RangeBlock.from_counters(prefix, items.get(block_key(prefix), {})) for prefix in prefixes]
+        for block in blocks:
             if block.allowed:
-                continue
-            self._known[prefix] = (now_ms + BLOCK_CACHE_MS, block)
+                return  # an operator allowed a range of the number: never blocked automatically
+        for block in blocks:
+            self._known[block.prefix] = (now_ms + BLOCK_CACHE_MS, block)
             if block.active(now_ms):
                 raise _refusal(block, now_ms)
-            sends, verified = window_counts(
-                items, f"r:{prefix}", RANGE_SHARDS, now_ms, since_ms=block.until_ms
+        for index, block in enumerate(blocks):
+            scope = f"r:{block.prefix}"
+            sends, verified = window_counts(items, scope, RANGE_SHARDS, now_ms, since_ms=block.until_ms)
+            if self.policy.converts_too_little(sends, verified):
+                wider = [f"r:{other.prefix}" for other in blocks[index + 1 :]]
+                self._impose(block, sends, verified, wider, destination.region, now_ms)
+
+    def _impose(
+        self, block: RangeBlock, sends: int, verified: int, wider: list[str], country: str, now_ms: int
+    ) -> None:
+        """Block the range (its next length), take its evidence off the wider ranges, and refuse."""
+        recent = block.until_ms > 0 and now_ms - block.until_ms < REOFFEND_MS
+        level = block.level + 1 if recent else 0
+        imposed = RangeBlock(
+            prefix=block.prefix,
+            since_ms=now_ms,
+            until_ms=now_ms + self.policy.block_ms(level),
+            level=level,
+            sends=sends,
+            verified=verified,
+            offences=block.offences + 1,
+        )
+        hour, slot = divmod(now_ms // SLOT_MS, SLOTS_PER_HOUR)
+        taken_off = tuple(
+            CounterAdd(
+                counter_key(scope, hour, 0),
+                (
+                    (SENDS, -sends),
+                    (slot_name(SENDS, slot), -sends),
+                    (VERIFIED, -verified),
+                    (slot_name(VERIFIED, slot), -verified),
+                ),
+                (hour + 1) * 3600 + _COUNTER_TTL_SECONDS,
             )
-            if not self.policy.converts_too_little(sends, verified, wider=index > 0):
-                continue
-            recent = block.until_ms > 0 and now_ms - block.until_ms < REOFFEND_MS
-            level = block.level + 1 if recent else 0
-            imposed = RangeBlock(
-                prefix=prefix,
-                since_ms=now_ms,
-                until_ms=now_ms + self.policy.block_ms(level),
-                level=level,
-                sends=sends,
-                verified=verified,
-                offences=block.offences + 1,
-            )
-            if self.blocks.impose(imposed, previous_until_ms=block.until_ms, now_ms=now_ms):
-                self.report(imposed, destination.region)
-                self._known[prefix] = (now_ms + BLOCK_CACHE_MS, imposed)
-                raise _refusal(imposed, now_ms)
+            for scope in wider
+        )
+        if self.blocks.impose(imposed, previous_until_ms=block.until_ms, now_ms=now_ms, compensate=taken_off):
+            self.report(imposed, country)
+            self._known[block.prefix] = (now_ms + BLOCK_CACHE_MS, imposed)
+        else:
             # Another request blocked it first (or an operator allowed it): read it again next time.
-            self._known.pop(prefix, None)
-            raise _refusal(imposed, now_ms)
+            self._known.pop(block.prefix, None)
+        raise _refusal(imposed, now_ms)
 
     def _cached(self, prefix: str, now_ms: int) -> RangeBlock | None:
         known = self._known.get(prefix)

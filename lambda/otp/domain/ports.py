@@ -197,10 +197,18 @@ class RangeBlock:
 class BlockBook(Protocol):
     """Where range blocks live (the protection table). Raises UpstreamError when it cannot be used."""
 
-    def impose(self, block: RangeBlock, *, previous_until_ms: int, now_ms: int) -> bool:
+    def impose(
+        self,
+        block: RangeBlock,
+        *,
+        previous_until_ms: int,
+        now_ms: int,
+        compensate: Sequence[JoinedWrite] = (),
+    ) -> bool:
         """Write ``block`` only if the range is not blocked at ``now_ms``, not pinned or allowed, and
-        its block still ends at ``previous_until_ms``: False when another request or an operator got
-        there first."""
+        its block still ends at ``previous_until_ms``, with ``compensate`` in the same request (the
+        evidence taken off the wider ranges): False, nothing written, when another request or an
+        operator got there first."""
         ...
 
     def blocks(self) -> list[RangeBlock]:

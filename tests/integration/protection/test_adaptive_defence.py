@@ -137,8 +137,8 @@ def test_a_blocked_attempt_costs_no_write_and_a_known_block_no_call(
     calls = CallLog(dynamodb)
     clock.advance(5)
     with pytest.raises(RangeSuspended):
-        service.send(pumped(100))  # imposes the block: one read, one write
-    assert calls.take() == ["BatchGetItem", "PutItem"]
+        service.send(pumped(100))  # imposes the block (its evidence off the wider range): one read, one write
+    assert calls.take() == ["BatchGetItem", "TransactWriteItems"]
     clock.advance(5)
     with pytest.raises(RangeSuspended):
         service.send(pumped(101))  # this container read it a moment ago
