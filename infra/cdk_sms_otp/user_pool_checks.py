@@ -5,7 +5,9 @@ the user's ``phone_number`` and answer Cognito's three custom-auth trigger event
 same CDK app must
 
 - let users sign in with their phone number: ``phone_number`` among its username attributes
-  (``SignInAliases(phone=True)``) or its alias attributes (``SignInAliases(username=True, phone=True)``).
+  (``SignInAliases(phone=True)``) or its alias attributes (``SignInAliases(username=True, phone=True)``),
+  or the username alone when each username is the user's canonical number (the service's own pool's
+  design, which does not tell registered numbers from unknown ones; a warning says so).
   Cognito cannot change either on an existing pool, so this is an error (:class:`UserPoolConflict`);
 - have no Define, Create or Verify Auth Challenge trigger of its own: a pool has one of each, and the
   service's three work only together (error);
@@ -60,7 +62,7 @@ def check_owned_pool(pool: cognito.UserPool, service: Construct, *, waf_enabled:
             "service's stack): the service then adds its triggers with a custom resource."
         )
     properties = _properties(pool)
-    _check_sign_in_attributes(path, properties)
+    _check_sign_in_attributes(pool, properties)
     _check_triggers(path, properties)
     _warn(pool, properties)
     if waf_enabled:
@@ -88,14 +90,29 @@ def _names(value: object) -> list[str] | None:
     return None
 
 
-def _check_sign_in_attributes(path: str, properties: Mapping[str, Any]) -> None:
+#: A pool that signs in with the username alone works when each username is the user's canonical number.
+WARN_USERNAME_IS_NUMBER: Final = "otp:UsernameIsPhoneNumber"
+USERNAME_IS_NUMBER: Final = (
+    "This pool signs in with the username alone: the OTP sign-in finds a user by the number typed, so "
+    "create each user with its canonical E.164 phone number (+12065550100) as the username. That is the "
+    "service's own pool's design, and the one whose challenges show registered and unknown numbers alike "
+    "(docs/cognito.md)."
+)
+
+
+def _check_sign_in_attributes(pool: cognito.UserPool, properties: Mapping[str, Any]) -> None:
+    path = pool.node.path
     usernames = _names(properties.get("usernameAttributes"))
     aliases = _names(properties.get("aliasAttributes"))
     if usernames is None or aliases is None:
         return  # decided at deploy time: nothing to check here
     if PHONE_NUMBER in usernames or PHONE_NUMBER in aliases:
         return
-    now = ", ".join(usernames + aliases) or "the username only"
+    if not usernames and not aliases:
+        # The username alone, as the service's own pool signs in: the username must then be the number.
+        Annotations.of(pool).add_warning_v2(WARN_USERNAME_IS_NUMBER, USERNAME_IS_NUMBER)
+        return
+    now = ", ".join(usernames + aliases)
     raise UserPoolConflict(
         f"user_pool {path} does not let users sign in with their phone number (it signs in with {now}). "
         "Create it with sign_in_aliases=cognito.SignInAliases(phone=True) (the phone number is the "

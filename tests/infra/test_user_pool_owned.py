@@ -127,11 +127,10 @@ def test_the_web_acl_warning_names_the_pool_and_the_soft_settings_warn_only_when
 @pytest.mark.parametrize(
     "aliases",
     [
-        cognito.SignInAliases(username=True),
         cognito.SignInAliases(email=True),
         cognito.SignInAliases(username=True, email=True, preferred_username=True),
     ],
-    ids=["username", "email", "username-email-preferred"],
+    ids=["email", "username-email-preferred"],
 )
 def test_a_pool_without_phone_sign_in_is_refused_with_what_to_change(aliases):
     # Given a pool whose users cannot sign in with their phone number
@@ -223,3 +222,20 @@ def test_a_pool_in_another_stack_is_refused_with_the_way_out():
     message = str(refused.value)
     assert "is in stack Users" in message
     assert "from_user_pool_id" in message
+
+
+def test_a_pool_signing_in_with_the_username_alone_is_accepted_with_a_warning():
+    # Given a pool that signs in with the username alone (the service's own pool's non-leaking design)
+    s = synth_with_pool(
+        lambda scope: integrators_pool(scope, sign_in_aliases=cognito.SignInAliases(username=True))
+    )
+
+    # Then the triggers are added, and a warning says each username must be the canonical number
+    pool = s.resources("AWS::Cognito::UserPool")
+    assert len(pool) == 1
+    assert set(next(iter(pool.values()))["Properties"]["LambdaConfig"]) >= {
+        "DefineAuthChallenge",
+        "CreateAuthChallenge",
+        "VerifyAuthChallengeResponse",
+    }
+    assert any("canonical E.164 phone number" in message for _, message in s.warnings)

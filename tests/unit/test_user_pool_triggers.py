@@ -111,7 +111,7 @@ def test_delete_takes_off_only_the_triggers_still_pointing_at_this_resource():
         ({"AliasAttributes": ["email", "phone_number"]}, True),
         ({"UsernameAttributes": ["email"]}, False),
         ({"AliasAttributes": ["preferred_username"]}, False),
-        ({}, False),
+        ({}, True),  # the username alone: the canonical number is the username (the service's own design)
     ],
 )
 def test_phone_sign_in_is_required(pool, allowed):

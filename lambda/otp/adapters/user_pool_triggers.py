@@ -140,10 +140,11 @@ def update_request(
 
 
 def check_sign_in(pool: Mapping[str, Any]) -> None:
-    """Users must be able to sign in with their phone number (as a username or an alias)."""
+    """Users must be able to sign in with their phone number: as a username attribute, an alias, or the
+    username alone (then each username must be the user's canonical number, as in the service's own pool)."""
     attributes = list(pool.get("UsernameAttributes") or []) + list(pool.get("AliasAttributes") or [])
-    if PHONE_NUMBER not in attributes:
-        now = ", ".join(attributes) or "the username only"
+    if attributes and PHONE_NUMBER not in attributes:
+        now = ", ".join(attributes)
         raise PoolRefused(
             f"user pool {pool.get('Id')} does not let users sign in with their phone number (it signs in "
             f"with {now}); Cognito cannot change that on an existing pool: use a pool whose "
