@@ -6,6 +6,7 @@ lets a test jump past a code's validity period instantly while every other clock
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -20,6 +21,11 @@ class SandboxClock:
         self._wall_clock = wall_clock
         self._offset_seconds = 0.0
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], object]] = []
+
+    def on_advance(self, listener: Callable[[], object]) -> None:
+        """Call ``listener`` after every move of the clock (e.g. to run what has come due)."""
+        self._listeners.append(listener)
 
     def now(self) -> float:
         """Seconds since the epoch, as the sandbox sees them."""
@@ -40,7 +46,13 @@ class SandboxClock:
             raise ValueError("seconds must be a finite number >= 0")
         with self._lock:
             self._offset_seconds += seconds
-            return self._offset_seconds
+            offset = self._offset_seconds
+        for listener in list(self._listeners):
+            try:
+                listener()
+            except Exception:
+                logging.getLogger("local.clock").exception("a clock listener failed")
+        return offset
 
 
 def iso_utc(epoch_seconds: float) -> str:

@@ -39,6 +39,7 @@ from local.notify_limits import TIERS as NOTIFY_TIERS
 from local.otp_emulator import OtpEmulator, SentSms
 from local.protection_table import AtomicDynamoDb, create_protection_table
 from local.sandbox_control import ReadyInfo
+from local.schedules import FALLBACK_FUNCTION_ARN, FALLBACK_GROUP, SCHEDULER_ROLE_ARN, ScheduleRunner
 from local.sign_in_page import APP_PATH, SignInPage
 from local.test_numbers import DEFAULT_SLOW_SECONDS
 
@@ -63,6 +64,12 @@ END_USER_MESSAGING_DEFAULTS = {
 WHATSAPP_DEFAULTS = {
     "OTP_WHATSAPP_TEMPLATE_NAME": "otp_sandbox",
     "OTP_WHATSAPP_ORIGINATION_IDENTITY": "phone-number-id-0123456789abcdef0123456789abcdef",
+}
+
+FALLBACK_DEFAULTS = {
+    "OTP_FALLBACK_SCHEDULE_GROUP": FALLBACK_GROUP,
+    "OTP_FALLBACK_TARGET_ARN": FALLBACK_FUNCTION_ARN,
+    "OTP_FALLBACK_ROLE_ARN": SCHEDULER_ROLE_ARN,
 }
 
 _log = logging.getLogger("local.sandbox")
@@ -115,6 +122,10 @@ def point_environment_at(aws_url: str, environ: MutableMapping[str, str]) -> Non
             environ.setdefault(name, value)
         if "WHATSAPP" in environ.get("OTP_CHANNELS", "").upper():
             for name, value in WHATSAPP_DEFAULTS.items():
+                environ.setdefault(name, value)
+        if "," in environ.get("OTP_CHANNELS", ""):
+            # More than one channel: channel fallback, its schedules run by the sandbox (local/schedules.py).
+            for name, value in FALLBACK_DEFAULTS.items():
                 environ.setdefault(name, value)
 
 
@@ -219,6 +230,7 @@ class Sandbox:
             raise
         self._threads: list[threading.Thread] = []
         self.ready_info: ReadyInfo | None = None
+        self.schedules: ScheduleRunner | None = None
 
     @property
     def aws_url(self) -> str:
@@ -249,11 +261,30 @@ class Sandbox:
         from otp import wiring
 
         wiring.limits_clock = self.emulator.clock.now
+        if self._environ.get("OTP_FALLBACK_SCHEDULE_GROUP") == FALLBACK_GROUP:
+            self.schedules = self._schedule_runner()
+            self.emulator.clock.on_advance(self.schedules.run_due)
+            self.schedules.start()
         self.aws_endpoint.status.mark_ready(info)
         self.ready_info = info
         if self.options.ready_file is not None:
             self._write_ready_file(self.options.ready_file, info)
         return info
+
+    def _schedule_runner(self) -> ScheduleRunner:
+        def client() -> Any:
+            return boto3.session.Session(
+                aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                region_name=REGION,
+            ).client("scheduler", endpoint_url=self.aws_url)
+
+        def fallback_handler() -> Any:
+            from otp.handlers.fallback import lambda_handler
+
+            return lambda_handler
+
+        return ScheduleRunner(client, self.emulator.clock.now, {FALLBACK_FUNCTION_ARN: fallback_handler})
 
     def provision(self) -> ReadyInfo:
         """Create, through the endpoint, what the deployed stack would have created."""
@@ -284,6 +315,8 @@ class Sandbox:
             self._environ["OTP_NOTIFY_CODE_CONFIGURATION"] = create_notify_code_configuration(
                 session.client("endusermessaging", endpoint_url=self.aws_url), handler_environ
             )
+        if self._environ.get("OTP_FALLBACK_SCHEDULE_GROUP") == FALLBACK_GROUP:
+            session.client("scheduler", endpoint_url=self.aws_url).create_schedule_group(Name=FALLBACK_GROUP)
         sign_in = create_sign_in_pool(
             session.client("cognito-idp", endpoint_url=self.aws_url),
             self.cognito.trigger_arns,
@@ -318,6 +351,8 @@ class Sandbox:
         partial.replace(path)
 
     def stop(self) -> None:
+        if self.schedules is not None:
+            self.schedules.stop()
         for server in (self._api_server, self._aws_server):
             if self._threads:
                 server.shutdown()

@@ -24,7 +24,8 @@ API_SCHEMA_FILE: Final = OTP_PACKAGE / "api_schema.py"
 
 # Keywords with the same meaning in draft 4, and documentation-only keywords that are dropped.
 _KEPT: Final = {"type", "properties", "required", "additionalProperties", "pattern", "enum", "minLength",
-                "maxLength", "minimum", "maximum", "items", "anyOf", "description", "title"}  # fmt: skip
+                "maxLength", "minimum", "maximum", "items", "minItems", "maxItems", "anyOf", "description",
+                "title"}  # fmt: skip
 _DROPPED: Final = {"examples", "default"}
 
 
@@ -80,6 +81,8 @@ _ARGUMENTS: Final = {
     "maxLength": "max_length",
     "minimum": "minimum",
     "maximum": "maximum",
+    "minItems": "min_items",
+    "maxItems": "max_items",
     "description": "description",
     "title": "title",
 }

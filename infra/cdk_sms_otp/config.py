@@ -91,6 +91,16 @@ class OtpConfig(OtpOptions):
         )
 
     @property
+    def offers_fallback(self) -> bool:
+        """Channel fallback (POST /otp's ``fallback``): End User Messaging with more than one channel."""
+        return _RULES.offers_fallback(self.engine, tuple(str(c) for c in self.channels))
+
+    @property
+    def function_count(self) -> int:
+        """The functions the stack deploys: the four, and the channel fallback's when it is offered."""
+        return FUNCTION_COUNT + (1 if self.offers_fallback else 0)
+
+    @property
     def sender_id(self) -> str | None:
         """The SMS channel's SenderId when the origination identity is an alphanumeric sender ID."""
         return self.origination_identity if _SENDER_ID.match(self.origination_identity) else None

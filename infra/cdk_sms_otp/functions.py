@@ -22,7 +22,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk_sms_otp.bundling import LocalPipBundling, bundling_options
-from cdk_sms_otp.config import END_USER_MESSAGING, FUNCTION_COUNT, PINPOINT, OtpConfig
+from cdk_sms_otp.config import END_USER_MESSAGING, PINPOINT, OtpConfig
 from cdk_sms_otp.environment import deployment_environment, function_environment
 from cdk_sms_otp.lambda_source import LAMBDA_ROOT
 from cdk_sms_otp.metric_contract import load_metric_contract
@@ -129,6 +129,19 @@ CREATE: Final = _Spec(
     True,
     False,
     TRIGGER_BUDGET,
+)
+# EventBridge Scheduler's target: no caller waits on it, so one engine attempt has API_BUDGET's timeouts
+# and the function time to wait for a slot of the engine's rate.
+FALLBACK_BUDGET: Final = EngineCallBudget(
+    connect_timeout_s=2, read_timeout_s=10, max_attempts=3, function_timeout_s=30, backoff_allowance_s=1.5
+)
+FALLBACK: Final = _Spec(
+    "Fallback",
+    "otp.handlers.fallback.lambda_handler",
+    "Channel fallback: the next channel's code when a verification is still open (EventBridge Scheduler)",
+    True,
+    False,
+    FALLBACK_BUDGET,
 )
 VERIFY: Final = _Spec(
     "VerifyAuthChallenge",
@@ -238,12 +251,15 @@ class OtpFunctions(Construct):
         self.define_auth_challenge = self._function(DEFINE)
         self.create_auth_challenge = self._function(CREATE)
         self.verify_auth_challenge = self._function(VERIFY)
-        # infra.config checks reservedConcurrency x FUNCTION_COUNT against the account's quota.
-        assert len(self.all) == FUNCTION_COUNT, "update infra.config.FUNCTION_COUNT"
+        # Channel fallback's scheduled jobs (cdk_sms_otp.fallback wires the schedules to it).
+        self.fallback = self._function(FALLBACK) if config.offers_fallback else None
+        # infra.config checks reservedConcurrency x the function count against the account's quota.
+        assert len(self.all) == config.function_count, "update OtpConfig.function_count"
 
     @property
     def all(self) -> tuple[lambda_.Function, ...]:
-        return (self.api, self.define_auth_challenge, self.create_auth_challenge, self.verify_auth_challenge)
+        four = (self.api, self.define_auth_challenge, self.create_auth_challenge, self.verify_auth_challenge)
+        return four if self.fallback is None else (*four, self.fallback)
 
     def invoked(self, function: lambda_.Function) -> lambda_.IFunction:
         """What a caller (API Gateway, a Cognito trigger) invokes: the alias with SnapStart, else the

@@ -117,6 +117,12 @@ class OtpProtection(Construct):
             # Both doors that send keep to the tier's rate.
             for sender in (functions.api, functions.create_auth_challenge):
                 self._grant(sender, (RATE_KEYS,), RATE_SLOT_ACTIONS)
+        if functions.fallback is not None:
+            # A fallback reads the verification, then sends as the API does: the number's limits, the budget,
+            # a slot of the rate, and its code's record (an UpdateItem conditioned on the nonce it read).
+            self._grant(functions.fallback, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
+            self._grant(functions.fallback, (VERIFY_KEYS,), LIFECYCLE_READ_ACTIONS)
+            self._grant(functions.fallback, (RATE_KEYS,), RATE_SLOT_ACTIONS)
         self.web_acl: wafv2.CfnWebACL | None = None
         self.sign_in_web_acl: wafv2.CfnWebACL | None = None
         if config.waf_enabled:

@@ -28,6 +28,7 @@ from cdk_sms_otp.api import OtpApi
 from cdk_sms_otp.auth import OtpAuth
 from cdk_sms_otp.config import PINPOINT, OtpConfig, options_from_arguments
 from cdk_sms_otp.end_user_messaging import EndUserMessaging
+from cdk_sms_otp.fallback import OtpFallback
 from cdk_sms_otp.functions import OtpFunctions, lambda_code
 from cdk_sms_otp.messaging import Messaging
 from cdk_sms_otp.monitoring import OtpMonitoring
@@ -137,6 +138,10 @@ class OtpService(Construct):
             api=self.http_api,
             auth=self.auth,
             monitoring=self.monitoring,
+        )
+        # Channel fallback (End User Messaging with 2+ channels): EventBridge Scheduler one-time schedules.
+        self.fallback = (
+            OtpFallback(self, "Fallback", functions=self.functions) if config.offers_fallback else None
         )
         if config.uses_example_origination:
             Annotations.of(self).add_warning_v2(

@@ -46,6 +46,11 @@ IDEMPOTENCY_KEY_DESCRIPTION: Final = (
 
 PROBLEM_CONTENT_TYPE: Final = "application/problem+json"
 
+# otp.domain.fallback's bounds (a unit test keeps them equal).
+FALLBACK_MAX_STEPS: Final = 2
+FALLBACK_MIN_SECONDS: Final = 30
+FALLBACK_MAX_SECONDS: Final = 3600
+
 _REFERENCE_DESCRIPTION: Final = "Your reference for this code; the same value must be given to verify it"
 _PHONE: Final = {
     "type": "string",
@@ -91,6 +96,39 @@ SCHEMAS: Final[dict[str, dict[str, Any]]] = {
                     "and counts against none of the number's limits, which every channel shares"
                 ),
                 "examples": ["VOICE"],
+            },
+            "fallback": {
+                "anyOf": [
+                    {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": FALLBACK_MAX_STEPS,
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "channel": {"type": "string", "enum": list(CHANNELS)},
+                                "afterSeconds": {
+                                    "type": "integer",
+                                    "minimum": FALLBACK_MIN_SECONDS,
+                                    "maximum": FALLBACK_MAX_SECONDS,
+                                },
+                            },
+                            "required": ["channel", "afterSeconds"],
+                            "additionalProperties": False,
+                        },
+                    },
+                    {"type": "null"},
+                ],
+                "description": (
+                    "Channel fallback (End User Messaging with more than one channel): if the verification "
+                    "is neither verified nor cancelled afterSeconds after this send, a new code goes out on "
+                    "the step's channel under the same referenceId (the earlier code no longer verifies), "
+                    "counted by every limit of the number and the budget. Steps in time order, each channel "
+                    "one the deployment offers and not used before in this verification; afterSeconds at "
+                    "least the deployment's send cooldown. Where fallback is not offered (Pinpoint, one "
+                    "channel) it is a 400 naming the field fallback"
+                ),
+                "examples": [[{"channel": "VOICE", "afterSeconds": 60}]],
             },
         },
         "required": ["phoneNumber"],

@@ -143,6 +143,12 @@ NOTIFY_TIER_SEND_RATE: Final[dict[str, int]] = {BASIC: 1, ADVANCED: 25}
 NOTIFY_TIER_DAILY_MESSAGES: Final[dict[str, int | None]] = {BASIC: 200, ADVANCED: None}
 
 
+def offers_fallback(engine: str, channels: tuple[str, ...]) -> bool:
+    """Channel fallback (a next channel when a code is not verified in time) needs End User Messaging with
+    more than one channel; the stack then deploys its fifth function, Fallback."""
+    return engine == END_USER_MESSAGING and len(channels) > 1
+
+
 def notify_code_configuration(
     *,
     name: str,

@@ -30,13 +30,14 @@ from otp.adapters.store import (
 from otp.domain.adaptive import AdaptiveDefence, AdaptivePolicy
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.engine_rate import EngineRate
+from otp.domain.fallback import ChannelFallback, FallbackScheduler
 from otp.domain.gateway_fallback import FallbackVerifyGateway
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
 from otp.domain.models import OtpPolicy
 from otp.domain.pacing import LatencyFloor
 from otp.domain.ports import OtpGateway, SendGuard, TicketBook, VerificationBook, VerifyGuard, VerifyRecords
 from otp.domain.screening import NumberScreen, ScreeningPolicy
-from otp.domain.service import OtpService
+from otp.domain.service import OtpService, verification_key
 from otp.domain.shares import BudgetShares, ProvenNumbers
 from otp.observability import PowertoolsObserver, logger
 from otp.settings import Settings, SettingsError, get_settings
@@ -160,7 +161,35 @@ def otp_service() -> OtpService:
         verifications=book,
         verify_cap=settings.verify_limit_per_reference,
         engine_rate=engine_rate(settings),
+        fallback_scheduler=fallback_scheduler(settings, book),
+        # A fallback's call earlier than the cooldown would only be refused by it.
+        fallback_min_seconds=settings.send_cooldown_seconds,
     )
+
+
+def fallback_scheduler(
+    settings: Settings, book: VerificationBook | None, target_arn: str | None = None
+) -> FallbackScheduler | None:
+    """EventBridge Scheduler, where the stack deployed the fallback (and the records it reads exist);
+    ``target_arn`` (the Fallback function's own) stands in for OTP_FALLBACK_TARGET_ARN."""
+    target = target_arn or settings.fallback_target_arn
+    group, role = settings.fallback_schedule_group, settings.fallback_role_arn
+    if group is None or role is None or target is None or book is None:
+        return None
+    from otp.adapters.fallback_scheduler import EventBridgeFallbackScheduler, scheduler_client
+
+    return EventBridgeFallbackScheduler(scheduler_client(), group=group, target_arn=target, role_arn=role)
+
+
+@lru_cache(maxsize=2)
+def channel_fallback(own_arn: str) -> ChannelFallback:
+    """The scheduled fallback's use case (otp/handlers/fallback.py): its next steps target ``own_arn``."""
+    settings = get_settings()
+    book = verification_book(settings)
+    scheduler = fallback_scheduler(settings, book, own_arn)
+    if book is None or scheduler is None:
+        raise SettingsError("channel fallback needs OTP_TABLE_NAME and the OTP_FALLBACK_* variables")
+    return ChannelFallback(otp_service(), book, scheduler, otp_observer(), verification_key)
 
 
 def verification_book(settings: Settings) -> VerificationBook | None:
@@ -319,6 +348,7 @@ def reset() -> None:
     """Forget cached settings, clients and services (tests and the sandbox change the environment)."""
     otp_service.cache_clear()
     sign_in_floors.cache_clear()
+    channel_fallback.cache_clear()
     pinpoint_client.cache_clear()
     end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()

@@ -30,4 +30,6 @@ OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "cognito-idp": ("DescribeUserPool", "UpdateUserPool"),
     # otp.adapters.secret: the deployment secret, read once per container by the functions granted it.
     "secretsmanager": ("GetSecretValue",),
+    # otp.adapters.fallback_scheduler: a channel fallback's one-time schedule (EventBridge Scheduler).
+    "scheduler": ("CreateSchedule",),
 }

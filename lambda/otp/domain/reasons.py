@@ -17,6 +17,7 @@ class RejectReason(StrEnum):
     INVALID_CODE_FORMAT = "INVALID_CODE_FORMAT"
     INVALID_LANGUAGE = "INVALID_LANGUAGE"
     CHANNEL_NOT_OFFERED = "CHANNEL_NOT_OFFERED"  # a channel the engine or the deployment does not offer
+    FALLBACK_NOT_OFFERED = "FALLBACK_NOT_OFFERED"  # a channel fallback where the deployment has none
     # Abuse protection (otp/domain/screening.py, otp/domain/limits.py, the Idempotency-Key header).
     SEND_COOLDOWN = "SEND_COOLDOWN"
     SEND_LIMIT_HOURLY = "SEND_LIMIT_HOURLY"

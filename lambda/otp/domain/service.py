@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 from otp.domain.engine_rate import EngineRate, RateSlotTaken
 from otp.domain.errors import DeliveryFailed, InvalidRequest, SendRefused, UpstreamError, UpstreamFailure
+from otp.domain.fallback import MIN_AFTER_SECONDS, FallbackJob, FallbackScheduler, check_plan
+from otp.domain.fallback import not_offered as fallback_not_offered
+from otp.domain.fallback import schedule as schedule_fallback
 from otp.domain.limiter import limit_key
 from otp.domain.limits import DAY_SECONDS
 from otp.domain.models import (
@@ -40,13 +43,16 @@ from otp.domain.records import record
 from otp.domain.rules import check_channel, check_code, check_language, check_reference_id
 from otp.domain.verification import (
     FallbackStep,
+    StepRefused,
     Verification,
     VerificationAlreadyVerified,
     VerificationClosed,
     VerificationNotFound,
     VerificationStart,
+    VerificationStep,
     VerificationVerified,
     VerificationView,
+    VerificationWrite,
     VerifyReason,
     new_nonce,
     owner_of,
@@ -97,6 +103,8 @@ class OtpService:
         verifications: VerificationBook | None = None,
         verify_cap: int = 5,
         engine_rate: EngineRate | None = None,
+        fallback_scheduler: FallbackScheduler | None = None,
+        fallback_min_seconds: int = MIN_AFTER_SECONDS,
     ) -> None:
         """``send_records`` add writes to each send's commit (made by the guard that records the send);
         ``verify_records`` add writes once the engine answered a verification, written together in one
@@ -108,7 +116,9 @@ class OtpService:
         a status's attempts left count against (the VerifyAttemptGuard's).
 
         ``engine_rate`` keeps the sends to the engine's rate: each send takes a slot of its second in its
-        commit, waiting for a later second while the invocation can afford it (otp/domain/engine_rate.py)."""
+        commit, waiting for a later second while the invocation can afford it (otp/domain/engine_rate.py).
+        ``fallback_scheduler`` runs the channel fallbacks a send plans (otp/domain/fallback.py; none: a
+        plan is refused), each step at least ``fallback_min_seconds`` (the cooldown) after the start."""
         self._gateway = gateway
         self._policy = policy
         self._allowed_countries = allowed_countries
@@ -124,6 +134,8 @@ class OtpService:
         self._book = verifications
         self._verify_cap = verify_cap
         self._rate = engine_rate
+        self._scheduler = fallback_scheduler
+        self._fallback_min_seconds = max(MIN_AFTER_SECONDS, fallback_min_seconds)
 
     def with_source(self, source: RequestSource) -> OtpService:
         """The same service, for requests that came through ``source`` (a door's entry point builds it
@@ -167,8 +179,9 @@ class OtpService:
         ``channel``) raised before any guard runs, so it uses none of the number's quota. ``quota`` is
         for the Cognito sign-in's own rounds (a channel switch, a device ticket); callers leave it.
         ``source`` (default: the one ``with_source`` bound) is the door and caller; the verification
-        this send starts is its caller's (otp.domain.verification.owner_of). ``fallback`` is its plan,
-        checked by the caller (otp/domain/fallback.py).
+        this send starts is its caller's (otp.domain.verification.owner_of). ``fallback`` is its plan
+        (otp/domain/fallback.py), checked here (InvalidRequest, field ``fallback``) and scheduled once the
+        code is out.
         """
         source = source or self._source
         destination = self.parse_destination(phone_number)
@@ -176,11 +189,74 @@ class OtpService:
             reference = check_reference_id(reference_id) if reference_id is not None else None
             language = check_language(language) if language is not None else self._policy.language
             chosen = check_channel(channel, self._policy.channels) if channel is not None else Channel.SMS
+            plan = self._fallback_plan(fallback, chosen)
         except InvalidRequest as exc:
             self._observer.rejected(exc.reason, destination=destination)
             raise
-        reference = reference or self._new_reference()
-        request = SendOtpRequest(
+        request = self._request(destination, reference or self._new_reference(), language, chosen)
+        sent_at = self._clock()
+        start = self._start(destination, request, sent_at, owner_of(source), plan)
+        joined: list[JoinedWrite] = [
+            write
+            for records in self._send_records
+            for write in records.joined_for_send(destination, request, source)
+        ]
+        if start is not None:
+            joined.append(start)
+        outcome = self._deliver(destination, request, sent_at, joined, quota, source, start)
+        if plan and start is not None and self._scheduler is not None:
+            job = FallbackJob(destination.e164, request.reference_id, 0, start.nonce)
+            schedule_fallback(
+                self._scheduler, self._observer, job, start.sent_ms + plan[0].after_seconds * 1000
+            )
+        return outcome
+
+    def send_step(
+        self,
+        destination: PhoneNumber,
+        *,
+        reference_id: str,
+        channel: Channel,
+        language: str | None,
+        expected_nonce: str,
+    ) -> str:
+        """A fallback's new code under the verification's reference (otp/domain/fallback.py), through every
+        guard of a send; its record is joined to the send's commit on condition that the verification is
+        still open and at ``expected_nonce`` (StepRefused otherwise: nothing sent, nothing counted).
+        Returns the new code's nonce."""
+        if self._book is None:
+            raise StepRefused("this deployment keeps no verification records")
+        request = self._request(destination, reference_id, language or self._policy.language, channel)
+        sent_at = self._clock()
+        sent_ms = _epoch_ms(sent_at)
+        step = VerificationStep(
+            key=verification_key(destination, reference_id),
+            expected_nonce=expected_nonce,
+            nonce=new_nonce(),
+            sent_ms=sent_ms,
+            expires_ms=sent_ms + request.validity_minutes * 60_000,
+            channel=channel,
+            expires_at=sent_ms // 1000 + RECORD_SECONDS,
+        )
+        self._deliver(destination, request, sent_at, [step], OPEN_QUOTA, self._source, step)
+        return step.nonce
+
+    def _fallback_plan(self, steps: Sequence[FallbackStep], first: Channel) -> tuple[FallbackStep, ...]:
+        if not steps:
+            return ()
+        if self._scheduler is None or self._book is None:
+            raise fallback_not_offered(
+                "this deployment offers no channel fallback (it needs End User Messaging with more than one "
+                "channel, and the protection table)"
+            )
+        return check_plan(
+            steps, first=first, offered=self._policy.channels, min_after_seconds=self._fallback_min_seconds
+        )
+
+    def _request(
+        self, destination: PhoneNumber, reference: str, language: str, channel: Channel
+    ) -> SendOtpRequest:
+        return SendOtpRequest(
             destination=destination.e164,
             reference_id=reference,
             brand_name=self._policy.brand_name,
@@ -191,17 +267,21 @@ class OtpService:
             language=language,
             entity_id=self._policy.entity_id,
             template_id=self._policy.template_id,
-            channel=chosen,
+            channel=channel,
         )
-        sent_at = self._clock()
-        start = self._start(destination, request, sent_at, owner_of(source), fallback)
-        joined: list[JoinedWrite] = [
-            write
-            for records in self._send_records
-            for write in records.joined_for_send(destination, request, source)
-        ]
-        if start is not None:
-            joined.append(start)
+
+    def _deliver(
+        self,
+        destination: PhoneNumber,
+        request: SendOtpRequest,
+        sent_at: datetime,
+        joined: Sequence[JoinedWrite],
+        quota: SendQuota,
+        source: RequestSource,
+        record: VerificationWrite | None,
+    ) -> SendOutcome:
+        """The guards (with ``joined`` in the send's commit), then the engine; ``record`` (the send's entry
+        in the verification) is corrected when the engine does not send."""
         try:
             self._guard(destination, quota, joined, source)
         except (SendRefused, InvalidRequest) as exc:
@@ -214,21 +294,21 @@ class OtpService:
             report = self._gateway.send(request)
         except UpstreamError as exc:
             self._observer.upstream_error(exc.code, exc.operation, maybe_sent=exc.maybe_sent)
-            if start is not None:
+            if record is not None:
                 status = DeliveryStatus.TIMEOUT if exc.failure is UpstreamFailure.TIMEOUT else None
-                self._correct_send(start, (status or DeliveryStatus.UNKNOWN_FAILURE).value)
+                self._correct_send(record, (status or DeliveryStatus.UNKNOWN_FAILURE).value)
             raise
         outcome = SendOutcome(
             destination=destination,
-            reference_id=reference,
+            reference_id=request.reference_id,
             report=report,
             expires_at=sent_at + timedelta(minutes=self._policy.validity_minutes),
-            channel=chosen,
+            channel=request.channel,
         )
         self._observer.delivery(outcome)
         if outcome.status is not DeliveryStatus.SUCCESSFUL:
-            if start is not None:
-                self._correct_send(start, outcome.status.value)
+            if record is not None:
+                self._correct_send(record, outcome.status.value)
             raise DeliveryFailed(outcome)
         return outcome
 
@@ -278,7 +358,7 @@ class OtpService:
             language=request.language if fallback else None,
         )
 
-    def _correct_send(self, write: VerificationStart, delivery_status: str) -> None:
+    def _correct_send(self, write: VerificationWrite, delivery_status: str) -> None:
         """The send was recorded as SUCCESSFUL with its limits, before the engine answered otherwise: one
         more call, on this failure path only."""
         if self._book is None:

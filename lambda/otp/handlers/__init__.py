@@ -1,5 +1,6 @@
-"""Lambda entry points: ``api`` (API Gateway), ``cognito`` (the custom-auth triggers) and
-``notify_code_configuration`` (the stack's custom resource for End User Messaging)."""
+"""Lambda entry points: ``api`` (API Gateway), ``cognito`` (the custom-auth triggers),
+``notify_code_configuration`` (the stack's custom resource for End User Messaging) and ``fallback``
+(EventBridge Scheduler's channel fallback jobs)."""
 
 from otp.handlers import lean_imports, startup
 

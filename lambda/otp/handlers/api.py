@@ -32,9 +32,10 @@ from otp.domain.errors import (
     UpstreamError,
     UpstreamFailure,
 )
-from otp.domain.models import Door, RequestSource
+from otp.domain.models import Channel, Door, RequestSource
 from otp.domain.reasons import RejectReason
 from otp.domain.verification import (
+    FallbackStep,
     VerificationAlreadyVerified,
     VerificationNotFound,
     VerificationView,
@@ -128,6 +129,11 @@ def _send_and_describe(body: dict[str, Any]) -> dict[str, Any]:
         language=body.get("language"),
         channel=body.get("channel"),
         source=_source(app.current),
+        # The schema has checked each step's shape; the domain checks the plan (otp/domain/fallback.py).
+        fallback=[
+            FallbackStep(Channel(step["channel"]), step["afterSeconds"])
+            for step in body.get("fallback") or ()
+        ],
     )
     return {
         "referenceId": outcome.reference_id,

@@ -7,7 +7,8 @@ or disagree with API Gateway's validator (nesting deeper than Python's recursion
 thousands of digits, NaN and Infinity, a member named twice), so a malformed body is always a small 400.
 
 The checks cover the subset of JSON Schema the API uses (type, properties, required,
-additionalProperties false, pattern, enum, anyOf, min/maxLength) and report every failing field, in the
+additionalProperties false, pattern, enum, anyOf, min/maxLength, minimum/maximum, items, min/maxItems)
+and report every failing field, in the
 wording pydantic used before (``phoneNumber: String should match pattern '...'``). They are built once
 per schema at import: no code generation, no compile step at start-up beyond three regular expressions.
 """
@@ -24,8 +25,9 @@ from typing import Any, Final
 # A valid body is under 200 bytes; this leaves room for formatting while a hostile body is refused
 # before any parsing, whatever its size up to Lambda's 6 MB.
 MAX_BODY_BYTES: Final = 4096
-# No field of the API is a number: more digits than this can only be an attack on int() (CPython refuses
-# above 4,300 digits with a ValueError; below that, parsing huge integers is quadratic).
+# The API's only numbers are small (a fallback's afterSeconds): more digits than this can only be an attack
+# on int() (CPython refuses above 4,300 digits with a ValueError; below that, parsing huge integers is
+# quadratic).
 MAX_INTEGER_DIGITS: Final = 32
 
 NOT_JSON: Final = "body: must be a JSON object, sent as UTF-8 text with Content-Type application/json"
@@ -121,6 +123,7 @@ _TYPES: Final[Mapping[str, tuple[Callable[[Any], bool], str]]] = {
     "integer": (lambda v: isinstance(v, int) and not isinstance(v, bool), "Input should be a valid integer"),
     "null": (lambda v: v is None, "Input should be null"),
     "object": (lambda v: isinstance(v, dict), "Input should be an object"),
+    "array": (lambda v: isinstance(v, list), "Input should be a valid list"),
 }
 
 
@@ -163,6 +166,36 @@ def _value_check(schema: Mapping[str, Any]) -> Check:
         matches = re.compile(schema["pattern"]).fullmatch
         mismatch = f"String should match pattern '{schema['pattern']}'"
         checks.append(lambda value: None if matches(value) else mismatch)
+    if "minimum" in schema:
+        low = schema["minimum"]
+        below = f"Input should be greater than or equal to {low}"
+        checks.append(lambda value: None if value >= low else below)
+    if "maximum" in schema:
+        high = schema["maximum"]
+        above = f"Input should be less than or equal to {high}"
+        checks.append(lambda value: None if value <= high else above)
+    if "minItems" in schema:
+        fewest = schema["minItems"]
+        too_few = f"List should have at least {fewest} item{'s' if fewest != 1 else ''}"
+        checks.append(lambda value: None if len(value) >= fewest else too_few)
+    if "maxItems" in schema:
+        most = schema["maxItems"]
+        too_many = f"List should have at most {most} item{'s' if most != 1 else ''}"
+        checks.append(lambda value: None if len(value) <= most else too_many)
+    if "items" in schema:
+        item = _value_check(schema["items"])
+
+        def each_item(value: Any) -> str | None:
+            for index, member in enumerate(value):
+                error = item(member)
+                if error is not None:
+                    return f"item {index}: {error}"
+            return None
+
+        checks.append(each_item)
+    if "properties" in schema:
+        nested = _ObjectCheck(schema)
+        checks.append(lambda value: "; ".join(nested.errors(value)) or None)
 
     def all_of(value: Any) -> str | None:
         # In order, stopping at the first failure: a later check may assume the type an earlier one proved.
@@ -175,20 +208,19 @@ def _value_check(schema: Mapping[str, Any]) -> Check:
     return all_of
 
 
-class BodyValidator:
-    """Validates a request body (a JSON object) against one schema of otp.api_schema."""
+class _ObjectCheck:
+    """The members of an object schema (no additional properties): every rule broken, by member."""
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
+    def __init__(self, schema: Mapping[str, Any], where: str = "members") -> None:
         if schema.get("type") != "object" or schema.get("additionalProperties") is not False:
             raise ValueError("request schemas must be objects without additional properties")
         self._members = {name: _value_check(member) for name, member in schema["properties"].items()}
         self._required = frozenset(schema.get("required", ()))
-        self._extra = f"body: members other than {', '.join(self._members)} are not permitted"
+        self._extra = f"{where} other than {', '.join(self._members)} are not permitted"
 
     def errors(self, body: Any) -> list[str]:
-        """Every rule the body breaks, as ``field: rule`` texts; empty when it conforms."""
         if not isinstance(body, dict):
-            return [NOT_JSON]
+            return [_TYPES["object"][1]]
         errors = []
         for name, check in self._members.items():
             if name in body:
@@ -200,6 +232,19 @@ class BodyValidator:
         if not body.keys() <= self._members.keys():
             errors.append(self._extra)
         return errors
+
+
+class BodyValidator(_ObjectCheck):
+    """Validates a request body (a JSON object) against one schema of otp.api_schema."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        super().__init__(schema, "body: members")
+
+    def errors(self, body: Any) -> list[str]:
+        """Every rule the body breaks, as ``field: rule`` texts; empty when it conforms."""
+        if not isinstance(body, dict):
+            return [NOT_JSON]
+        return super().errors(body)
 
     def validated(self, body: Any) -> dict[str, Any]:
         """The body itself when it conforms; InvalidBody naming every broken rule otherwise."""

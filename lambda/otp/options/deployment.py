@@ -79,6 +79,28 @@ class DeploymentValues:
         source=CONSTRUCT,
         doc="attempts for throttled / 5xx / unreachable engine calls",
     )
+    # Channel fallback (otp/domain/fallback.py, cdk_sms_otp/fallback.py): set on the API and Fallback
+    # functions where the stack deployed it; without the group and the role a fallback is refused.
+    fallback_schedule_group: str | None = option(
+        default=None,
+        kind=Optional(
+            Text(r"[0-9A-Za-z_.-]{1,64}", "an EventBridge Scheduler group name: 1-64 of A-Z a-z 0-9 - _ .")
+        ),
+        source=CONSTRUCT,
+        doc="the EventBridge Scheduler group of the channel fallback's one-time schedules",
+    )
+    fallback_role_arn: str | None = option(
+        default=None,
+        kind=Optional(Text(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/.{1,512}", "an IAM role ARN")),
+        source=CONSTRUCT,
+        doc="the role EventBridge Scheduler invokes the Fallback function with",
+    )
+    fallback_target_arn: str | None = option(
+        default=None,
+        kind=Optional(Text(r"arn:aws[a-z-]*:lambda:.{1,1024}", "a Lambda function ARN")),
+        source=CONSTRUCT,
+        doc="the Fallback function the schedules invoke (set on the API only: that function uses its own ARN)",
+    )
     # Set by the Lambda runtime: its presence means "this is a deployed function".
     lambda_function_name: str | None = option(
         default=None,

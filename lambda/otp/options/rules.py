@@ -177,11 +177,14 @@ def construct_problems(o: OtpOptions, n: Namer) -> list[str]:
                 f"{o.throttle_rate_limit} x {WAF_WINDOW_SECONDS} s + {o.throttle_burst_limit} = {admitted} "
                 f"requests from one of them in 5 minutes; set it to at least {admitted}"
             )
-    most = (o.account_concurrent_executions - UNRESERVED_MINIMUM) // FUNCTION_COUNT
+    count = FUNCTION_COUNT + (
+        1 if engines.offers_fallback(o.engine, tuple(str(c) for c in o.channels)) else 0
+    )
+    most = (o.account_concurrent_executions - UNRESERVED_MINIMUM) // count
     if o.reserved_concurrency > most:
         problems.append(
-            f"{n('reserved_concurrency')} = {o.reserved_concurrency} is invalid: {FUNCTION_COUNT} "
-            f"functions would reserve {FUNCTION_COUNT * o.reserved_concurrency} of the account's "
+            f"{n('reserved_concurrency')} = {o.reserved_concurrency} is invalid: {count} "
+            f"functions would reserve {count * o.reserved_concurrency} of the account's "
             f"{o.account_concurrent_executions} concurrent executions "
             f"({n('account_concurrent_executions')}), "
             f"and Lambda keeps {UNRESERVED_MINIMUM} unreserved: at most {max(most, 0)}, or 0 to reserve none"
