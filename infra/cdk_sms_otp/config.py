@@ -93,7 +93,8 @@ class OtpConfig(OtpOptions):
     @property
     def offers_fallback(self) -> bool:
         """Channel fallback (POST /otp's ``fallback``): End User Messaging with more than one channel."""
-        return _RULES.offers_fallback(self.engine, tuple(str(c) for c in self.channels))
+        offered: bool = _RULES.offers_fallback(self.engine, tuple(str(c) for c in self.channels))
+        return offered
 
     @property
     def function_count(self) -> int:

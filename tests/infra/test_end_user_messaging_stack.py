@@ -42,7 +42,15 @@ HANDLERS = {
     "VerifyAuthChallenge": "otp.handlers.cognito.verify_auth_challenge",
 }
 CFN_LINT = str(Path(sys.executable).parent / "cfn-lint")
-_ARN = "arn:aws:lambda:us-east-1:123456789012:function:resolved-"
+
+
+def _resolved(variable: str) -> str:
+    """A value of the kind CloudFormation would put in place of a reference."""
+    if variable.endswith("_ROLE_ARN"):
+        return "arn:aws:iam::123456789012:role/resolved"
+    if variable.endswith("_ARN"):
+        return f"arn:aws:lambda:us-east-1:123456789012:function:resolved-{variable.lower()}"
+    return f"resolved-{variable.lower()}"
 
 
 def _one(s: Synth, resource_type: str) -> tuple[str, dict[str, Any]]:
@@ -223,10 +231,7 @@ def test_during_a_switch_pinpoint_may_only_verify():
 def test_the_code_starts_with_each_function_environment(variant, name):
     # Given a function's environment from the template, references filled in as CloudFormation would
     variables = _functions(synth(variant))[name]["Environment"]["Variables"]
-    environ = {
-        k: v if isinstance(v, str) else (_ARN + k.lower() if k.endswith("_ARN") else f"resolved-{k.lower()}")
-        for k, v in variables.items()
-    }
+    environ = {k: v if isinstance(v, str) else _resolved(k) for k, v in variables.items()}
     environ["AWS_LAMBDA_FUNCTION_NAME"] = f"SmsOtp-{name}"
 
     # When the functions' settings read it, then they start on the configured engine and channels

@@ -99,7 +99,7 @@ class DeploymentValues:
         default=None,
         kind=Optional(Text(r"arn:aws[a-z-]*:lambda:.{1,1024}", "a Lambda function ARN")),
         source=CONSTRUCT,
-        doc="the Fallback function the schedules invoke (set on the API only: that function uses its own ARN)",
+        doc="the Fallback function the schedules invoke (set on the API only: that one uses its own ARN)",
     )
     # Set by the Lambda runtime: its presence means "this is a deployed function".
     lambda_function_name: str | None = option(
