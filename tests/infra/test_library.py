@@ -111,7 +111,10 @@ def test_the_app_template_keeps_the_logical_ids_it_had_before_the_construct():
         # Then every resource keeps its logical id (a deployment updates in place, nothing is replaced),
         # those whose id embeds another construct's unique id included (invoke permissions, usage plan key);
         # resources added since are new in any case
-        assert sorted(set(expected[name]) - set(now)) == [], name
+        # (but API Gateway's Deployment, whose id CDK derives from a hash of the API's definition so that a
+        # changed API, such as a new request member, is deployed again: that one must change with the API)
+        kept = {entry for entry in expected[name] if not entry.endswith(" AWS::ApiGateway::Deployment")}
+        assert sorted(kept - set(now)) == [], name
 
 
 def test_the_unique_id_port_agrees_with_cdk():
