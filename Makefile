@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK_DISABLE_VERSION_CHECK := 1
 PYTEST_ARGS ?=
 
-.PHONY: help run test lint format typecheck docs docs-tables pytest synth diff cfn-lint bench fuzz stop-test timing-test load deploy openapi vendor-web wheel ranges clean
+.PHONY: help run test lint format typecheck docs docs-tables pytest synth diff cfn-lint bench fuzz stop-test timing-test load deploy openapi vendor-web wheel ranges pump clean
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | column -t -s $$'\t'
@@ -107,6 +107,9 @@ load: $(STAMP) ## bounded load test on loopback against the sandbox API
 
 ranges: $(STAMP) ## the adaptive defence's range blocks: ARGS="list", "lift|pin|allow|disallow +4477009" (OTP_TABLE_NAME)
 	PYTHONPATH=lambda $(PY) -m otp.operator $(ARGS)
+
+pump: $(STAMP) ## 48 simulated hours of real users and three pumps, adaptive defence off vs on (PUMP_ARGS="--scale 0.1")
+	PYTHONPATH=lambda:. $(PY) -m local.pump $(PUMP_ARGS)
 
 wheel: $(STAMP) ## the installable library (constructs + Lambda code) as a wheel in dist/
 	$(PY) -m pip wheel --quiet --disable-pip-version-check --no-deps --wheel-dir dist .
