@@ -123,6 +123,10 @@ class OtpProtection(Construct):
             self._grant(functions.fallback, (SEND_KEYS, OPEN_KEYS, BUDGET_KEYS), LIMIT_ACTIONS)
             self._grant(functions.fallback, (VERIFY_KEYS,), LIFECYCLE_READ_ACTIONS)
             self._grant(functions.fallback, (RATE_KEYS,), RATE_SLOT_ACTIONS)
+            # and the adaptive defence, as any send: the one batch read, the counters, a block to impose.
+            self._grant(functions.fallback, SEND_READ_KEYS, BATCH_READ_ACTIONS)
+            self._grant(functions.fallback, (BLOCK_KEYS,), BLOCK_ACTIONS)
+            self._grant(functions.fallback, (COUNTER_KEYS,), COUNTER_ACTIONS)
         self.web_acl: wafv2.CfnWebACL | None = None
         self.sign_in_web_acl: wafv2.CfnWebACL | None = None
         if config.waf_enabled:

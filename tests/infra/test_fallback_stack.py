@@ -95,7 +95,17 @@ def test_the_fallback_function_sends_with_the_configuration_and_keeps_every_limi
         if any(a.startswith("dynamodb:") for a in actions(st))
         for prefix in st["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
     )
-    assert prefixes == ["budget#*", "open#*", "rate#*", "send#*", "verify#*"]
+    # (the adaptive defence's one batch read names the limits' prefixes again, with its own)
+    assert sorted(set(prefixes)) == [
+        "block#*",
+        "budget#*",
+        "conv#*",
+        "open#*",
+        "proven#*",
+        "rate#*",
+        "send#*",
+        "verify#*",
+    ]
     # and it validates no code, reads no idempotency record and no ticket
     assert not any("Validate" in a or "idempotency" in str(st) for st in granted for a in actions(st))
 
