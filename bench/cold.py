@@ -174,7 +174,11 @@ def environments(endpoint: Endpoint, modes: Sequence[Mode] = MODES) -> Iterator[
                     trigger_envs = trigger_environments(endpoint, tree, deployed, secret_arn)
                     env = trigger_envs[mode.trigger.name]
                 else:
-                    env = asset.lambda_environment(deployed["Api"], endpoint, tree, env)
+                    # the stack's variables, with the benchmark's few changes (bench.triggers.BENCH_OVERRIDES)
+                    env = {
+                        **asset.lambda_environment(deployed["Api"], endpoint, tree, env),
+                        **triggers.BENCH_OVERRIDES,
+                    }
             envs[mode.name] = env
         yield Environments(endpoint, modes, envs, trigger_envs)
 
