@@ -72,3 +72,22 @@ def test_an_exception_the_adapter_does_not_map_is_raised_as_it_is() -> None:
 
     with pytest.raises(NoCredentialsError):
         call_with_retries(operation, _classify, max_attempts=3, sleep=lambda _: None)
+
+
+def test_a_throttled_call_waits_out_the_rate_window_before_its_retry() -> None:
+    # Given a call throttled twice (a quota counted per second), and a loop told so
+    outcomes: list[ClientError | str] = [_throttled(), _throttled(), "answer"]
+    waits: list[float] = []
+
+    def operation() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, ClientError):
+            raise outcome
+        return outcome
+
+    # When it runs, Then each retry came at least a second after the refusal (the jittered backoff alone
+    # stays under 0.4 s for these attempts, inside the second that refused it)
+    answer = call_with_retries(operation, _classify, max_attempts=3, sleep=waits.append, throttled_wait=1.0)
+    assert answer == "answer"
+    assert len(waits) == 2
+    assert all(wait >= 1.0 for wait in waits)

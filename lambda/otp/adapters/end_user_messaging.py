@@ -72,6 +72,8 @@ CHANNEL_NAMES: Final[Mapping[Channel, NotifyChannelType]] = {
 }
 # Only these prove the request was refused before anything was done.
 _RETRYABLE_CODES: Final = frozenset({"ThrottlingException"})
+#: The least wait before retrying a throttled send: the Notify tier's quota is counted per second.
+THROTTLED_WAIT_SECONDS: Final = 1.0
 #: What each exception the two operations' model lists means.
 FAILURES: Final[dict[str, UpstreamFailure]] = {
     # This service built a request the API refuses (a bug, or a bad template or identity).
@@ -263,6 +265,8 @@ class EndUserMessagingGateway:
             sleep=self._sleep,
             time_left=self._time_left,
             attempt_seconds=self._attempt_seconds,
+            # the Notify tier's rate is per second: a retry in the same second is throttled again
+            throttled_wait=THROTTLED_WAIT_SECONDS,
         )
 
 

@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from otp.domain.errors import UpstreamError
+from otp.domain.errors import UpstreamError, UpstreamFailure
 
 T = TypeVar("T")
 
@@ -34,10 +34,13 @@ def call_with_retries(
     sleep: Callable[[float], None] = time.sleep,
     time_left: Callable[[], float] = lambda: math.inf,
     attempt_seconds: float = 0.0,
+    throttled_wait: float = 0.0,
 ) -> T:
     """``operation()``, at most ``max_attempts`` times, backing off between attempts, and only while the
     invocation has ``attempt_seconds`` (the longest one attempt may take) left after the backoff
-    (``time_left``: otp.invocation.seconds_left), so a retry never outlives the Lambda's time."""
+    (``time_left``: otp.invocation.seconds_left), so a retry never outlives the Lambda's time.
+    ``throttled_wait``: after a THROTTLED failure, wait at least this long (a quota counted per second is
+    refused again within the same second, however jittered the backoff)."""
     attempt = 1
     while True:
         try:
@@ -52,6 +55,8 @@ def call_with_retries(
         # Exponential backoff with full jitter, capped so the whole budget fits API Gateway's 29 s.
         # ``random`` is reseeded after a SnapStart restore (otp/snapstart.py).
         delay = random.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt))
+        if failure.failure is UpstreamFailure.THROTTLED:
+            delay = max(delay, throttled_wait)
         if time_left() - delay < attempt_seconds:
             raise failure
         sleep(delay)
