@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
 
 from otp.domain.errors import UpstreamError, UpstreamFailure
 
@@ -61,3 +61,26 @@ def call_with_retries(
             raise failure
         sleep(delay)
         attempt += 1
+
+
+def control_plane_classifier(operation: str, retryable_codes: frozenset[str]) -> Classify:
+    """How a deploy-time adapter (a custom resource's calls) reads a failure: a service exception named
+    in ``retryable_codes`` is retried, any other is UNEXPECTED and final; a connection that was never made
+    is UNAVAILABLE and retried; anything else is not this loop's to handle."""
+
+    def classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code = error.get("Code") or "UnknownError"
+            failure = UpstreamError(
+                code, error.get("Message") or "", failure=UpstreamFailure.UNEXPECTED, operation=operation
+            )
+            return failure, code in retryable_codes
+        if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
+            failure = UpstreamError(
+                "ConnectionError", str(exc), failure=UpstreamFailure.UNAVAILABLE, operation=operation
+            )
+            return failure, True
+        return None
+
+    return classify

@@ -33,10 +33,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
-
-from otp.adapters.retries import call_with_retries
-from otp.domain.errors import UpstreamError, UpstreamFailure
+from otp.adapters.retries import call_with_retries, control_plane_classifier
+from otp.domain.errors import UpstreamError
 
 if TYPE_CHECKING:
     from botocore.model import Shape, StructureShape
@@ -235,19 +233,5 @@ class UserPoolTriggers:
         self._call(UPDATE, lambda: self._client.update_user_pool(**request))
 
     def _call(self, operation: str, call: Callable[[], T]) -> T:
-        def classify(exc: ClientError | BotoCoreError) -> tuple[UpstreamError, bool] | None:
-            if isinstance(exc, ClientError):
-                error = exc.response.get("Error", {})
-                code = error.get("Code") or "UnknownError"
-                failure = UpstreamError(
-                    code, error.get("Message") or "", failure=UpstreamFailure.UNEXPECTED, operation=operation
-                )
-                return failure, code in _RETRYABLE
-            if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
-                failure = UpstreamError(
-                    "ConnectionError", str(exc), failure=UpstreamFailure.UNAVAILABLE, operation=operation
-                )
-                return failure, True
-            return None
-
+        classify = control_plane_classifier(operation, _RETRYABLE)
         return call_with_retries(call, classify, max_attempts=self._max_attempts, sleep=self._sleep)
