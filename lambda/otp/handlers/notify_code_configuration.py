@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, Final
 
-from otp.adapters.cloudformation_response import Status, response_document, send_response
 from otp.adapters.end_user_messaging import end_user_messaging_client
 from otp.adapters.notify_code_configurations import (
     DeletionProtected,
@@ -34,11 +33,9 @@ from otp.adapters.notify_code_configurations import (
 )
 from otp.domain.errors import UpstreamError
 from otp.handlers import startup
+from otp.handlers.custom_resource import NOT_CREATED_PREFIX, answer
 from otp.observability import logger
 
-#: The physical id of a resource whose create failed: no configuration has it (ids are [A-Za-z0-9_-]
-#: and ARNs start with "arn:"), so the Delete CloudFormation sends while rolling back has nothing to do.
-NOT_CREATED_PREFIX: Final = "not-created:"
 CONNECT_TIMEOUT: Final = 2.0
 READ_TIMEOUT: Final = 10.0
 
@@ -95,22 +92,11 @@ def _reason(exc: Exception) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> None:
-    status: Status = "SUCCESS"
-    reason = ""
-    data: dict[str, str] = {}
-    physical_id = str(event.get("PhysicalResourceId") or NOT_CREATED_PREFIX + str(event.get("RequestId")))
-    try:
-        physical_id, data = apply(event, configurations())
-    except Exception as exc:
-        if not isinstance(exc, (DeletionProtected, UpstreamError, InvalidProperties)):
-            logger.exception("custom resource failed")
-        status, reason = "FAILED", _reason(exc)
-        logger.error(
-            "custom resource failed", extra={"requestType": event.get("RequestType"), "reason": reason}
-        )
-    send_response(
-        str(event["ResponseURL"]),
-        response_document(event, status, physical_resource_id=physical_id, reason=reason, data=data),
+    answer(
+        event,
+        lambda: apply(event, configurations()),
+        reason=_reason,
+        expected=(DeletionProtected, UpstreamError, InvalidProperties),
     )
 
 

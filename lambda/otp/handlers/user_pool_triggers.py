@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.config import Config
 
 from otp.adapters import aws_sdk
-from otp.adapters.cloudformation_response import Status, response_document, send_response
 from otp.adapters.user_pool_triggers import (
     PoolRefused,
     ServiceTriggers,
@@ -36,14 +35,12 @@ from otp.adapters.user_pool_triggers import (
 )
 from otp.domain.errors import UpstreamError
 from otp.handlers import startup
+from otp.handlers.custom_resource import NOT_CREATED_PREFIX, answer
 from otp.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
-#: The physical id of a resource whose create failed: no pool id has it, so the Delete CloudFormation
-#: sends while rolling back has nothing to do.
-NOT_CREATED_PREFIX: Final = "not-created:"
 CONNECT_TIMEOUT: Final = 2.0
 READ_TIMEOUT: Final = 10.0
 KNOWN_PROPERTIES: Final = frozenset(
@@ -166,24 +163,12 @@ def _reason(exc: Exception) -> str:
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: Any) -> None:
-    status: Status = "SUCCESS"
-    reason = ""
-    data: dict[str, str] = {}
-    physical_id = str(event.get("PhysicalResourceId") or NOT_CREATED_PREFIX + str(event.get("RequestId")))
-    try:
+    def work() -> tuple[str, dict[str, str]]:
         store = pools()
-        physical_id, data = apply(event, store, store.region)
-    except Exception as exc:
-        if not isinstance(exc, (PoolRefused, UnknownSettings, UpstreamError, InvalidProperties)):
-            logger.exception("custom resource failed")
-        status, reason = "FAILED", _reason(exc)
-        logger.error(
-            "custom resource failed", extra={"requestType": event.get("RequestType"), "reason": reason}
-        )
-    send_response(
-        str(event["ResponseURL"]),
-        response_document(event, status, physical_resource_id=physical_id, reason=reason, data=data),
-    )
+        return apply(event, store, store.region)
+
+    expected = (PoolRefused, UnknownSettings, UpstreamError, InvalidProperties)
+    answer(event, work, reason=_reason, expected=expected)
 
 
 # Init is over: what it built is frozen out of later collections (otp/handlers/startup.py).
