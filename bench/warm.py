@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from bench.cold_child import params as bare_parameters
-from bench.endpoint import Endpoint, handler_environment
+from bench.endpoint import PROTECTION_TABLE, Endpoint, handler_environment
 from bench.stats import median, percentile
 from tests.lambda_events import LambdaContext, rest_api_event
 
@@ -78,6 +78,37 @@ def _bare_call(endpoint: Endpoint, numbers: Iterator[str]) -> Callable[[], Calla
     return prepare
 
 
+def _bare_transact_call(endpoint: Endpoint, numbers: Iterator[str]) -> Callable[[], Callable[[], None]]:
+    """The protected send's baseline: one DynamoDB TransactWriteItems (a conditional put of the number's
+    item, as a limit's compare-and-set is) and the engine call, in bare boto3."""
+    import boto3
+
+    dynamodb = boto3.client("dynamodb")
+    send = _bare_call(endpoint, numbers)
+
+    def prepare() -> Callable[[], None]:
+        engine_call = send()
+        key = f"bench#{time.time_ns()}"
+
+        def call() -> None:
+            dynamodb.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": PROTECTION_TABLE,
+                            "Item": {"pk": {"S": key}, "n": {"N": "1"}},
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                ]
+            )
+            engine_call()
+
+        return call
+
+    return prepare
+
+
 def _timed(prepare: Callable[[], Callable[[], None]], count: int, into: list[float]) -> None:
     clock = time.perf_counter
     for _ in range(count):
@@ -102,7 +133,8 @@ def _quiet_handler() -> Iterator[None]:
 
 
 def measure(endpoint: Endpoint, numbers: Iterator[str], calls: int) -> dict[str, WarmSide]:
-    """Handler and bare boto3 in alternating blocks; then, on its own, the handler with protection on."""
+    """Handler and bare boto3 in alternating blocks; then the handler with protection on and bare boto3
+    with one TransactWriteItems before its send, also in alternating blocks."""
     os.environ.update(handler_environment(endpoint))
     from otp import wiring
 
@@ -118,11 +150,21 @@ def measure(endpoint: Endpoint, numbers: Iterator[str], calls: int) -> dict[str,
             for name, call in sides.items():
                 _timed(call, block, times[name])
             done += block
-        # Protection on: the same handler, rebuilt with OTP_TABLE_NAME (DynamoDB limits on every send).
+        # Protection on: the same handler, rebuilt with OTP_TABLE_NAME (one BatchGetItem and one
+        # TransactWriteItems per send), against bare boto3 making one TransactWriteItems and the send.
         os.environ.update(handler_environment(endpoint, protection=True))
         wiring.reset()
-        protected = _handler_call(numbers)
-        _timed(protected, WARMUP, [])
-        times["handler+protection"] = []
-        _timed(protected, max(calls // 4, BLOCK), times["handler+protection"])
+        guarded = {
+            "handler+protection": _handler_call(numbers),
+            "bare boto3+transaction": _bare_transact_call(endpoint, numbers),
+        }
+        for name, call in guarded.items():
+            times[name] = []
+            _timed(call, WARMUP, [])
+        done = 0
+        while done < calls:
+            block = min(BLOCK, calls - done)
+            for name, call in guarded.items():
+                _timed(call, block, times[name])
+            done += block
     return {name: WarmSide(name, found) for name, found in times.items()}
