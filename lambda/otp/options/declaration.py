@@ -127,9 +127,10 @@ def schema_class(cls: type[_T]) -> type[_T]:
             f for f in base.__dict__.get(_FIELDS, ()) if f.name not in {i.name for i in inherited}
         )
     own: list[Field] = []
-    # The class's own annotations (inspect.get_annotations would cost its import at every cold start).
-    for name in cls.__dict__.get("__annotations__", {}):  # noqa: RUF063
-        declared = cls.__dict__.get(name)
+    # The class body's own options, in the order written. Read from the namespace, not the annotations:
+    # on Python 3.14 a module without ``from __future__ import annotations`` has no ``__annotations__``
+    # in the class dict (they are evaluated lazily), and the options would silently vanish.
+    for name, declared in list(cls.__dict__.items()):
         if isinstance(declared, Field):
             declared.name = name
             _derive_names(declared)
