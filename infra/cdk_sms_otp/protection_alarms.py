@@ -14,6 +14,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from constructs import Construct
 
+from cdk_sms_otp._lambda.otp.options.rules import send_budget_caps
 from cdk_sms_otp.config import OtpConfig
 from cdk_sms_otp.metric_contract import load_metric_contract
 from cdk_sms_otp.monitoring import OtpMonitoring
@@ -196,13 +197,14 @@ class ProtectionAlarms:
             label="Fullest send budget (%)",
             period=BUDGET_PERIOD,
         )
+        per_hour, per_day = send_budget_caps(c)
         nearly = cw.Alarm(
             self._scope,
             "SendBudgetNearlySpent",
             alarm_name=f"{self._prefix}-OtpSendBudgetNearlySpent",
             alarm_description=(
                 f"A send budget is {BUDGET_WARNING_PERCENT} % spent ({n.otp_send_budget_used}, any "
-                f"{n.dim_budget}): the total ({c.send_budget_per_hour}/hour, {c.send_budget_per_day}/day) "
+                f"{n.dim_budget}): the total ({per_hour}/hour, {per_day}/day) "
                 "or a country's. At 100 % every send is refused with 503 until it frees up. If the traffic "
                 "is real, raise sendBudgetPerHour / sendBudgetPerDay / countrySendBudgets; if not, see "
                 "'Sends by country' and the refusals for SMS pumping."

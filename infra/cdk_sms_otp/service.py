@@ -24,6 +24,7 @@ from constructs import Construct
 
 from cdk_sms_otp._lambda.otp.options.declaration import CONSTRUCT_ONLY, option, schema_class
 from cdk_sms_otp._lambda.otp.options.kinds import Kind
+from cdk_sms_otp._lambda.otp.options.rules import engine_daily_messages
 from cdk_sms_otp.api import OtpApi
 from cdk_sms_otp.auth import OtpAuth
 from cdk_sms_otp.config import PINPOINT, OtpConfig, options_from_arguments
@@ -143,6 +144,15 @@ class OtpService(Construct):
         self.fallback = (
             OtpFallback(self, "Fallback", functions=self.functions) if config.offers_fallback else None
         )
+        daily_cap = engine_daily_messages(config)
+        if daily_cap is not None and config.send_budget_per_day > daily_cap:
+            Annotations.of(self).add_warning_v2(
+                "otp:BudgetAboveEngineCap",
+                f"otp.sendBudgetPerDay is {config.send_budget_per_day} but End User Messaging's "
+                f"{config.notify_tier} Notify tier sends at most {daily_cap} messages a day: the functions "
+                f"keep to {daily_cap}. Set otp.sendBudgetPerDay (and otp.sendBudgetPerHour) to {daily_cap} "
+                "or less to silence this, or otp.notifyTier=ADVANCED once your account is on that tier.",
+            )
         if config.uses_example_origination:
             Annotations.of(self).add_warning_v2(
                 "otp:ExampleConfiguration",

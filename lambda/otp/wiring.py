@@ -40,6 +40,7 @@ from otp.domain.screening import NumberScreen, ScreeningPolicy
 from otp.domain.service import OtpService, verification_key
 from otp.domain.shares import BudgetShares, ProvenNumbers
 from otp.observability import PowertoolsObserver, logger
+from otp.options.rules import send_budget_caps
 from otp.settings import Settings, SettingsError, get_settings
 
 if TYPE_CHECKING:
@@ -278,7 +279,7 @@ def send_guards(
 
 def send_budget(settings: Settings) -> SendBudget:
     return SendBudget(
-        total=BudgetCaps(settings.send_budget_per_hour, settings.send_budget_per_day),
+        total=BudgetCaps(*send_budget_caps(settings)),
         by_country={
             country: BudgetCaps(per_hour, per_day)
             for country, per_hour, per_day in settings.country_send_budgets

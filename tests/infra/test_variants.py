@@ -141,3 +141,33 @@ def test_example_identity_warns_and_a_real_one_does_not():
     # Then only the example configuration carries the "cannot send SMS" warning
     assert warnings(example) == ["Annotation::otp:ExampleConfiguration"]
     assert warnings(real) == []
+
+
+def test_a_budget_above_the_basic_tiers_200_a_day_warns_and_the_alarm_states_the_cap_kept():
+    eum = {
+        "otp.engine": "endusermessaging",
+        "otp.brandName": "Acme",
+        "otp.originationIdentity": "+12065550123",
+    }
+
+    def warnings(s: Synth) -> list[str]:
+        return [
+            v["ruleName"]
+            for report in s.report["pluginReports"]
+            if report["pluginName"] == "Construct Annotations"
+            for v in report["violations"]
+        ]
+
+    # Given the default budget (2,000 a day) on the Basic tier every configuration starts on
+    basic = synth(eum)
+    assert warnings(basic) == ["Annotation::otp:BudgetAboveEngineCap"]
+    [nearly] = [
+        a["Properties"]["AlarmDescription"]
+        for a in basic.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("AlarmName", "").endswith("OtpSendBudgetNearlySpent")
+    ]
+    assert "the total (200/hour, 200/day)" in nearly
+    # A budget within the tier, or the Advanced tier, does not warn
+    within = synth({**eum, "otp.sendBudgetPerHour": 100, "otp.sendBudgetPerDay": 200})
+    assert warnings(within) == []
+    assert warnings(synth({**eum, "otp.notifyTier": "ADVANCED"})) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from otp import engine_rules as rules
+from otp.domain.budget import BudgetCaps
 from otp.settings import SettingsError, load_settings
 
 EUM = {
@@ -167,6 +168,20 @@ def test_the_notify_tier_sets_the_send_rate_the_functions_keep_to():
     # Pinpoint has no such tier: nothing to keep to
     pinpoint = {**EUM, "OTP_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"}
     assert load_settings(pinpoint).engine_send_rate is None
+
+
+def test_on_the_basic_tier_the_functions_keep_the_budget_to_its_200_messages_a_day():
+    from otp.wiring import send_budget
+
+    # Every configuration starts on Basic (200 messages a day): the default 500/hour, 2000/day become 200
+    assert send_budget(load_settings(EUM)).total == BudgetCaps(per_hour=200, per_day=200)
+    lower = load_settings({**EUM, "OTP_SEND_BUDGET_PER_HOUR": "50", "OTP_SEND_BUDGET_PER_DAY": "150"})
+    assert send_budget(lower).total == BudgetCaps(per_hour=50, per_day=150)
+    # Advanced has no daily cap, and Pinpoint no tier: the budget is what was configured
+    advanced = load_settings({**EUM, "OTP_NOTIFY_TIER": "ADVANCED"})
+    assert send_budget(advanced).total == BudgetCaps(per_hour=500, per_day=2000)
+    pinpoint = {**EUM, "OTP_ENGINE": "pinpoint", "PINPOINT_APPLICATION_ID": "app"}
+    assert send_budget(load_settings(pinpoint)).total == BudgetCaps(per_hour=500, per_day=2000)
 
 
 def test_ten_codes_a_day_is_what_end_user_messaging_delivers_and_pinpoint_is_not_bound_by_it():

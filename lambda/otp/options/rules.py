@@ -48,6 +48,23 @@ def engine_range(attribute: str, engine: str) -> tuple[int, int] | None:
     return ranges[engine] if ranges else None
 
 
+def engine_daily_messages(o: OtpOptions) -> int | None:
+    """The most messages the engine sends in a day for this deployment (None: no such cap). Notify's
+    Basic tier sends 200 a day per configuration."""
+    if o.engine != engines.END_USER_MESSAGING:
+        return None
+    return engines.NOTIFY_TIER_DAILY_MESSAGES[o.notify_tier]
+
+
+def send_budget_caps(o: OtpOptions) -> tuple[int, int]:
+    """The account-wide send budget the functions keep to, (per hour, per day): sendBudgetPerHour and
+    sendBudgetPerDay within the engine's daily cap, so that the service refuses the send beyond it (503
+    send-budget-exhausted, proven numbers' reserve kept) instead of AWS."""
+    cap = engine_daily_messages(o)
+    per_day = o.send_budget_per_day if cap is None else min(o.send_budget_per_day, cap)
+    return min(o.send_budget_per_hour, per_day), per_day
+
+
 def stage_admits_per_waf_window(throttle_rate_limit: int, throttle_burst_limit: int) -> int:
     """The most requests API Gateway's stage throttle lets one caller through in one WAF window."""
     return throttle_rate_limit * WAF_WINDOW_SECONDS + throttle_burst_limit

@@ -306,8 +306,9 @@ class OtpOptions:
     notify_tier: str = option(
         default=engines.BASIC,
         kind=Choice(engines.NOTIFY_TIERS),
-        doc="your account's End User Messaging Notify tier (every account starts on BASIC): the sends per "
-        f"second the functions keep to, {engines.NOTIFY_TIER_SEND_RATE} (End User Messaging only)",
+        doc="your account's End User Messaging Notify tier (every account starts on BASIC): the functions "
+        "keep to its send rate (BASIC 1 a second, ADVANCED 25) and BASIC's 200 messages a day (the send "
+        "budget is held within it) (End User Messaging only)",
     )
     sign_in_floor_ms: int = option(
         default=150,
