@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -13,11 +14,6 @@ from typing import TYPE_CHECKING
 from otp import engine_rules, invocation
 from otp.adapters import rate_slots  # noqa: F401  (registers how a RateSlot is written)
 from otp.adapters.adaptive_store import DynamoDbBlockBook
-from otp.adapters.end_user_messaging import (
-    EndUserMessagingGateway,
-    EndUserMessagingOptions,
-    end_user_messaging_client,
-)
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.secret import read_secret, secretsmanager_client
 from otp.adapters.store import (
@@ -75,6 +71,13 @@ def _pinpoint_gateway(settings: Settings) -> OtpGateway:
 
 
 def _end_user_messaging_gateway(settings: Settings) -> OtpGateway:
+    # Imported on that engine only: a Pinpoint deployment's cold start does not load its adapter.
+    from otp.adapters.end_user_messaging import (
+        EndUserMessagingGateway,
+        EndUserMessagingOptions,
+        end_user_messaging_client,
+    )
+
     options = EndUserMessagingOptions(
         message_template=settings.message_template,
         voice_template=settings.voice_template,
@@ -351,7 +354,9 @@ def reset() -> None:
     sign_in_floors.cache_clear()
     channel_fallback.cache_clear()
     pinpoint_client.cache_clear()
-    end_user_messaging_client.cache_clear()
+    end_user_messaging = sys.modules.get("otp.adapters.end_user_messaging")
+    if end_user_messaging is not None:
+        end_user_messaging.end_user_messaging_client.cache_clear()
     idempotency_persistence.cache_clear()
     ticket_book.cache_clear()
     dynamodb_client.cache_clear()
