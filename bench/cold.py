@@ -150,6 +150,8 @@ class Environments:
     by_mode: dict[str, dict[str, str]]
     #: Each trigger's process environment (``define``, ``create``, ``verify``), for the warm triggers too.
     triggers: dict[str, dict[str, str]]
+    #: The sign-in floor of the stack's Create and Verify, which the benchmark sets to 0 (bench.triggers).
+    sign_in_floor_ms: int = 0
 
 
 @contextlib.contextmanager
@@ -180,7 +182,8 @@ def environments(endpoint: Endpoint, modes: Sequence[Mode] = MODES) -> Iterator[
                         **triggers.BENCH_OVERRIDES,
                     }
             envs[mode.name] = env
-        yield Environments(endpoint, modes, envs, trigger_envs)
+        floor_ms = triggers.deployed_floor_ms(deployed["CreateAuthChallenge"]["variables"])
+        yield Environments(endpoint, modes, envs, trigger_envs, floor_ms)
 
 
 def measure(envs: Environments, numbers: Iterator[str], runs: int) -> dict[str, ColdSide]:
