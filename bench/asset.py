@@ -49,13 +49,16 @@ def _distributions() -> list[str]:
     return names
 
 
-def build(target: Path, *, bytecode: bool = True, botocore_data: bool = True) -> Path:
-    """The asset's tree in ``target``: each requirement's packages (from this environment), ``otp``,
-    optionally the trimmed botocore data and the unchecked-hash bytecode. Returns ``target``."""
+def build(
+    target: Path, *, bytecode: bool = True, botocore_data: bool = True, dependencies: bool = True
+) -> Path:
+    """The asset's tree in ``target``: each requirement's packages (from this environment, unless
+    ``dependencies`` is false), ``otp``, optionally the trimmed botocore data and the unchecked-hash
+    bytecode. Returns ``target``."""
     from cdk_sms_otp import botocore_data as data
     from cdk_sms_otp.bytecode import remove_bytecode
 
-    for name in _distributions():
+    for name in _distributions() if dependencies else ():
         files = importlib.metadata.files(name) or []
         tops = {file.parts[0] for file in files if not file.parts[0].endswith(".dist-info")}
         for top in sorted(tops - {"__pycache__", "..", "bin"}):

@@ -8,6 +8,11 @@ otherwise be charged to whichever side ran first.
 The ``asset`` modes run the built asset as Lambda does (bench/asset.py: read-only, 1980 mtimes, the
 bytecode it ships compiled for this interpreter, the stack's environment with tracing); the other asset
 modes each take one build lever away, so the table shows what each is worth.
+
+The ``handler`` modes run a copy of the source tree's ``otp`` (its bytecode written by the warm-up run,
+as in a checkout) with the trimmed botocore data the bundle ships beside it (``otp/_botocore_data``,
+written at build time, so absent from the checkout): without it the function's clients would be built
+from botocore's full data, which no deployed function does. The dependencies are this environment's.
 """
 
 from __future__ import annotations
@@ -164,8 +169,13 @@ def environments(endpoint: Endpoint, modes: Sequence[Mode] = MODES) -> Iterator[
         envs: dict[str, dict[str, str]] = {}
         built: dict[tuple[bool, bool], Path] = {}
         trigger_envs: dict[str, dict[str, str]] = {}
+        source: Path | None = None
         for mode in modes:
             env = handler_environment(endpoint, protection=mode.protection)
+            if mode.asset is None and mode.name.startswith("handler"):
+                if source is None:  # otp with the bundle's botocore data; the dependencies are the venv's
+                    source = asset.build(Path(temp) / "source", bytecode=False, dependencies=False)
+                env["PYTHONPATH"] = str(source)
             if mode.asset is not None:
                 if mode.asset not in built:
                     bytecode, trimmed = mode.asset
