@@ -17,6 +17,8 @@ Built-in overrides, in order:
    faults, the notify code configurations, and ``UnknownOperationException`` for the rest.
 4. ``UserPoolUpdates`` - Cognito's ``UpdateUserPool``: moto's, corrected to keep what Cognito keeps
    (``local/cognito_pool_updates.py``).
+5. ``DynamoDbFaults`` - a DynamoDB request for which ``/_sandbox/faults`` queued a fault answers with it,
+   as DynamoDB would (``local/dynamodb_faults.py``); moto never sees it.
 
 Extension point - adding an operation moto lacks or gets wrong (e.g. Cognito ``InitiateAuth`` /
 ``RespondToAuthChallenge`` for ``CUSTOM_AUTH`` in ``local/cognito_custom_auth.py``):
@@ -52,6 +54,7 @@ from werkzeug.wsgi import get_input_stream
 
 from local.cognito_pool_updates import UserPoolUpdates
 from local.cors import is_preflight, preflight, with_cors
+from local.dynamodb_faults import DynamoDbFaults
 from local.http_json import json_response
 from local.moto_backends import moto_wsgi_app, pinpoint_application_exists
 from local.notify_code_emulator import NotifyCodeEmulator
@@ -98,6 +101,7 @@ class AwsEndpoint:
             PinpointOtpApi(emulator, pinpoint_application_exists),
             NotifyCodeApi(self.notify_codes),
             UserPoolUpdates(self.forward_to_moto),
+            DynamoDbFaults(emulator.faults),
             *overrides,
         ]
 

@@ -161,7 +161,12 @@ class SandboxControl:
         elif request.method == "POST":
             try:
                 body = json_object_body(request)
-                faults.add(body.get("errorType"), operation=body.get("operation"), count=body.get("count", 1))
+                faults.add(
+                    body.get("errorType"),
+                    operation=body.get("operation"),
+                    count=body.get("count", 1),
+                    service=body.get("service"),
+                )
             except (BodyError, ValueError) as exc:
                 return json_response(400, {"message": str(exc)})
         elif request.method != "GET":
