@@ -36,15 +36,11 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
 
 from otp import engine_rules
 from otp.adapters import aws_sdk
-from otp.adapters.retries import call_with_retries
+from otp.adapters.retries import call_with_retries, transport_failure
 from otp.domain.errors import UpstreamError, UpstreamFailure
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 from otp.domain.records import record
@@ -289,27 +285,4 @@ def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[Up
             operation=operation_name,
         )
         return failure, code in _RETRYABLE_CODES
-    if isinstance(exc, ReadTimeoutError):
-        message = "no answer within the read timeout"
-        return UpstreamError(
-            "Timeout",
-            message,
-            failure=UpstreamFailure.TIMEOUT,
-            maybe_sent=may_have_sent,
-            operation=operation_name,
-        ), False
-    if isinstance(exc, ConnectionClosedError):
-        message = "connection closed mid-request"
-        return UpstreamError(
-            "ConnectionError",
-            message,
-            failure=UpstreamFailure.UNAVAILABLE,
-            maybe_sent=may_have_sent,
-            operation=operation_name,
-        ), False
-    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
-        message = "could not connect to the endpoint"
-        return UpstreamError(
-            "ConnectionError", message, failure=UpstreamFailure.UNAVAILABLE, operation=operation_name
-        ), True
-    return None
+    return transport_failure(exc, operation_name, maybe_done=may_have_sent)

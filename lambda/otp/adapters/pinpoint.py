@@ -15,14 +15,10 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-    ReadTimeoutError,
 )
 
 from otp.adapters import aws_sdk
-from otp.adapters.retries import call_with_retries
+from otp.adapters.retries import call_with_retries, transport_failure
 from otp.domain.errors import UpstreamError, UpstreamFailure
 from otp.domain.models import Channel, DeliveryReport, SendOtpRequest
 
@@ -163,24 +159,4 @@ def _classify(operation_name: str, exc: ClientError | BotoCoreError) -> tuple[Up
         )
         error_ = UpstreamError(code, error.get("Message") or "", failure=failure, operation=operation_name)
         return error_, code in _RETRYABLE_CODES or status >= 500
-    if isinstance(exc, ReadTimeoutError):
-        message = "no answer within the read timeout"
-        timeout = UpstreamFailure.TIMEOUT
-        return UpstreamError(
-            "Timeout", message, failure=timeout, operation=operation_name, maybe_sent=True
-        ), False
-    if isinstance(exc, ConnectionClosedError):
-        message = "connection closed mid-request"
-        return UpstreamError(
-            "ConnectionError",
-            message,
-            failure=UpstreamFailure.UNAVAILABLE,
-            operation=operation_name,
-            maybe_sent=True,
-        ), False
-    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
-        message = "could not connect to the endpoint"
-        return UpstreamError(
-            "ConnectionError", message, failure=UpstreamFailure.UNAVAILABLE, operation=operation_name
-        ), True
-    return None
+    return transport_failure(exc, operation_name, maybe_done=True)

@@ -12,7 +12,14 @@ import time
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from otp.domain.errors import UpstreamError, UpstreamFailure
 
@@ -77,10 +84,39 @@ def control_plane_classifier(operation: str, retryable_codes: frozenset[str]) ->
             )
             return failure, code in retryable_codes
         if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
-            failure = UpstreamError(
-                "ConnectionError", str(exc), failure=UpstreamFailure.UNAVAILABLE, operation=operation
-            )
-            return failure, True
+            return transport_failure(exc, operation, maybe_done=False)
         return None
 
     return classify
+
+
+def transport_failure(
+    exc: BotoCoreError, operation: str, *, maybe_done: bool
+) -> tuple[UpstreamError, bool] | None:
+    """A failure below HTTP, the same on every AWS call. A read timeout or a connection closed
+    mid-request may have done the work (``maybe_done``: a send may have gone out), so it is never
+    retried; a connection never made did nothing and is retried. ``None``: not a transport failure."""
+    if isinstance(exc, ReadTimeoutError):
+        return UpstreamError(
+            "Timeout",
+            "no answer within the read timeout",
+            failure=UpstreamFailure.TIMEOUT,
+            maybe_sent=maybe_done,
+            operation=operation,
+        ), False
+    if isinstance(exc, ConnectionClosedError):
+        return UpstreamError(
+            "ConnectionError",
+            "connection closed mid-request",
+            failure=UpstreamFailure.UNAVAILABLE,
+            maybe_sent=maybe_done,
+            operation=operation,
+        ), False
+    if isinstance(exc, (ConnectTimeoutError, EndpointConnectionError)):
+        return UpstreamError(
+            "ConnectionError",
+            "could not connect to the endpoint",
+            failure=UpstreamFailure.UNAVAILABLE,
+            operation=operation,
+        ), True
+    return None
