@@ -182,7 +182,8 @@ class CustomAuthSignIn:
         if defined.get("issueTokens") is True:
             if user is None:
                 raise not_authorized()  # Cognito cannot issue tokens for a user that does not exist
-            _log.info("CUSTOM_AUTH sign-in succeeded for %s in %s", sign_in.username, pool.id)
+            # The user's sub, not its username: usernames are phone numbers (docs/cognito.md, USERNAME).
+            _log.info("CUSTOM_AUTH sign-in succeeded for user %s in %s", user.id, pool.id)
             tokens = self.tokens.sign_in(pool, client, user, issuer_for(request, pool.id))
             return {"ChallengeParameters": {}, "AuthenticationResult": tokens}
         if defined.get("challengeName") != CUSTOM_CHALLENGE:

@@ -39,6 +39,7 @@ from botocore.loaders import Loader
 
 from otp import snapstart
 from otp.adapters.aws_operations import OPERATIONS
+from otp.adapters.call_log import log_calls
 
 if TYPE_CHECKING:
     import boto3.session
@@ -68,7 +69,14 @@ def client(
 ) -> BaseClient:
     """A client of ``service_name``: from the trimmed data (``data_dir``, by default the bundle's) when
     usable, else from botocore's own data, searched after ``fallback_models`` when given (a model that
-    ships with the code for a service the runtime's botocore may not know yet)."""
+    ships with the code for a service the runtime's botocore may not know yet). Its calls log a DEBUG
+    line each when the service logs at DEBUG (``otp.adapters.call_log``)."""
+    return log_calls(_client(service_name, config, data_dir, fallback_models))
+
+
+def _client(
+    service_name: str, config: Config, data_dir: Path | None, fallback_models: Path | None
+) -> BaseClient:
     data_dir = DATA_DIR if data_dir is None else data_dir
     api_version = _usable_api_version(data_dir, service_name)
     if api_version is not None:
