@@ -15,11 +15,12 @@ from collections.abc import Collection
 import phonenumbers
 from phonenumbers import PhoneMetadata
 
-# number_type()'s own inner step, called here so that the region it needs is looked up once, not twice
-# (for +1 each lookup tries the number against the regions sharing the code). Private to phonenumbers,
-# which is pinned; tests/unit/test_phone.py checks the result equals number_type() for every region's
-# example of every type.
-from phonenumbers.phonenumberutil import _number_type_helper
+# number_type()'s own inner step and the table region_code_for_number() reads, used here so that one
+# pass finds both the region and the type (for +1 each lookup tries the number against the regions sharing
+# the code, and the match that finds the region is the type). Private to phonenumbers, which is pinned;
+# tests/unit/test_phone.py checks the result equals region_code_for_number() and number_type() for every
+# region's example of every type.
+from phonenumbers.phonenumberutil import COUNTRY_CODE_TO_REGION_CODE, _number_type_helper
 
 from otp.domain.errors import PhoneNumberRejected
 from otp.domain.models import PhoneNumber
@@ -41,15 +42,35 @@ _UNKNOWN = phonenumbers.PhoneNumberType.UNKNOWN
 
 
 def _region_and_type(parsed: phonenumbers.PhoneNumber) -> tuple[str | None, int]:
-    """``region_code_for_number`` and ``number_type``, computed as phonenumbers does, the region once."""
-    region: str | None = phonenumbers.region_code_for_number(parsed)
-    if region is None or parsed.country_code is None:  # no region's patterns match: not a valid number
-        return region, _UNKNOWN
-    metadata = PhoneMetadata.metadata_for_region_or_calling_code(parsed.country_code, region)
-    if metadata is None:
-        return region, _UNKNOWN
-    number_type: int = _number_type_helper(phonenumbers.national_significant_number(parsed), metadata)
-    return region, number_type
+    """``region_code_for_number`` and ``number_type``, computed as phonenumbers does, in one pass.
+
+    Where several regions share the country code, phonenumbers' region is the first whose leading digits
+    match or, without leading digits, whose patterns give the number a type; number_type() then matches
+    the same patterns again. Here the match that finds the region is kept as the type.
+    """
+    country_code = parsed.country_code
+    if country_code is None:
+        return None, _UNKNOWN
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions:
+        return None, _UNKNOWN
+    national = phonenumbers.national_significant_number(parsed)
+    if len(regions) == 1:
+        region: str = regions[0]
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
+        return region, _UNKNOWN if metadata is None else _number_type_helper(national, metadata)
+    for region in regions:
+        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re.compile(metadata.leading_digits).match(national):
+                return region, _number_type_helper(national, metadata)
+            continue
+        number_type: int = _number_type_helper(national, metadata)
+        if number_type != _UNKNOWN:
+            return region, number_type
+    return None, _UNKNOWN
 
 
 def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNumber:
