@@ -16,13 +16,9 @@ from otp.adapters import rate_slots  # noqa: F401  (registers how a RateSlot is 
 from otp.adapters.adaptive_store import DynamoDbBlockBook
 from otp.adapters.pinpoint import PinpointOtpGateway, pinpoint_client
 from otp.adapters.secret import read_secret, secretsmanager_client
-from otp.adapters.store import (
-    DynamoDbLimitLedger,
-    DynamoDbTicketBook,
-    DynamoDbVerificationBook,
-    dynamodb_client,
-    idempotency_store,
-)
+from otp.adapters.store import DynamoDbLimitLedger, dynamodb_client, idempotency_store
+from otp.adapters.ticket_store import DynamoDbTicketBook
+from otp.adapters.verification_store import DynamoDbVerificationBook
 from otp.domain.adaptive import AdaptiveDefence, AdaptivePolicy
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.engine_rate import EngineRate

@@ -22,7 +22,8 @@ OPERATIONS: Final[Mapping[str, tuple[str, ...]]] = {
         "UpdateNotifyCodeConfiguration",
         "DeleteNotifyCodeConfiguration",
     ),
-    # otp.adapters.store: the per-number limits (BatchGetItem, GetItem, PutItem, TransactWriteItems) and
+    # otp.adapters.store, verification_store, ticket_store: the per-number limits, lifecycles and tickets
+    # (BatchGetItem, GetItem, PutItem, TransactWriteItems, UpdateItem) and
     # Powertools Idempotency's DynamoDBPersistenceLayer (GetItem, PutItem, UpdateItem, DeleteItem);
     # otp.adapters.adaptive_store (PutItem, UpdateItem; Scan is the operators' command's, not a function's).
     "dynamodb": ("BatchGetItem", "DeleteItem", "GetItem", "PutItem", "TransactWriteItems", "UpdateItem"),

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from otp.adapters.adaptive_store import DynamoDbBlockBook
-from otp.adapters.store import PARTITION_KEY, DynamoDbLimitLedger, DynamoDbVerificationBook
+from otp.adapters.store import PARTITION_KEY, DynamoDbLimitLedger
+from otp.adapters.verification_store import DynamoDbVerificationBook
 from otp.domain.adaptive import HOUR_MS, AdaptiveDefence, AdaptivePolicy, RangeSuspended, block_key
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.errors import SendBudgetExhausted, SendRefused

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from otp.adapters.adaptive_store import DynamoDbBlockBook
-from otp.adapters.store import DynamoDbLimitLedger, DynamoDbVerificationBook
+from otp.adapters.store import DynamoDbLimitLedger
+from otp.adapters.verification_store import DynamoDbVerificationBook
 from otp.domain.adaptive import AdaptiveDefence, AdaptivePolicy
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.errors import SendBudgetExhausted, SendRefused

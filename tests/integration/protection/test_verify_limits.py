@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from otp.adapters.store import DynamoDbLimitLedger, DynamoDbVerificationBook
+from otp.adapters.store import DynamoDbLimitLedger
+from otp.adapters.verification_store import DynamoDbVerificationBook
 from otp.domain.errors import SendRefused
 from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard, limit_key
 from otp.domain.models import Channel, PhoneNumber
