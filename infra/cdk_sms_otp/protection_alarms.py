@@ -26,9 +26,11 @@ BUDGET_PERIOD: Final = Duration.minutes(5)
 #: The "nearly spent" alarm: a shard of some budget (the total or a country's) this full after a send.
 BUDGET_WARNING_PERCENT: Final = 80
 #: A country's conversion (right codes / codes sent) over this period, alarmed below the percent once at
-#: least adaptiveMinSends codes went there (Vonage alerts at 35 %; real users convert at about 85 %).
+#: least CONVERSION_ALARM_MIN_SENDS codes went there (Vonage alerts at 35 %; real users convert at about
+#: 85 %). Not adaptiveMinSends (5): a country's hour of 5 codes is too little to page anyone for.
 CONVERSION_PERIOD: Final = Duration.hours(1)
 CONVERSION_ALARM_PERCENT: Final = 35
+CONVERSION_ALARM_MIN_SENDS: Final = 20
 BUDGET_REASONS: Final = (
     "SEND_BUDGET_HOURLY",
     "SEND_BUDGET_DAILY",
@@ -149,9 +151,9 @@ class ProtectionAlarms:
 
     def _conversion_alarms(self) -> list[cw.Alarm]:
         """Per allowed country: its conversion collapsed (right codes / sends, over an hour, with at least
-        adaptiveMinSends sends). Real users enter about 85 % of their codes; a pump none of its own."""
+        CONVERSION_ALARM_MIN_SENDS sends). Real users enter about 85 % of their codes; a pump none."""
         n = load_metric_contract()
-        floor = self._config.adaptive_min_sends
+        floor = CONVERSION_ALARM_MIN_SENDS
         alarms = []
         for country in self._config.allowed_countries:
             conversion = cw.MathExpression(

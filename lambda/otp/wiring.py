@@ -237,6 +237,7 @@ def adaptive_defence(settings: Settings) -> AdaptiveDefence | None:
     policy = AdaptivePolicy(
         enabled=True,
         min_sends=settings.adaptive_min_sends,
+        reoffend_min_sends=settings.adaptive_reoffend_min_sends,
         min_conversion_percent=settings.adaptive_min_conversion_percent,
         block_hours=settings.adaptive_block_hours,
         allowed_prefixes=settings.adaptive_allowed_prefixes,

@@ -1,5 +1,5 @@
 """The adaptive defence through both doors of a sandbox subprocess, as a pump would meet it: distinct
-numbers of one range, codes never entered. Over HTTP the 21st is refused (429 range-suspended, with
+numbers of one range, codes never entered. Over HTTP the 6th is refused (429 range-suspended, with
 Retry-After, nothing sent); through Cognito's InitiateAuth it gets the challenge any sign-in gets, and no
 SMS. A block is the range's, whichever door: a range pumped over HTTP is closed to sign-ins too."""
 
@@ -34,16 +34,16 @@ def pump_over_http(sandbox: RunningSandbox, numbers: list[str]) -> list[int]:
 
 
 def test_a_pumped_range_is_refused_over_http_with_429_and_nothing_sent(sandbox: RunningSandbox) -> None:
-    # Given 20 codes to distinct numbers of one range, none entered
-    pumped = in_range("+142520", 21)
-    assert pump_over_http(sandbox, pumped[:20]) == [202] * 20
-    # When the 21st comes
-    refused = sandbox.api("POST", "/v1/otp", {"phoneNumber": pumped[20]})
+    # Given 5 codes to distinct numbers of one range, none entered (adaptiveMinSends, default)
+    pumped = in_range("+142520", 6)
+    assert pump_over_http(sandbox, pumped[:5]) == [202] * 5
+    # When the 6th comes
+    refused = sandbox.api("POST", "/v1/otp", {"phoneNumber": pumped[5]})
     # Then it is refused as a suspended range, says until when, and nothing was texted
     assert refused.status == 429
     assert refused.body["type"] == "urn:otp:problem:range-suspended"
     assert 3500 <= int(refused.headers["Retry-After"]) <= 3600
-    assert sandbox.outbox(destination=pumped[20]) == []
+    assert sandbox.outbox(destination=pumped[5]) == []
     # And a real user elsewhere still gets a code and verifies it
     real = in_range("+120655", 1)[0]
     sent = sandbox.api("POST", "/v1/otp", {"phoneNumber": real})
@@ -58,7 +58,7 @@ def test_a_pumped_range_is_refused_over_http_with_429_and_nothing_sent(sandbox: 
 def test_a_sign_in_to_a_pumped_range_looks_like_any_other_and_sends_nothing(sandbox: RunningSandbox) -> None:
     health = sandbox.health().body
     cognito = aws_client("cognito-idp", sandbox.aws_url)
-    pumped = in_range("+142530", 22)
+    pumped = in_range("+142530", 7)
     for phone in pumped:
         create_sign_in_user(cognito, health["userPoolId"], phone)
 
@@ -68,11 +68,11 @@ def test_a_sign_in_to_a_pumped_range_looks_like_any_other_and_sends_nothing(sand
         )
         return challenge
 
-    # Given 20 sign-ins to one range whose codes are never entered
-    texted = [sign_in(phone) for phone in pumped[:20]]
-    assert all(sandbox.outbox(destination=phone) for phone in pumped[:20])
+    # Given 5 sign-ins to one range whose codes are never entered
+    texted = [sign_in(phone) for phone in pumped[:5]]
+    assert all(sandbox.outbox(destination=phone) for phone in pumped[:5])
     # When two more users of that range sign in
-    held_back = [sign_in(phone) for phone in pumped[20:]]
+    held_back = [sign_in(phone) for phone in pumped[5:]]
     # Then they get a challenge of the same shape as the ones that were texted, and no SMS
     for challenge in held_back:
         assert challenge["ChallengeName"] == texted[0]["ChallengeName"] == "CUSTOM_CHALLENGE"
@@ -86,20 +86,20 @@ def test_a_sign_in_to_a_pumped_range_looks_like_any_other_and_sends_nothing(sand
         assert len(str(parameters["CODE_DELIVERY_DESTINATION"])) == len(
             str(first["CODE_DELIVERY_DESTINATION"])
         )
-    assert all(sandbox.outbox(destination=phone) == [] for phone in pumped[20:])
+    assert all(sandbox.outbox(destination=phone) == [] for phone in pumped[5:])
 
 
 def test_a_range_blocked_through_one_door_is_blocked_through_the_other(sandbox: RunningSandbox) -> None:
     health = sandbox.health().body
     cognito = aws_client("cognito-idp", sandbox.aws_url)
     # Given a range pumped over HTTP until blocked
-    pumped = in_range("+142540", 22)
-    pump_over_http(sandbox, pumped[:21])
+    pumped = in_range("+142540", 7)
+    pump_over_http(sandbox, pumped[:6])
     # When a user of that range signs in through Cognito
-    create_sign_in_user(cognito, health["userPoolId"], pumped[21])
+    create_sign_in_user(cognito, health["userPoolId"], pumped[6])
     challenge = cognito.initiate_auth(
-        ClientId=health["userPoolClientId"], AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": pumped[21]}
+        ClientId=health["userPoolClientId"], AuthFlow="CUSTOM_AUTH", AuthParameters={"USERNAME": pumped[6]}
     )
     # Then the sign-in goes on as usual, and no SMS goes out
     assert set(challenge["ChallengeParameters"]) == PUBLIC_KEYS
-    assert sandbox.outbox(destination=pumped[21]) == []
+    assert sandbox.outbox(destination=pumped[6]) == []

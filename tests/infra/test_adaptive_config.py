@@ -15,7 +15,7 @@ ENV = {"OTP_BRAND_NAME": "Acme", "OTP_ORIGINATION_IDENTITY": "+12065550123", "PI
 def test_the_defaults_work_with_no_tuning_and_match_the_functions() -> None:
     config = load_config({"otp": REQUIRED})
     settings = load_settings(ENV)
-    expected = (True, 20, 5, (1, 4, 24, 168), (), 20, 30, 50, 10)
+    expected = (True, 5, 5, (1, 4, 24, 168), (), 20, 30, 50, 10)
     for source in (config, settings):
         assert (
             source.adaptive_protection,
@@ -53,8 +53,10 @@ def test_cli_strings_and_variables_are_coerced() -> None:
             "OTP_ADAPTIVE_BLOCK_HOURS": "2,8",
             "OTP_ADAPTIVE_ALLOWED_PREFIXES": "+4420,+1206",
             "OTP_PROVEN_RESERVE_PERCENT": "0",
+            "OTP_ADAPTIVE_REOFFEND_MIN_SENDS": "3",
         }
     )
+    assert settings.adaptive_reoffend_min_sends == 3
     assert (settings.adaptive_protection, settings.adaptive_block_hours) == (False, (2, 8))
     assert (settings.adaptive_allowed_prefixes, settings.proven_reserve_percent) == (("+4420", "+1206"), 0)
 
@@ -64,6 +66,7 @@ def test_cli_strings_and_variables_are_coerced() -> None:
     [
         ("adaptiveProtection", "OTP_ADAPTIVE_PROTECTION", "maybe"),
         ("adaptiveMinSends", "OTP_ADAPTIVE_MIN_SENDS", "0"),
+        ("adaptiveReoffendMinSends", "OTP_ADAPTIVE_REOFFEND_MIN_SENDS", "0"),
         ("adaptiveMinConversionPercent", "OTP_ADAPTIVE_MIN_CONVERSION_PERCENT", "101"),
         ("adaptiveBlockHours", "OTP_ADAPTIVE_BLOCK_HOURS", "4,1"),
         ("adaptiveBlockHours", "OTP_ADAPTIVE_BLOCK_HOURS", "0"),

@@ -404,7 +404,7 @@ def test_the_stack_and_the_functions_derive_the_same_default_reserve(per_hour: i
 
 
 def test_each_allowed_country_has_a_conversion_collapse_alarm(default: Synth) -> None:
-    # Given the default allowed countries and adaptiveMinSends
+    # Given the default allowed countries (the floor is 20 sends, whatever adaptiveMinSends says)
     alarms = {
         c: a
         for a in default.resources("AWS::CloudWatch::Alarm").values()

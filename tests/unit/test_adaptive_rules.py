@@ -113,18 +113,44 @@ def test_the_rolling_hour_crosses_the_top_of_the_hour_and_reads_both_items() -> 
 
 
 @pytest.mark.parametrize(
-    ("sends", "verified", "blocked"),
+    ("sends", "verified", "reoffending", "blocked"),
     [
-        (20, 0, True),  # the default: none of 20 verified
-        (19, 0, False),  # too little evidence
-        (20, 1, False),  # one verified of 20 is 5 %: not below it
-        (40, 1, True),  # 2.5 %
+        (5, 0, False, True),  # the default: none of 5 verified
+        (4, 0, False, False),  # too little evidence
+        (20, 1, False, False),  # one verified of 20 is 5 %: not below it
+        (40, 1, False, True),  # 2.5 %
+        (2, 0, True, True),  # a range that offended within 30 days: none of 2 after its block's end
+        (1, 0, True, False),
+        (2, 1, True, False),
     ],
 )
-def test_the_default_rule_blocks_a_range_with_none_of_twenty_codes_verified(
-    sends: int, verified: int, blocked: bool
+def test_the_default_rule_blocks_a_range_with_none_of_five_codes_verified_two_if_it_offended_before(
+    sends: int, verified: int, reoffending: bool, blocked: bool
 ) -> None:
-    assert AdaptivePolicy().converts_too_little(sends, verified) is blocked
+    assert AdaptivePolicy().converts_too_little(sends, verified, reoffending=reoffending) is blocked
+
+
+def test_the_reoffence_evidence_is_never_more_than_the_first_offences() -> None:
+    policy = AdaptivePolicy(min_sends=1, reoffend_min_sends=3)
+    assert policy.converts_too_little(1, 0, reoffending=True)
+
+
+def test_a_range_that_offended_within_thirty_days_is_blocked_again_on_two_codes() -> None:
+    # Given a range whose first block (an hour) ended a minute ago
+    ended = RangeBlock("+4477009", since_ms=T0 - HOUR_MS - 60_000, until_ms=T0 - 60_000, offences=1)
+    block = {block_key("+4477009"): ended.numbers()}
+    book = Book()
+    # When two codes went there since, none entered, then the next send is refused and the block is 4 h
+    with pytest.raises(RangeSuspended):
+        defence(book).check(UK, merged(counters("+4477009", T0, sends=2), block), T0)
+    again = RangeBlock.from_counters("+4477009", book.items[block_key("+4477009")])
+    assert (again.until_ms - T0, again.offences, again.sends) == (4 * HOUR_MS, 2, 2)
+    # And one code, or a range whose last block ended over 30 days ago, needs the first offence's 5
+    defence().check(UK, merged(counters("+4477009", T0, sends=1), block), T0)
+    old = RangeBlock("+4477009", until_ms=T0 - 31 * 24 * HOUR_MS, offences=1).numbers()
+    defence().check(UK, merged(counters("+4477009", T0, sends=4), {block_key("+4477009"): old}), T0)
+    with pytest.raises(RangeSuspended):
+        defence().check(UK, merged(counters("+4477009", T0, sends=5), {block_key("+4477009"): old}), T0)
 
 
 def test_a_range_that_converts_too_little_is_blocked_and_the_send_refused() -> None:

@@ -59,13 +59,16 @@ VERIFIED = "v"
 @dataclass(frozen=True, slots=True)
 class AdaptivePolicy:
     enabled: bool = True
-    min_sends: int = 20
+    min_sends: int = 5
     min_conversion_percent: int = 5
     block_hours: tuple[int, ...] = (1, 4, 24, 168)
     allowed_prefixes: tuple[str, ...] = ()
+    #: The evidence a range that offended within REOFFEND_MS needs, counted from its block's end.
+    reoffend_min_sends: int = 2
 
-    def converts_too_little(self, sends: int, verified: int) -> bool:
-        return sends >= self.min_sends and verified * 100 < self.min_conversion_percent * sends
+    def converts_too_little(self, sends: int, verified: int, *, reoffending: bool = False) -> bool:
+        least = min(self.min_sends, self.reoffend_min_sends) if reoffending else self.min_sends
+        return sends >= least and verified * 100 < self.min_conversion_percent * sends
 
     def allowed(self, prefix: str) -> bool:
         return any(
@@ -245,7 +248,7 @@ class AdaptiveDefence:
         for index, block in enumerate(blocks):
             scope = f"r:{block.prefix}"
             sends, verified = window_counts(items, scope, RANGE_SHARDS, now_ms, since_ms=block.until_ms)
-            if self.policy.converts_too_little(sends, verified):
+            if self.policy.converts_too_little(sends, verified, reoffending=_reoffending(block, now_ms)):
                 wider = [f"r:{other.prefix}" for other in blocks[index + 1 :]]
                 self._impose(block, sends, verified, wider, destination.region, now_ms)
 
@@ -253,8 +256,7 @@ class AdaptiveDefence:
         self, block: RangeBlock, sends: int, verified: int, wider: list[str], country: str, now_ms: int
     ) -> None:
         """Block the range (its next length), take its evidence off the wider ranges, and refuse."""
-        recent = block.until_ms > 0 and now_ms - block.until_ms < REOFFEND_MS
-        level = block.level + 1 if recent else 0
+        level = block.level + 1 if _reoffending(block, now_ms) else 0
         imposed = RangeBlock(
             prefix=block.prefix,
             since_ms=now_ms,
@@ -291,6 +293,11 @@ class AdaptiveDefence:
         if known is None or known[0] <= now_ms or not known[1].active(now_ms):
             return None
         return known[1]
+
+
+def _reoffending(block: RangeBlock, now_ms: int) -> bool:
+    """Whether the range's block ended within REOFFEND_MS: its next offence is judged sooner, lasts longer."""
+    return block.until_ms > 0 and now_ms - block.until_ms < REOFFEND_MS
 
 
 def _refusal(block: RangeBlock, now_ms: int) -> RangeSuspended:

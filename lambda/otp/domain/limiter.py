@@ -300,10 +300,13 @@ class SendRateGuard:
         now_ms = int(self._limiter.now() * 1000)
         reads: list[str] = []
         defence = self._defence
-        if defence is not None:
-            # A block this container read a moment ago refuses without a call; otherwise the range's
-            # block and counters come in the send's one read, and ``check`` refuses before anything.
-            suspended = defence.suspended(destination, now_ms)
+        shared = self._shares is not None and self._budget is not None
+        if defence is not None and not quota.reserve:
+            # A range block holds back unproven numbers only: a device ticket's send, or (with the shares)
+            # a number that verified a code lately, is served from the budget they keep. Without the
+            # shares, a block this container read a moment ago refuses with no call; otherwise the
+            # range's block and counters come in the send's one read, and ``check`` refuses there.
+            suspended = None if shared else defence.suspended(destination, now_ms)
             if suspended is not None:
                 raise suspended
             reads += defence.reads(destination, now_ms)
@@ -315,9 +318,10 @@ class SendRateGuard:
             reads.append(proven_key(destination))
 
         def check(items: Mapping[str, Counters], at_ms: int) -> bool:
-            if defence is not None:
+            proven = is_proven(items, destination, at_ms)
+            if defence is not None and not quota.reserve and not proven:
                 defence.check(destination, items, at_ms)
-            return not is_proven(items, destination, at_ms)
+            return not proven
 
         charged = self._limiter.acquire(
             keys, budgets, joined, reads=reads, check=check, conditional=conditional

@@ -177,7 +177,12 @@ class OtpOptions:
         doc="block number ranges whose codes are not entered (also turns the budget shares below off)",
     )
     adaptive_min_sends: int = option(
-        default=20, kind=Integer(1, 100_000), doc="codes to a range in the last hour before it can be judged"
+        default=5, kind=Integer(1, 100_000), doc="codes to a range in the last hour before it can be judged"
+    )
+    adaptive_reoffend_min_sends: int = option(
+        default=2,
+        kind=Integer(1, 100_000),
+        doc="the same, after the block of a range that offended within 30 days (never above the one above)",
     )
     adaptive_min_conversion_percent: int = option(
         default=5, kind=Integer(0, 100), doc="a range verifying fewer of its codes than this is blocked"

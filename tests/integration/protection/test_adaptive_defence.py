@@ -3,6 +3,7 @@ a verify cost in calls, and a pump blocked while real users are served, as an at
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -101,7 +102,7 @@ def test_a_protected_send_makes_two_dynamodb_calls_and_a_verify_two(
     assert verify_calls == ["UpdateItem", "TransactWriteItems"]
 
 
-def test_a_pump_into_one_range_is_blocked_after_twenty_codes_and_a_real_user_is_still_served(
+def test_a_pump_into_one_range_is_blocked_after_five_codes_and_a_real_user_is_still_served(
     service: OtpService, dynamodb: DynamoDBClient, table_name: str, clock: FakeClock, blocks: Blocks
 ) -> None:
     # Given a pump: a different number of one range every few seconds, none ever verified
@@ -114,13 +115,13 @@ def test_a_pump_into_one_range_is_blocked_after_twenty_codes_and_a_real_user_is_
             sent += 1
         except SendRefused as exc:
             refused.append(exc)
-    # Then 20 codes went out, and every later one was refused as a suspended range, nothing sent
-    assert sent == 20
+    # Then 5 codes went out, and every later one was refused as a suspended range, nothing sent
+    assert sent == 5
     assert {exc.reason for exc in refused} == {RejectReason.PREFIX_SUSPENDED}
     assert all(isinstance(exc, RangeSuspended) for exc in refused)
     assert len(blocks.seen) == 1
     block, country = blocks.seen[0]
-    assert (block.prefix, country, block.sends, block.verified) == ("+4477009", "GB", 20, 0)
+    assert (block.prefix, country, block.sends, block.verified) == ("+4477009", "GB", 5, 0)
     item = dynamodb.get_item(TableName=table_name, Key={PARTITION_KEY: {"S": block_key("+4477009")}})["Item"]
     assert int(item["until"]["N"]) - int(item["since"]["N"]) == HOUR_MS
     # And a real user elsewhere, and in the same wider range, still gets codes and verifies
@@ -129,10 +130,35 @@ def test_a_pump_into_one_range_is_blocked_after_twenty_codes_and_a_real_user_is_
     service.send(pumped(1, prefix="+4477011"))
 
 
-def test_a_blocked_attempt_costs_no_write_and_a_known_block_no_call(
+def test_a_range_that_pumps_again_after_its_block_is_blocked_on_two_codes_for_four_hours(
+    service: OtpService, dynamodb: DynamoDBClient, table_name: str, clock: FakeClock, blocks: Blocks
+) -> None:
+    # Given a range blocked for an hour after 5 codes nobody entered
+    for index in range(6):
+        clock.advance(5)
+        with contextlib.suppress(RangeSuspended):
+            service.send(pumped(index))
+    assert len(blocks.seen) == 1
+    # When the pump comes back as the block ends
+    clock.advance(3600)
+    sent = 0
+    for index in range(100, 110):
+        clock.advance(5)
+        try:
+            service.send(pumped(index))
+            sent += 1
+        except RangeSuspended:
+            pass
+    # Then two codes went out before the next, longer block
+    assert sent == 2
+    second = blocks.seen[-1][0]
+    assert (second.sends, second.offences, second.until_ms - second.since_ms) == (2, 2, 4 * HOUR_MS)
+
+
+def test_a_blocked_attempt_costs_no_write_and_a_known_block_one_read(
     service: OtpService, dynamodb: DynamoDBClient, clock: FakeClock
 ) -> None:
-    for index in range(20):
+    for index in range(5):
         clock.advance(5)
         service.send(pumped(index))
     calls = CallLog(dynamodb)
@@ -142,14 +168,34 @@ def test_a_blocked_attempt_costs_no_write_and_a_known_block_no_call(
     assert calls.take() == ["BatchGetItem", "TransactWriteItems"]
     clock.advance(5)
     with pytest.raises(RangeSuspended):
-        service.send(pumped(101))  # this container read it a moment ago
-    assert calls.take() == []
+        service.send(pumped(101))  # known: no counters read, but the number's proven mark is
+    assert calls.take() == ["BatchGetItem"]
+
+
+def test_a_proven_number_in_a_blocked_range_is_still_served(
+    service: OtpService, clock: FakeClock, blocks: Blocks
+) -> None:
+    # Given a user of +4477009 who verified a code yesterday
+    regular = pumped(999)
+    outcome = service.send(regular)
+    assert service.verify(regular, reference_id=outcome.reference_id, code="123456")
+    clock.advance(86_400)
+    # And a pump that got the range blocked since
+    for index in range(6):
+        clock.advance(5)
+        with contextlib.suppress(RangeSuspended):
+            service.send(pumped(index))
+    assert [block.prefix for block, _ in blocks.seen] == ["+4477009"]
+    # When the user signs in again, then the code goes out, while a stranger of the range is refused
+    service.send(regular)
+    with pytest.raises(RangeSuspended):
+        service.send(pumped(500))
 
 
 def test_a_range_whose_users_enter_their_codes_is_never_blocked(
     service: OtpService, clock: FakeClock
 ) -> None:
-    # Given 45 codes to one range in an hour (more than twice the block's evidence, within the range's
+    # Given 45 codes to one range in an hour (nine times the block's evidence, within the range's
     # unproven share), one in six never entered: real users convert about 85 %
     for index in range(45):
         clock.advance(60)
