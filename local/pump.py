@@ -53,12 +53,17 @@ REAL_COUNTRIES = {  # country: share of the real users
     "KE": 0.05,
 }
 B_COUNTRIES = ("NG", "ID", "KE", "ZA", "PH")
+# The deployment's send budget, sized for the full real traffic: about 2.5x its hourly rate (50 first
+# visits and up to 15 returning users an hour) and 2x its daily demand (about 1,500 a day on the second
+# day, first visits and returning users). At 1,500 a day the unproven part (80 %) was below the first
+# visits alone (1,250 on the first day): real users were refused with no attack at all.
 BUDGET_PER_HOUR = 150
-BUDGET_PER_DAY = 1500
+BUDGET_PER_DAY = 3000
 
 
 def _mobile(region: str, fixed: str, rng: random.Random) -> str:
-    """A valid mobile number of ``region`` whose national number starts with ``fixed`` (retries)."""
+    """A valid mobile number of ``region`` whose national number starts with ``fixed`` (retries): of that
+    region, not another one sharing its country code (a +1 number of Canada is not one of the US)."""
     code = str(phonenumbers.country_code_for_region(region))
     example = phonenumbers.example_number_for_type(region, phonenumbers.PhoneNumberType.MOBILE)
     assert example is not None, region
@@ -66,7 +71,7 @@ def _mobile(region: str, fixed: str, rng: random.Random) -> str:
     for _ in range(2000):
         national = fixed + "".join(rng.choice("0123456789") for _ in range(length - len(fixed)))
         number = phonenumbers.parse(f"+{code}{national}")
-        if phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+        if phonenumbers.region_code_for_number(number) == region and phonenumbers.number_type(number) in (
             phonenumbers.PhoneNumberType.MOBILE,
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         ):
@@ -159,6 +164,33 @@ class Tally:
     refusals: Counter[str] = field(default_factory=Counter)
     blocks: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    first_a_block_s: float | None = None
+    # Real and returning users refused: whether in a 3-digit range an attack texts, and why.
+    real_refusals: Counter[str] = field(default_factory=Counter)
+
+    def dump(self, *, seed: int, scale: float) -> dict[str, Any]:
+        return {
+            "seed": seed,
+            "scale": scale,
+            "budget": [BUDGET_PER_HOUR, BUDGET_PER_DAY],
+            "asked": self.asked,
+            "served": self.served,
+            "refusals": self.refusals,
+            "blocks": self.blocks,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any], *, seed: int, scale: float) -> Tally:
+        if (data["seed"], data["scale"], data["budget"]) != (seed, scale, [BUDGET_PER_HOUR, BUDGET_PER_DAY]):
+            raise SystemExit("--static-from: that run had another seed, scale or budget")
+        return cls(
+            Counter(data["asked"]),
+            Counter(data["served"]),
+            Counter(data["refusals"]),
+            data["blocks"],
+            data["seconds"],
+        )
 
 
 @contextmanager
@@ -228,7 +260,13 @@ def run(the_plan: Plan, *, adaptive: bool, seed: int, scale: float, progress: Ca
                 answer = api.post("/v1/otp", json={"phoneNumber": event.number})
                 if answer.status_code != 202:
                     body = answer.get_json(silent=True) or {}
-                    tally.refusals[f"{event.who}:{answer.status_code}:{body.get('type', '')[16:]}"] += 1
+                    kind = body.get("type", "")[16:]
+                    tally.refusals[f"{event.who}:{answer.status_code}:{kind}"] += 1
+                    if event.who in ("real", "returning"):
+                        where = "attacked" if _attacked(the_plan, event.number) else "elsewhere"
+                        tally.real_refusals[f"{event.who}:{where}:{body.get('detail', '')[:48]}"] += 1
+                    if event.who == "A" and kind == "range-suspended" and tally.first_a_block_s is None:
+                        tally.first_a_block_s = event.at - the_plan.a_start
                     continue
                 tally.served[event.who] += 1
                 enters = {"real": 0.85, "returning": 0.85, "C": 0.35}.get(event.who, 0.0)
@@ -273,6 +311,12 @@ def run(the_plan: Plan, *, adaptive: bool, seed: int, scale: float, progress: Ca
     return tally
 
 
+def _attacked(the_plan: Plan, number: str) -> bool:
+    """Whether a real user's number lies in a 3-digit range an attack texts (its users share the risk)."""
+    wide = _range_of(number, 3)
+    return any(prefix.startswith(wide) for prefix in the_plan.attacker_ranges)
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.2f}" if whole else "n/a"
 
@@ -289,8 +333,10 @@ def report(the_plan: Plan, static: Tally, adaptive: Tally) -> list[str]:
         for b in adaptive.blocks
         if not any(r.startswith(b["range"]) or b["range"].startswith(r) for r in the_plan.attacker_ranges)
     ]
-    a_blocks = [b["since_s"] - the_plan.a_start for b in adaptive.blocks if b["range"] in the_plan.a_ranges]
-    first_block = f"{min(a_blocks):.0f}" if a_blocks else "none"
+    # From attack A's start to its first send refused by a block (the blocks list holds each range's
+    # latest block only).
+    first = adaptive.first_a_block_s
+    first_block = f"{first:.0f}" if first is not None else "none"
     served_real = adaptive.served["real"] + adaptive.served["returning"]
     asked_real = adaptive.asked["real"] + adaptive.asked["returning"]
     return [
@@ -309,6 +355,8 @@ def report(the_plan: Plan, static: Tally, adaptive: Tally) -> list[str]:
         "refusals by door:status:type (adaptive run): "
         + json.dumps(dict(sorted(adaptive.refusals.items())), separators=(",", ":")),
         "refusals (static run): " + json.dumps(dict(sorted(static.refusals.items())), separators=(",", ":")),
+        "real users refused (adaptive run; attacked: in a 3-digit range an attack texts): "
+        + json.dumps(dict(sorted(adaptive.real_refusals.items())), separators=(",", ":")),
         f"attack A+B SMS adaptive / static: {_pct(attackers(adaptive), attackers(static))} %",
         "pump: "
         f"attack_sms={attackers(adaptive)} "
@@ -324,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="fraction of the traffic (1: 2,400 real users; default 1)"
     )
+    parser.add_argument(
+        "--static-from",
+        type=argparse.FileType("r"),
+        help="the static run's tally, as a previous run wrote it with --static-to (same seed and scale)",
+    )
+    parser.add_argument("--static-to", type=argparse.FileType("w"), help="write the static run's tally here")
     args = parser.parse_args(argv)
     the_plan = plan(args.seed, args.scale)
 
@@ -331,7 +385,12 @@ def main(argv: list[str] | None = None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     progress(f"pump: {len(the_plan.events)} sends planned over {HOURS} simulated hours, twice")
-    static = run(the_plan, adaptive=False, seed=args.seed, scale=args.scale, progress=progress)
+    if args.static_from:
+        static = Tally.load(json.load(args.static_from), seed=args.seed, scale=args.scale)
+    else:
+        static = run(the_plan, adaptive=False, seed=args.seed, scale=args.scale, progress=progress)
+    if args.static_to:
+        json.dump(static.dump(seed=args.seed, scale=args.scale), args.static_to)
     adaptive = run(the_plan, adaptive=True, seed=args.seed, scale=args.scale, progress=progress)
     for line in report(the_plan, static, adaptive):
         print(line)
