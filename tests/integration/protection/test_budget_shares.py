@@ -131,3 +131,28 @@ def test_unproven_numbers_in_all_take_at_most_the_unproven_part_and_proven_numbe
     with pytest.raises((SendRefused, SendBudgetExhausted)) as refused:
         service.send(british(600))
     assert refused.value.reason is RejectReason.UNPROVEN_BUDGET_HOURLY
+
+
+def test_a_pump_that_enters_its_own_codes_gets_at_most_its_ranges_daily_share(
+    service: OtpService, clock: FakeClock
+) -> None:
+    # Given a pump into one 3-digit range that enters a third of its own codes (attack C: never blocked
+    # for its conversion, and here the defence does not judge), 12 codes an hour for 12 hours
+    sent = 0
+    reasons: set[str] = set()
+    for hour in range(12):
+        for index in range(12):
+            number = PhoneNumber(f"+44770{hour:02d}{index:05d}", "GB", 44, "MOBILE")
+            clock.advance(300)
+            try:
+                outcome = service.send(number)
+            except (SendRefused, SendBudgetExhausted) as exc:
+                reasons.add(exc.reason)
+                continue
+            sent += 1
+            if index % 3 == 0:
+                assert service.verify(number, reference_id=outcome.reference_id, code="123456")
+    # Then it got the range's share: 10 an hour (10 % of 100), and no more than 100 in the day (10 % of
+    # 1,000), whatever it entered
+    assert sent == 100
+    assert reasons == {RejectReason.UNPROVEN_RANGE_SHARE}
