@@ -265,18 +265,20 @@ def test_outputs_name_the_configuration_set_and_protect_configuration():
 def test_cdk_nag_and_cfn_lint_are_clean(variant, tmp_path):
     # Given the synthesized variant (cdk-nag runs during synthesis: a finding would have raised)
     s = synth(variant)
-    open_findings = [v for p in s.report["pluginReports"] for v in p["violations"]]
-    assert open_findings == []
+    open_findings = [v["ruleName"] for p in s.report["pluginReports"] for v in p["violations"]]
+    # nothing from cdk-nag; the one warning is the Basic tier's daily cap on the default budget
+    # (tests/infra/test_variants.py)
+    assert open_findings == ["Annotation::otp:BudgetAboveEngineCap"]
     # every acknowledgement of the variant is the default stack's, or IAM5 on a function role, or the
     # notify code configuration's (its function's role and the custom resource provider)
     default = {
         (v["acknowledgedId"], c["constructPath"].split("/", 2)[2])
         for p in synth(REAL_IDENTITY).report["pluginReports"]
-        for v in p["suppressedViolations"]
+        for v in p.get("suppressedViolations", [])
         for c in v["violatingConstructs"]
     }
     for plugin in s.report["pluginReports"]:
-        for violation in plugin["suppressedViolations"]:
+        for violation in plugin.get("suppressedViolations", []):
             for construct in violation["violatingConstructs"]:
                 path = construct["constructPath"].split("/", 2)[2]
                 if path.startswith("EndUserMessaging/NotifyCodeConfiguration/Role"):

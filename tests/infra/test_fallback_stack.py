@@ -120,11 +120,14 @@ def test_no_fallback_where_none_is_offered(variant):
 
 
 def test_cdk_nag_finds_only_the_acknowledged_schedule_wildcard(stack):
-    assert [v for p in stack.report["pluginReports"] for v in p["violations"]] == []
+    # nothing from cdk-nag; the one warning is the Basic tier's daily cap on the default budget
+    # (tests/infra/test_variants.py)
+    open_findings = [v["ruleName"] for p in stack.report["pluginReports"] for v in p["violations"]]
+    assert open_findings == ["Annotation::otp:BudgetAboveEngineCap"]
     scheduler = [
         v
         for p in stack.report["pluginReports"]
-        for v in p["suppressedViolations"]
+        for v in p.get("suppressedViolations", [])
         if ":schedule/SmsOtp-otp-fallback/*" in v["acknowledgedId"]
     ]
     roles = set()
