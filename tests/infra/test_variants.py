@@ -124,20 +124,22 @@ def test_sender_id_becomes_the_sms_channel_default_and_dlt_values_reach_the_func
         assert env["OTP_ALLOWED_COUNTRIES"] == "IN"
 
 
+def warnings(s: Synth) -> list[str]:
+    """The rules of the construct annotations (warnings) in the synthesis' validation report."""
+    return [
+        v["ruleName"]
+        for report in s.report["pluginReports"]
+        if report["pluginName"] == "Construct Annotations"
+        for v in report["violations"]
+    ]
+
+
 def test_example_identity_warns_and_a_real_one_does_not():
     # Given cdk.json as shipped (example identity) and a real identity
     example = synth()
     real = synth({"otp.brandName": "Acme", "otp.originationIdentity": "+12065550123"})
 
     # When the construct-annotation part of the validation report is read
-    def warnings(s: Synth) -> list[str]:
-        return [
-            v["ruleName"]
-            for report in s.report["pluginReports"]
-            if report["pluginName"] == "Construct Annotations"
-            for v in report["violations"]
-        ]
-
     # Then only the example configuration carries the "cannot send SMS" warning
     assert warnings(example) == ["Annotation::otp:ExampleConfiguration"]
     assert warnings(real) == []
@@ -149,14 +151,6 @@ def test_a_budget_above_the_basic_tiers_200_a_day_warns_and_the_alarm_states_the
         "otp.brandName": "Acme",
         "otp.originationIdentity": "+12065550123",
     }
-
-    def warnings(s: Synth) -> list[str]:
-        return [
-            v["ruleName"]
-            for report in s.report["pluginReports"]
-            if report["pluginName"] == "Construct Annotations"
-            for v in report["violations"]
-        ]
 
     # Given the default budget (2,000 a day) on the Basic tier every configuration starts on
     basic = synth(eum)

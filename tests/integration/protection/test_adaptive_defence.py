@@ -4,6 +4,7 @@ a verify cost in calls, and a pump blocked while real users are served, as an at
 from __future__ import annotations
 
 import contextlib
+import datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -70,6 +71,20 @@ def service(
         defence=defence,
         shares=shares,
     )
+    return wired_service(ledger, dynamodb, table_name, clock, guard=guard, defence=defence)
+
+
+def wired_service(
+    ledger: DynamoDbLimitLedger,
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    clock: FakeClock,
+    *,
+    guard: SendRateGuard,
+    defence: AdaptiveDefence,
+) -> OtpService:
+    """The service around ``guard`` and ``defence`` as otp.wiring wires it: verify caps and lifecycle on
+    the table, the defence's counters on sends and right codes, and right codes proving their number."""
     book = DynamoDbVerificationBook(dynamodb, table_name)
     return OtpService(
         gateway=AnsweringGateway(),
@@ -82,7 +97,7 @@ def service(
         verify_records=[defence, ProvenNumbers(30, lambda: int(clock() * 1000))],
         record_store=ledger,
         verifications=book,
-        clock=lambda: __import__("datetime").datetime.fromtimestamp(clock(), __import__("datetime").UTC),
+        clock=lambda: datetime.datetime.fromtimestamp(clock(), datetime.UTC),
     )
 
 

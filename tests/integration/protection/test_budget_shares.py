@@ -5,24 +5,22 @@ hourly budget, and proven numbers keep the rest. The range share has its test wi
 
 from __future__ import annotations
 
-import datetime
 from typing import TYPE_CHECKING
 
 import pytest
 
 from otp.adapters.adaptive_store import DynamoDbBlockBook
 from otp.adapters.store import DynamoDbLimitLedger
-from otp.adapters.verification_store import DynamoDbVerificationBook
 from otp.domain.adaptive import AdaptiveDefence, AdaptivePolicy
 from otp.domain.budget import BudgetCaps, SendBudget
 from otp.domain.errors import SendBudgetExhausted, SendRefused
-from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter, VerifyAttemptGuard
+from otp.domain.limiter import SendRateGuard, SlidingWindowLimiter
 from otp.domain.models import OtpPolicy, PhoneNumber
 from otp.domain.reasons import RejectReason
 from otp.domain.service import OtpService
-from otp.domain.shares import BudgetShares, ProvenNumbers
+from otp.domain.shares import BudgetShares
 from tests.integration.protection.conftest import FakeClock
-from tests.integration.protection.test_joined_writes import AnsweringGateway, QuietObserver
+from tests.integration.protection.test_adaptive_defence import wired_service
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -63,20 +61,7 @@ def service(
         defence=defence,
         shares=SHARES,
     )
-    book = DynamoDbVerificationBook(dynamodb, table_name)
-    return OtpService(
-        gateway=AnsweringGateway(),
-        policy=POLICY,
-        allowed_countries={"US", "GB"},
-        observer=QuietObserver(),
-        send_guards=[guard],
-        verify_guards=[VerifyAttemptGuard(book, per_reference=5, clock=clock)],
-        send_records=[defence],
-        verify_records=[defence, ProvenNumbers(30, lambda: int(clock() * 1000))],
-        record_store=ledger,
-        verifications=book,
-        clock=lambda: datetime.datetime.fromtimestamp(clock(), datetime.UTC),
-    )
+    return wired_service(ledger, dynamodb, table_name, clock, guard=guard, defence=defence)
 
 
 def pump(service: OtpService, clock: FakeClock, numbers: list[PhoneNumber]) -> tuple[int, set[str]]:
