@@ -10,7 +10,8 @@ item write atomic, and the limits rely on that, so the sandbox runs DynamoDB cal
 moto also backs up, for every item of a TransactWriteItems, the whole table it touches (a deep copy,
 to roll back on failure): each protected send then cost time in proportion to every number ever
 limited, ~50 ms once a few thousand sends were in the table. Since the calls run one at a time here,
-the backup can be of the touched items alone (``install_item_level_rollback``).
+the backup can be of the touched items alone (``install_item_level_rollback``). moto's parsing and
+expression-only validation of UpdateExpressions is memoised too (``local.moto_expressions``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
+
+from local.moto_expressions import install_expression_cache
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -136,6 +139,7 @@ class AtomicDynamoDb:
 
     def __init__(self, forward_to_moto: Callable[[Request], Response]) -> None:
         install_item_level_rollback()
+        install_expression_cache()
         self._forward = forward_to_moto
         self._lock = threading.Lock()
 
@@ -149,6 +153,7 @@ class AtomicDynamoDb:
 def atomic_dynamodb(app: WSGIApplication) -> WSGIApplication:
     """The same guarantee as a WSGI middleware, for a bare moto server (the tests use one)."""
     install_item_level_rollback()
+    install_expression_cache()
     lock = threading.Lock()
 
     def serialized(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
