@@ -11,7 +11,8 @@ moto also backs up, for every item of a TransactWriteItems, the whole table it t
 to roll back on failure): each protected send then cost time in proportion to every number ever
 limited, ~50 ms once a few thousand sends were in the table. Since the calls run one at a time here,
 the backup can be of the touched items alone (``install_item_level_rollback``). moto's parsing and
-expression-only validation of UpdateExpressions is memoised too (``local.moto_expressions``).
+expression-only validation of UpdateExpressions is memoised too (``local.moto_expressions``), and
+its answers skip the AttributeValue members an attribute does not hold (``local.moto_attribute_values``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from local.moto_attribute_values import install_attribute_value_fast_path
 from local.moto_expressions import install_expression_cache
 
 if TYPE_CHECKING:
@@ -140,6 +142,7 @@ class AtomicDynamoDb:
     def __init__(self, forward_to_moto: Callable[[Request], Response]) -> None:
         install_item_level_rollback()
         install_expression_cache()
+        install_attribute_value_fast_path()
         self._forward = forward_to_moto
         self._lock = threading.Lock()
 
@@ -154,6 +157,7 @@ def atomic_dynamodb(app: WSGIApplication) -> WSGIApplication:
     """The same guarantee as a WSGI middleware, for a bare moto server (the tests use one)."""
     install_item_level_rollback()
     install_expression_cache()
+    install_attribute_value_fast_path()
     lock = threading.Lock()
 
     def serialized(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
