@@ -14,7 +14,9 @@ where real DynamoDB charges mostly per call. Three levers, none of which changes
 - the three validations that depend only on the expression, its ExpressionAttributeNames and the
   table's key attributes (at most one ADD/SET/REMOVE clause, no overlapping paths, no key attribute
   updated) are skipped for a combination that already passed every check once. They only raise or
-  pass; they never change the tree. A combination that failed is not remembered, so it fails again.
+  pass; they never change the tree. A combination that failed is not remembered, so it fails again;
+- each of the ten walks asked its walker, for every node, for a fresh dict of the node types it
+  handles; a walker (built anew for each validation) now builds that constant dict once.
 
 Everything that depends on the values or on the item (types, missing attributes, conditions,
 sizes) is still checked on every call.
@@ -74,6 +76,7 @@ def install_expression_cache() -> None:
         responses.UpdateExpressionParser = CachedParser
         validators.deepcopy = deepcopy
         _skip_passed_expression_checks(validators)
+        _keep_processing_maps(importlib.import_module("moto.dynamodb.parsing.ast_nodes").DepthFirstTraverser)
         setattr(validators, _PATCHED, True)
 
 
@@ -101,3 +104,29 @@ def _skip_passed_expression_checks(validators: Any) -> None:
         return tree
 
     validators.UpdateExpressionValidator.validate = validate
+
+
+def _keep_processing_maps(traverser: Any) -> None:
+    """DepthFirstTraverser: its ``_processing_map`` (node class -> bound method, the same on every
+    call in moto's walkers) built once per walker instead of once per node visited."""
+
+    def processing_map(self: Any) -> Any:
+        mapping = self.__dict__.get("_otp_processing_map")
+        if mapping is None:
+            mapping = self.__dict__["_otp_processing_map"] = self._processing_map()
+        return mapping
+
+    def nodes_to_be_processed(self: Any) -> Any:
+        types = self.__dict__.get("_otp_node_types")
+        if types is None:
+            types = self.__dict__["_otp_node_types"] = tuple(processing_map(self).keys())
+        return types
+
+    def process(self: Any, node: Any) -> Any:
+        for class_key, processor in processing_map(self).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    traverser.process = process
