@@ -42,18 +42,20 @@ def create_protection_table(client: DynamoDBClient, table_name: str = TABLE_NAME
     """Create the table as infra/protection.py declares it (on-demand, TTL on), unless it exists."""
     from otp.adapters.store import EXPIRY_ATTRIBUTE, PARTITION_KEY  # the asset root must be on sys.path
 
-    existing = client.list_tables().get("TableNames", [])
-    if table_name not in existing:
+    # Not list_tables: it answers 100 names a page, and a test process's moto may hold more.
+    try:
         client.create_table(
             TableName=table_name,
             AttributeDefinitions=[{"AttributeName": PARTITION_KEY, "AttributeType": "S"}],
             KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
             BillingMode="PAY_PER_REQUEST",
         )
-        client.update_time_to_live(
-            TableName=table_name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
-        )
+    except client.exceptions.ResourceInUseException:
+        return table_name
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": EXPIRY_ATTRIBUTE},
+    )
     return table_name
 
 
