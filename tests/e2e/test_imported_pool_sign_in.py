@@ -18,8 +18,14 @@ import pytest
 
 from local.cognito_triggers import trigger_arns
 from local.cognito_users import create_sign_in_user
-from tests.integration.test_user_pool_triggers_resource import Answers, answers, event, invoke
-from tests.sandbox_harness import DUMMY_KEY, REGION, RunningSandbox, aws_client
+from tests.integration.test_user_pool_triggers_resource import (
+    Answers,
+    answers,
+    event,
+    function_pointed_at,
+    invoke,
+)
+from tests.sandbox_harness import REGION, RunningSandbox, aws_client
 
 pytestmark = pytest.mark.slow
 
@@ -30,20 +36,8 @@ THEIR_TRIGGER = f"arn:aws:lambda:{REGION}:123456789012:function:their-pre-token"
 @pytest.fixture
 def sandbox(sandbox_pinpoint: RunningSandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSandbox]:
     """The running sandbox, and the custom resource's environment pointed at it."""
-    from otp.handlers import user_pool_triggers
-
-    for variable, value in {
-        "AWS_ENDPOINT_URL": sandbox_pinpoint.aws_url,
-        "AWS_ACCESS_KEY_ID": DUMMY_KEY,
-        "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
-        "POWERTOOLS_SERVICE_NAME": "otp",
-    }.items():
-        monkeypatch.setenv(variable, value)
-    user_pool_triggers.pools.cache_clear()
-    yield sandbox_pinpoint
-    user_pool_triggers.pools.cache_clear()
+    with function_pointed_at(sandbox_pinpoint.aws_url, REGION, monkeypatch):
+        yield sandbox_pinpoint
 
 
 def test_an_imported_pool_signs_in_by_phone_with_the_triggers_the_resource_added(

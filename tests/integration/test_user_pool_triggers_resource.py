@@ -13,6 +13,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -69,23 +70,33 @@ def answers() -> Iterator[Answers]:
     server.server_close()
 
 
-@pytest.fixture
-def cognito(pinpoint_endpoint: PinpointEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """The function's environment pointed at the sandbox; a stock client to make and read pools."""
+@contextmanager
+def function_pointed_at(url: str, region: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The custom resource function's environment pointed at the sandbox at ``url``, in ``region``; its
+    cached client dropped on the way in and out."""
     from otp.handlers import user_pool_triggers
 
     for variable, value in {
-        "AWS_ENDPOINT_URL": pinpoint_endpoint.url,
+        "AWS_ENDPOINT_URL": url,
         "AWS_ACCESS_KEY_ID": DUMMY_KEY,
         "AWS_SECRET_ACCESS_KEY": DUMMY_KEY,
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
         "POWERTOOLS_SERVICE_NAME": "otp",
     }.items():
         monkeypatch.setenv(variable, value)
     user_pool_triggers.pools.cache_clear()
-    yield aws_client("cognito-idp", pinpoint_endpoint.url, region=REGION)
-    user_pool_triggers.pools.cache_clear()
+    try:
+        yield
+    finally:
+        user_pool_triggers.pools.cache_clear()
+
+
+@pytest.fixture
+def cognito(pinpoint_endpoint: PinpointEndpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The function's environment pointed at the sandbox; a stock client to make and read pools."""
+    with function_pointed_at(pinpoint_endpoint.url, REGION, monkeypatch):
+        yield aws_client("cognito-idp", pinpoint_endpoint.url, region=REGION)
 
 
 def busy_pool(cognito: Any, **changes: Any) -> str:
