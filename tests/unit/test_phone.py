@@ -146,3 +146,80 @@ def test_the_region_and_type_are_phonenumbers_own_for_every_example_number() -> 
         assert (
             expected_type == phonenumbers.PhoneNumberType.UNKNOWN or reason == "NON_CANONICAL_PHONE_NUMBER"
         ), text
+
+
+def _corpus() -> list[str]:
+    """The example shapes above; each example spelled with its region's national prefix after the
+    country code (``+4407400123456``: text phonenumbers re-spells); and, for every country code, random
+    digits of every length E.164 allows."""
+    import random
+
+    import phonenumbers
+
+    texts = set(_examples())
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+        prefix = metadata.national_prefix if metadata is not None else None
+        for number_type in phonenumbers.PhoneNumberType.values():
+            example = phonenumbers.example_number_for_type(region, number_type)
+            if example is not None and prefix:
+                national = phonenumbers.national_significant_number(example)
+                texts.add(f"+{example.country_code}{prefix}{national}")
+    draw = random.Random(22)
+    for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        for length in range(7, 16):
+            national_length = length - len(str(code))
+            for _ in range(12):
+                digits = "".join(draw.choice("0123456789") for _ in range(national_length))
+                texts.add(f"+{code}{digits}")
+    return sorted(text for text in texts if re.fullmatch(E164_PATTERN, text))
+
+
+def test_the_short_parse_is_phonenumbers_parse_or_declines_what_phonenumbers_refuses_or_respells() -> None:
+    # Given valid, invalid, re-spelt and random E.164 text of every country code
+    import phonenumbers
+
+    from otp.domain.phone import _parse_canonical
+
+    corpus = _corpus()
+    assert len(corpus) > 25_000
+    taken = declined = 0
+    for text in corpus:
+        try:
+            expected: phonenumbers.PhoneNumber | None = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            expected = None
+        # When the short parse reads it
+        found = _parse_canonical(text)
+        if found is not None:
+            # Then it is phonenumbers' own parse, field for field, and the text is its E.164 spelling
+            taken += 1
+            assert found == expected, text
+            assert phonenumbers.format_number(found, phonenumbers.PhoneNumberFormat.E164) == text
+        else:
+            # or it declines only text that phonenumbers refuses or spells otherwise
+            declined += 1
+            assert (
+                expected is None
+                or phonenumbers.format_number(expected, phonenumbers.PhoneNumberFormat.E164) != text
+            ), text
+    # Both ways are exercised: most text is taken, the re-spelt and the refused declined
+    assert taken > 20_000
+    assert declined > 500
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("+4407400123456", RejectReason.NON_CANONICAL_PHONE_NUMBER),
+        ("+114255557777", RejectReason.NON_CANONICAL_PHONE_NUMBER),
+        ("+2901234567", RejectReason.INVALID_PHONE_NUMBER),
+        ("+8001234", RejectReason.INVALID_PHONE_NUMBER),
+    ],
+)
+def test_text_the_short_parse_declines_is_refused_as_before(raw: str, reason: RejectReason) -> None:
+    # Given E.164 text with a trunk prefix, or with no valid number behind its country code
+    # When / Then the refusal is phonenumbers' (re-spelt or invalid), not a crash nor an acceptance
+    with pytest.raises(PhoneNumberRejected) as caught:
+        parse_phone_number(raw, frozenset({"GB", "US", "SH", "001"}))
+    assert caught.value.reason == reason
