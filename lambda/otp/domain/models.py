@@ -24,10 +24,12 @@ class DeliveryStatus(StrEnum):
     @classmethod
     def classify(cls, raw: str | None) -> DeliveryStatus:
         """A status Pinpoint may add later, or a missing one, counts as an unknown failure."""
-        try:
-            return cls(raw) if raw else cls.UNKNOWN_FAILURE
-        except ValueError:
-            return cls.UNKNOWN_FAILURE
+        # A dict lookup: ``cls(raw)`` goes through the enum's call machinery on every send and, for an
+        # unknown status, raises a ValueError to catch.
+        return _STATUS_BY_VALUE.get(raw or "", cls.UNKNOWN_FAILURE)
+
+
+_STATUS_BY_VALUE: dict[str, DeliveryStatus] = {status.value: status for status in DeliveryStatus}
 
 
 @record

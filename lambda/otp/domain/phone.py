@@ -26,7 +26,6 @@ from phonenumbers.phonenumberutil import (
     _extract_country_code,
     _maybe_strip_national_prefix_carrier_code,
     _number_type_helper,
-    _set_italian_leading_zeros_for_phone_number,
     _test_number_length,
     region_code_for_country_code,
 )
@@ -56,14 +55,15 @@ _PREFIX_KEPT = frozenset(
 _MIN_NATIONAL_DIGITS = 2
 
 
-def _parse_canonical(raw: str) -> phonenumbers.PhoneNumber | None:
-    """``phonenumbers.parse(raw, None)`` for strict E.164 text that is its number's canonical spelling;
-    None for any other text (no known country code, too short, a national prefix parse() would strip),
-    which the caller then gives to ``phonenumbers.parse`` itself.
+def _canonical_parts(raw: str) -> tuple[int, str] | None:
+    """The country code and national significant number ``phonenumbers.parse(raw, None)`` finds, for strict
+    E.164 text that is its number's canonical spelling; None for any other text (no known country code, too
+    short, a national prefix parse() would strip), which the caller then gives to ``phonenumbers.parse``.
 
     On ``+`` and ASCII digits alone, parse()'s text steps (finding the number in text, RFC 3966, extensions,
-    normalising digits) change nothing, and they are most of its cost (about 18 of 27 us of a request's
-    number handling); what is left is parse()'s tail, done here with phonenumbers' own steps in its order.
+    normalising digits) change nothing, and they are most of its cost; what is left is parse()'s tail, done
+    here with phonenumbers' own steps in its order, without building its PhoneNumber: the national digits
+    after the country code are the national significant number, leading zeros included.
     tests/unit/test_phone.py holds this to parse() on every example number and tens of thousands of others.
     """
     country_code, national = _extract_country_code(raw[1:])
@@ -76,26 +76,20 @@ def _parse_canonical(raw: str) -> phonenumbers.PhoneNumber | None:
     _, stripped, _ = _maybe_strip_national_prefix_carrier_code(national, metadata)
     if stripped != national and _test_number_length(stripped, metadata) not in _PREFIX_KEPT:
         return None  # parse() reads the number without the prefix: this text is not its E.164 spelling
-    parsed = phonenumbers.PhoneNumber(country_code=country_code)
-    _set_italian_leading_zeros_for_phone_number(national, parsed)
-    parsed.national_number = int(national)
-    return parsed
+    return country_code, national
 
 
-def _region_and_type(parsed: phonenumbers.PhoneNumber) -> tuple[str | None, int]:
-    """``region_code_for_number`` and ``number_type``, computed as phonenumbers does, in one pass.
+def _region_and_type(country_code: int, national: str) -> tuple[str | None, int]:
+    """``region_code_for_number`` and ``number_type`` of the number ``country_code`` + ``national`` (its
+    national significant number), computed as phonenumbers does, in one pass.
 
     Where several regions share the country code, phonenumbers' region is the first whose leading digits
     match or, without leading digits, whose patterns give the number a type; number_type() then matches
     the same patterns again. Here the match that finds the region is kept as the type.
     """
-    country_code = parsed.country_code
-    if country_code is None:
-        return None, _UNKNOWN
     regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
     if not regions:
         return None, _UNKNOWN
-    national = phonenumbers.national_significant_number(parsed)
     if len(regions) == 1:
         region: str = regions[0]
         metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
@@ -124,21 +118,23 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
             "phoneNumber must be in E.164 format: '+', country code and number, digits only",
             reason=RejectReason.INVALID_PHONE_NUMBER,
         )
-    parsed = _parse_canonical(raw)
-    canonical = parsed is not None
-    if parsed is None:
+    parts = _canonical_parts(raw)
+    parsed = None
+    if parts is None:  # not its canonical spelling, or no number at all: phonenumbers says which
         try:
             parsed = phonenumbers.parse(raw, None)
         except phonenumbers.NumberParseException:
-            parsed = None
+            pass
+        else:
+            parts = parsed.country_code or 0, phonenumbers.national_significant_number(parsed)
     # The number's type is UNKNOWN exactly when is_valid_number() is false (both match the national number
     # against the patterns of the region the number belongs to), so one lookup answers both questions.
-    region, number_type = _region_and_type(parsed) if parsed is not None else (None, _UNKNOWN)
-    if parsed is None or number_type == _UNKNOWN:
+    region, number_type = _region_and_type(*parts) if parts is not None else (None, _UNKNOWN)
+    if parts is None or number_type == _UNKNOWN:
         raise PhoneNumberRejected(
             "phoneNumber is not a valid phone number", reason=RejectReason.INVALID_PHONE_NUMBER
         )
-    if not canonical and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != raw:
+    if parsed is not None and phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164) != raw:
         raise PhoneNumberRejected(
             "phoneNumber is not in canonical E.164 form: after the country code, write the national "
             "number without its trunk prefix (such as a leading 0 or 1)",
@@ -153,7 +149,7 @@ def parse_phone_number(raw: str, allowed_countries: Collection[str]) -> PhoneNum
     return PhoneNumber(
         e164=raw,
         region=region,
-        country_code=int(parsed.country_code or 0),
+        country_code=parts[0],
         number_type=_TYPE_NAMES.get(number_type, "UNKNOWN"),
     )
 

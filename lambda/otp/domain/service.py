@@ -195,7 +195,7 @@ class OtpService:
             raise
         request = self._request(destination, reference or self._new_reference(), language, chosen)
         sent_at = self._clock()
-        start = self._start(destination, request, sent_at, owner_of(source), plan)
+        start = self._start(destination, request, sent_at, source, plan)
         joined: list[JoinedWrite] = [
             write
             for records in self._send_records
@@ -337,7 +337,7 @@ class OtpService:
         destination: PhoneNumber,
         request: SendOtpRequest,
         sent_at: datetime,
-        owner: str,
+        source: RequestSource,
         fallback: Sequence[FallbackStep],
     ) -> VerificationStart | None:
         """The verification this send starts, written with the send's limits (None without records)."""
@@ -346,7 +346,7 @@ class OtpService:
         sent_ms = _epoch_ms(sent_at)
         return VerificationStart(
             key=limit_key("verify", destination.e164, request.reference_id),
-            owner=owner,
+            owner=owner_of(source),
             nonce=new_nonce(),
             sent_ms=sent_ms,
             expires_ms=sent_ms + request.validity_minutes * 60_000,

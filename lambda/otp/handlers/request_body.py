@@ -20,6 +20,7 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
 from typing import Any, Final
 
 # A valid body is under 200 bytes; this leaves room for formatting while a hostile body is refused
@@ -34,6 +35,7 @@ NOT_JSON: Final = "body: must be a JSON object, sent as UTF-8 text with Content-
 _UTF_8: Final = frozenset({"utf-8", "utf8"})
 
 
+@lru_cache(maxsize=32)  # clients send one or two spellings; a hostile variety only evicts
 def is_utf8_json(content_type: str) -> bool:
     """True for ``application/json`` with no charset or a UTF-8 one: the body is read as UTF-8, so a
     body declared in another charset (``charset=latin-1``) would be read as something it is not."""

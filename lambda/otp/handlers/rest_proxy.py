@@ -16,6 +16,8 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 JSON_CONTENT_TYPE = "application/json"
+# One compact encoder for every response: json.dumps with separators builds a new encoder per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class HttpResponse:
@@ -171,7 +173,7 @@ class RestRouter:
     def _proxy_result(response: HttpResponse) -> dict[str, Any]:
         body = response.body
         if not isinstance(body, str):
-            body = json.dumps(body, separators=(",", ":"))
+            body = _ENCODE(body)
         headers = {"Content-Type": [response.content_type]}
         for name, value in (response.headers or {}).items():
             headers[name] = [value]
