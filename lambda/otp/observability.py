@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -25,16 +26,14 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.logging.filters import SuppressFilter
-from aws_lambda_powertools.logging.formatter import (
-    RESERVED_LOG_ATTRS,
-    LambdaPowertoolsFormatter,
-    _get_context,
-)
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.shared.constants import METRICS_DISABLED_ENV, POWERTOOLS_DEV_ENV
 
 from otp import metric_names as names
 from otp.domain.models import DeliveryStatus, PhoneNumber, SendOutcome
 from otp.domain.ports import RangeBlock
+from otp.log_lines import PlainMessageFormatter as PlainMessageFormatter
+from otp.log_lines import event_line, now
 
 
 class HandlerTracer(Protocol):
@@ -67,53 +66,6 @@ def tracing_disabled() -> bool:
     return bool(Tracer._is_tracer_disabled())
 
 
-# Characters a JSON text can start with (RFC 8259 values, whitespace, and Python's NaN/Infinity).
-_JSON_START = frozenset('{["-0123456789tfnNI \t\n\r')
-
-
-# Powertools keeps these in a tuple: a set makes each membership test one hash lookup.
-_RESERVED = frozenset(RESERVED_LOG_ATTRS)
-
-
-class PlainMessageFormatter(LambdaPowertoolsFormatter):
-    """Powertools' JSON log formatter, minus a failed ``json.loads`` per line and half its key work.
-
-    Powertools tries to decode every text message as JSON (so that ``logger.info('{"a": 1}')`` logs an
-    object); for this service's messages ("otp sent") that attempt always fails, and raising and catching
-    the decode error is a measurable part of each log line. A message that cannot be JSON, because of
-    its first character, is kept as text without the attempt. The keys are gathered as Powertools does,
-    testing each record attribute against a set instead of a 24-item tuple (9 -> 4 µs a line). The output
-    is the same, key for key and in the same order (tests/unit/test_observability.py).
-    """
-
-    def _extract_log_keys(self, log_record: logging.LogRecord) -> dict[str, Any]:
-        record_dict = log_record.__dict__.copy()
-        record_dict["asctime"] = self.formatTime(record=log_record)
-        formatted: dict[str, Any] = {}
-        # The formatter's keys, then the thread's own keys, then the record's extras, as Powertools does.
-        for keys in (self.log_format, _get_context().get()):
-            for key, value in keys.items():
-                if value and key in _RESERVED:
-                    if not isinstance(value, str):
-                        raise ValueError(
-                            "Logging keys that override reserved log attributes need to be type 'str', "
-                            f"instead got '{type(value).__name__}'"
-                        )
-                    formatted[key] = value % record_dict
-                else:
-                    formatted[key] = value
-        for key, value in record_dict.items():
-            if key not in _RESERVED:
-                formatted[key] = value
-        return formatted
-
-    def _extract_log_message(self, log_record: logging.LogRecord) -> Any:
-        message = log_record.msg
-        if isinstance(message, str) and not log_record.args and message[:1] not in _JSON_START:
-            return message
-        return super()._extract_log_message(log_record)
-
-
 logger = Logger(service=names.SERVICE, logger_formatter=PlainMessageFormatter())
 
 
@@ -126,7 +78,8 @@ def log_event(level: int, message: str, fields: dict[str, Any]) -> None:
     to -0.08). Only when the line would reach this logger's handler alone (handlers up the hierarchy,
     such as the Lambda runtime's on the root logger, carry Powertools' filter that drops it); with any
     other set-up (a filter, another handler such as pytest's, Powertools' log buffer) the line goes
-    through Powertools' method.
+    through Powertools' method. The line itself is built without a ``LogRecord`` (log_lines.event_line:
+    the same text, half the time); where that declines, the handler formats a record as before.
     """
     inner = logger._logger
     if not inner.isEnabledFor(level):
@@ -138,15 +91,32 @@ def log_event(level: int, message: str, fields: dict[str, Any]) -> None:
         return
     caller = sys._getframe(1)  # the location Powertools writes: the function that logs, and its line
     code = caller.f_code
-    record = inner.makeRecord(
-        inner.name, level, code.co_filename, caller.f_lineno, message, (), None, code.co_name, fields
-    )
+
+    def record() -> logging.LogRecord:
+        return inner.makeRecord(
+            inner.name, level, code.co_filename, caller.f_lineno, message, (), None, code.co_name, fields
+        )
+
+    text = None
+    if (
+        logging.getLogRecordFactory() is logging.LogRecord
+        and type(inner).makeRecord is logging.Logger.makeRecord
+        and type(handler).format is logging.Handler.format
+    ):
+        # Powertools' line for the record makeRecord would make, written without making it (log_lines.py).
+        created, msecs = now()
+        text = event_line(
+            handler.formatter, level, code.co_name, caller.f_lineno, message, fields, created, msecs
+        )
+    made = record() if text is None else None  # raises, as makeRecord does, on an extra it refuses
     handler.acquire()
     try:
-        handler.stream.write(handler.format(record) + handler.terminator)
+        if made is not None:
+            text = handler.format(made)
+        handler.stream.write(f"{text}{handler.terminator}")
         handler.flush()
     except Exception:  # as logging does: a broken line is reported on stderr, never raised
-        handler.handleError(record)
+        handler.handleError(made or record())
     finally:
         handler.release()
 
@@ -204,28 +174,33 @@ def emf_document(
     return document
 
 
-@lru_cache(maxsize=32)
-def _emf_template(signature: tuple[tuple[str, str], ...]) -> str:
-    """The serialised ``emf_document`` of these (metric, dimension) pairs, with ``%d`` for the timestamp
-    and ``%s`` for each dimension value: a send then costs one ``%`` instead of building and encoding
-    the whole document (about half the time)."""
-    marks = tuple(
-        (metric, dimension, f"\x00{index}\x00") for index, (metric, dimension) in enumerate(signature)
-    )
-    text = json.dumps(emf_document(marks, 0), separators=(",", ":")).replace("%", "%%")
-    text = text.replace('"Timestamp":0,', '"Timestamp":%d,', 1)
-    for index in range(len(signature)):
-        text = text.replace(json.dumps(f"\x00{index}\x00"), "%s", 1)
-    return text
+@lru_cache(maxsize=512)
+def _emf_line(counts: tuple[tuple[str, str, str], ...]) -> str:
+    """The serialised ``emf_document`` of these counts, with ``%d`` for its timestamp: a send then costs
+    one ``%`` instead of building and encoding the whole document. The documents written are a few
+    hundred at most (statuses, reasons and error codes, countries), so the cache keeps them."""
+    text = json.dumps(emf_document(counts, 0), separators=(",", ":")).replace("%", "%%")
+    return text.replace('"Timestamp":0,', '"Timestamp":%d,', 1)
+
+
+# (POWERTOOLS_DEV, POWERTOOLS_METRICS_DISABLED) as last read, and what Powertools made of them.
+_metrics_switch: tuple[tuple[str | None, str | None] | None, bool] = (None, False)
+
+
+def _metrics_disabled() -> bool:
+    """``is_metrics_disabled()``, read again only when one of the two variables it reads has changed."""
+    global _metrics_switch
+    values = (os.environ.get(POWERTOOLS_DEV_ENV), os.environ.get(METRICS_DISABLED_ENV))
+    if values != _metrics_switch[0]:
+        _metrics_switch = (values, is_metrics_disabled())
+    return _metrics_switch[1]
 
 
 def _count(*counts: tuple[str, str, str]) -> None:
-    if is_metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, as Powertools' own metrics honour it
+    if _metrics_disabled():  # POWERTOOLS_METRICS_DISABLED, as Powertools' own metrics honour it
         return
-    template = _emf_template(tuple((metric, dimension) for metric, dimension, _ in counts))
-    values = tuple(json.dumps(value or "unknown") for _, _, value in counts)
     # stdout, one line: what Lambda ships to CloudWatch Logs, where the metrics are extracted.
-    print(template % (int(time.time() * 1000), *values))
+    print(_emf_line(counts) % int(time.time() * 1000))
 
 
 # Pinpoint's StatusMessage is free text from the carrier path: it may name the destination or quote
@@ -246,7 +221,7 @@ def sanitised_status_message(text: str | None) -> str | None:
 
 def _gauge(metric: str, dimension: str, value: str, amount: float) -> None:
     """One data point of a percentage (a budget's use), in a document of its own."""
-    if is_metrics_disabled():
+    if _metrics_disabled():
         return
     document = emf_document(
         ((metric, dimension, value),), int(time.time() * 1000), unit="Percent", value=amount
