@@ -1,14 +1,12 @@
 """The event line written without a LogRecord is the line Powertools' formatter writes for the same record,
 byte for byte (timestamp included), whatever the extras, the appended keys, the thread's keys, the trace
-header and the formatter's time options; where it cannot be, it declines and the standard path writes it.
-The EMF line printed from a cached template is byte for byte ``emf_document`` serialised."""
+header and the formatter's time options; where it cannot be, it declines and the standard path writes it."""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import decimal
-import io
 import json
 import logging
 import os
@@ -354,53 +352,6 @@ def test_a_record_factory_sees_every_event_line(monkeypatch: pytest.MonkeyPatch)
         log_event(logging.INFO, "otp sent", {"phoneNumber": "+1********00"})
     # Then the line went through it
     assert json.loads(output.getvalue())["tenant"] == "t-1"
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    values=st.lists(
-        st.text() | st.sampled_from(["", "%d", "%%", '"', "\\", "ünï", "\u2028"]), min_size=1, max_size=2
-    ),
-    millis=st.integers(0, 2**42),
-)
-def test_the_printed_emf_line_is_emf_document_serialised(values: list[str], millis: int) -> None:
-    from otp import metric_names as names
-    from otp.observability import _count, emf_document
-
-    counts = tuple(
-        zip(
-            (names.OTP_DELIVERY, names.OTP_SENT_BY_COUNTRY),
-            (names.DIM_DELIVERY_STATUS, names.DIM_COUNTRY),
-            values,
-            strict=False,
-        )
-    )
-    printed = io.StringIO()
-    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
-        patch.setattr(time, "time", lambda: millis / 1000)
-        _count(*counts)
-    expected = json.dumps(emf_document(counts, int(millis / 1000 * 1000)), separators=(",", ":"))
-    assert printed.getvalue() == expected + "\n"
-
-
-def test_metrics_follow_the_switch_as_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from otp import metric_names as names
-    from otp.observability import _count
-
-    count = (names.OTP_REJECTED, names.DIM_REASON, "INVALID_PHONE")
-    printed = []
-    for disabled in ("true", "false", "1", None):
-        if disabled is None:
-            monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
-        else:
-            monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", disabled)
-        with contextlib.redirect_stdout(io.StringIO()) as out:
-            _count(count)
-        printed.append(bool(out.getvalue()))
-    assert printed == [False, True, False, True]
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "maybe")
-    with pytest.raises(ValueError, match="invalid truth value"):  # as Powertools' own check
-        _count(count)
 
 
 def test_non_json_values_are_written_as_their_text() -> None:

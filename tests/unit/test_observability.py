@@ -1,5 +1,6 @@
 """What the observer writes: Pinpoint's free-text StatusMessage reaches the logs bounded and with anything
-that looks like a phone number or a code masked; the lighter log formatter writes what Powertools' does."""
+that looks like a phone number or a code masked; the lighter log formatter writes what Powertools' does; the
+EMF line printed from its cached text is ``emf_document`` serialised, byte for byte."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ import io
 import json
 import logging
 import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from otp.domain.models import DeliveryReport, PhoneNumber, SendOutcome
 from otp.observability import PowertoolsObserver
@@ -317,3 +321,50 @@ def test_a_block_is_counted_by_country_and_logged_with_its_range_never_a_number(
     [metric] = parsed.metrics
     assert (metric[names.OTP_RANGE_BLOCKED], metric[names.DIM_COUNTRY]) == ([1.0], "GB")
     assert "+4477009" in output.getvalue()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(
+        st.text() | st.sampled_from(["", "%d", "%%", '"', "\\", "ünï", "\u2028"]), min_size=1, max_size=2
+    ),
+    millis=st.integers(0, 2**42),
+)
+def test_the_printed_emf_line_is_emf_document_serialised(values: list[str], millis: int) -> None:
+    from otp import metric_names as names
+    from otp.observability import _count, emf_document
+
+    counts = tuple(
+        zip(
+            (names.OTP_DELIVERY, names.OTP_SENT_BY_COUNTRY),
+            (names.DIM_DELIVERY_STATUS, names.DIM_COUNTRY),
+            values,
+            strict=False,
+        )
+    )
+    printed = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(printed):
+        patch.setattr(time, "time", lambda: millis / 1000)
+        _count(*counts)
+    expected = json.dumps(emf_document(counts, int(millis / 1000 * 1000)), separators=(",", ":"))
+    assert printed.getvalue() == expected + "\n"
+
+
+def test_metrics_follow_the_switch_as_it_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from otp import metric_names as names
+    from otp.observability import _count
+
+    count = (names.OTP_REJECTED, names.DIM_REASON, "INVALID_PHONE")
+    printed = []
+    for disabled in ("true", "false", "1", None):
+        if disabled is None:
+            monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+        else:
+            monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", disabled)
+        with contextlib.redirect_stdout(io.StringIO()) as out:
+            _count(count)
+        printed.append(bool(out.getvalue()))
+    assert printed == [False, True, False, True]
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "maybe")
+    with pytest.raises(ValueError, match="invalid truth value"):  # as Powertools' own check
+        _count(count)
