@@ -291,7 +291,8 @@ class PowertoolsObserver:
                 "country": country,
                 "sends": block.sends,
                 "verified": block.verified,
-                "level": block.level,
+                # Not "level": Powertools reserves it for the line's level and drops an extra so named.
+                "blockLevel": block.level,
                 "offences": block.offences,
                 "since": block.since_ms,
                 "until": block.until_ms,

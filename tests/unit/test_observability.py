@@ -314,13 +314,25 @@ def test_a_block_is_counted_by_country_and_logged_with_its_range_never_a_number(
     from otp.domain.ports import RangeBlock
     from otp.observability import PowertoolsObserver
 
-    block = RangeBlock("+4477009", until_ms=2_000, since_ms=1_000, sends=20, offences=1)
+    block = RangeBlock("+4477009", until_ms=2_000, since_ms=1_000, sends=20, verified=1, level=2, offences=3)
     with captured_output() as output:
         PowertoolsObserver().range_blocked(block, "GB")
     parsed = parse_output(output.getvalue())
     [metric] = parsed.metrics
     assert (metric[names.OTP_RANGE_BLOCKED], metric[names.DIM_COUNTRY]) == ([1.0], "GB")
-    assert "+4477009" in output.getvalue()
+    # The line holds the whole evidence, each under its own key (none dropped as a reserved name)
+    [line] = parsed.logs
+    assert (line["level"], line["message"]) == ("WARNING", "number range blocked")
+    evidence = {key: line[key] for key in ("range", "country", "sends", "verified", "blockLevel", "offences")}
+    assert evidence == {
+        "range": "+4477009",
+        "country": "GB",
+        "sends": 20,
+        "verified": 1,
+        "blockLevel": 2,
+        "offences": 3,
+    }
+    assert (line["since"], line["until"]) == (1_000, 2_000)
 
 
 @settings(max_examples=200, deadline=None)
