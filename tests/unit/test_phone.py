@@ -225,3 +225,73 @@ def test_text_the_short_parse_declines_is_refused_as_before(raw: str, reason: Re
     with pytest.raises(PhoneNumberRejected) as caught:
         parse_phone_number(raw, frozenset({"GB", "US", "SH", "001"}))
     assert caught.value.reason == reason
+
+
+def test_the_region_and_type_are_phonenumbers_own_for_every_text_of_the_corpus() -> None:
+    # Given every text of the corpus phonenumbers can parse (valid or not, every country code)
+    import phonenumbers
+
+    from otp.domain.phone import _region_and_type
+
+    checked = 0
+    for text in _corpus():
+        try:
+            parsed = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            continue
+        national = phonenumbers.national_significant_number(parsed)
+        # When its region and type are found here (patterns compiled once, one pass)
+        found = _region_and_type(parsed.country_code or 0, national)
+        # Then they are phonenumbers' region_code_for_number and number_type
+        assert found == (phonenumbers.region_code_for_number(parsed), phonenumbers.number_type(parsed)), text
+        checked += 1
+    assert checked > 25_000
+
+
+def test_the_type_rules_are_phonenumbers_own_where_patterns_overlap_and_lengths_exclude() -> None:
+    # Given a made-up region whose type patterns overlap and whose lengths exclude some matches (the real
+    # metadata has neither, so this is where the order of the types and the length rule are tested)
+    import itertools
+    from types import SimpleNamespace
+
+    from phonenumbers import PhoneNumberDesc, PhoneNumberType
+    from phonenumbers.phonenumberutil import _number_type_helper
+
+    from otp.domain.phone import _Types
+
+    def desc(pattern: str, *lengths: int) -> PhoneNumberDesc:
+        return PhoneNumberDesc(national_number_pattern=pattern, possible_length=lengths)
+
+    region = SimpleNamespace(
+        general_desc=desc(r"[2-9]\d{5,7}", 6, 7, 8),
+        premium_rate=desc(r"9\d{5,7}", 6),  # a 7-digit 9... matches the pattern, not the length
+        toll_free=desc(r"9\d{6}", 7),
+        shared_cost=None,
+        voip=desc(r"9\d{5}", 6),  # overlaps premium_rate, which is tried first
+        personal_number=desc(""),  # an empty pattern matches nothing
+        pager=None,
+        uan=desc(r"8\d{5}"),  # no lengths: any
+        voicemail=None,
+        fixed_line=desc(r"[23]\d{5,7}", 6, 7, 8),
+        mobile=desc(r"[34]\d{5,7}", 6, 7, 8),
+        same_mobile_and_fixed_line_pattern=False,
+        leading_digits=None,
+    )
+    types = _Types(region)  # type: ignore[arg-type]
+    seen = set()
+    for first, length in itertools.product("1234589", (5, 6, 7, 8, 9)):
+        for rest in ("0" * (length - 1), "5" * (length - 1), "1234567890"[: length - 1]):
+            national = first + rest
+            # When it is typed here / Then as phonenumbers types it
+            expected = _number_type_helper(national, region)  # type: ignore[arg-type]
+            assert types.of(national) == expected, national
+            seen.add(expected)
+    assert seen == {
+        PhoneNumberType.UNKNOWN,
+        PhoneNumberType.PREMIUM_RATE,
+        PhoneNumberType.TOLL_FREE,
+        PhoneNumberType.UAN,
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        PhoneNumberType.MOBILE,
+    }

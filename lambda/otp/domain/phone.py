@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import cache
 
 import phonenumbers
-from phonenumbers import PhoneMetadata
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
 
 # number_type()'s own inner step and the table region_code_for_number() reads, used here so that one
 # pass finds both the region and the type (for +1 each lookup tries the number against the regions sharing
@@ -22,10 +23,10 @@ from phonenumbers import PhoneMetadata
 # region's example of every type.
 from phonenumbers.phonenumberutil import (
     COUNTRY_CODE_TO_REGION_CODE,
+    PhoneNumberType,
     ValidationResult,
     _extract_country_code,
     _maybe_strip_national_prefix_carrier_code,
-    _number_type_helper,
     _test_number_length,
     region_code_for_country_code,
 )
@@ -79,6 +80,77 @@ def _canonical_parts(raw: str) -> tuple[int, str] | None:
     return country_code, national
 
 
+# A number type's description as _number_type_helper reads it: the national significant number lengths
+# it allows (empty: any) and its pattern, compiled once (None: matches nothing).
+_Desc = tuple[frozenset[int], "re.Pattern[str] | None"]
+# The types _number_type_helper tries after the general description, in its order.
+_TYPES_IN_ORDER = (
+    ("premium_rate", PhoneNumberType.PREMIUM_RATE),
+    ("toll_free", PhoneNumberType.TOLL_FREE),
+    ("shared_cost", PhoneNumberType.SHARED_COST),
+    ("voip", PhoneNumberType.VOIP),
+    ("personal_number", PhoneNumberType.PERSONAL_NUMBER),
+    ("pager", PhoneNumberType.PAGER),
+    ("uan", PhoneNumberType.UAN),
+    ("voicemail", PhoneNumberType.VOICEMAIL),
+)
+
+
+def _desc(desc: PhoneNumberDesc | None) -> _Desc | None:
+    if desc is None:
+        return None
+    pattern = desc.national_number_pattern
+    return frozenset(desc.possible_length), re.compile(pattern) if pattern else None
+
+
+def _matches(national: str, desc: _Desc | None) -> bool:
+    """phonenumbers' _is_number_matching_desc: the length first, then the whole number against the
+    pattern (its ``pattern.match`` then ``pattern.fullmatch`` is ``fullmatch`` alone)."""
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    if lengths and len(national) not in lengths:
+        return False
+    return pattern is not None and pattern.fullmatch(national) is not None
+
+
+class _Types:
+    """One region's number types as phonenumbers' _number_type_helper tests them, patterns compiled once:
+    it looks each pattern up in ``re``'s cache, and matches it twice, for every type of every number."""
+
+    __slots__ = ("fixed_line", "general", "leading_digits", "mobile", "ordered", "same_fixed_and_mobile")
+
+    def __init__(self, metadata: PhoneMetadata) -> None:
+        self.general = _desc(metadata.general_desc)
+        self.ordered = tuple((_desc(getattr(metadata, name)), kind) for name, kind in _TYPES_IN_ORDER)
+        self.fixed_line = _desc(metadata.fixed_line)
+        self.mobile = _desc(metadata.mobile)
+        self.same_fixed_and_mobile = bool(metadata.same_mobile_and_fixed_line_pattern)
+        leading = metadata.leading_digits
+        self.leading_digits = re.compile(leading) if leading is not None else None
+
+    def of(self, national: str) -> int:
+        """``_number_type_helper(national, metadata)``."""
+        if not _matches(national, self.general):
+            return _UNKNOWN
+        for desc, kind in self.ordered:
+            if _matches(national, desc):
+                return kind
+        if _matches(national, self.fixed_line):
+            if self.same_fixed_and_mobile or _matches(national, self.mobile):
+                return PhoneNumberType.FIXED_LINE_OR_MOBILE
+            return PhoneNumberType.FIXED_LINE
+        if not self.same_fixed_and_mobile and _matches(national, self.mobile):
+            return PhoneNumberType.MOBILE
+        return _UNKNOWN
+
+
+@cache  # one per region or non-geographic code that numbers were sent to (~250 at most)
+def _types(country_code: int, region: str) -> _Types | None:
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region.upper())
+    return None if metadata is None else _Types(metadata)
+
+
 def _region_and_type(country_code: int, national: str) -> tuple[str | None, int]:
     """``region_code_for_number`` and ``number_type`` of the number ``country_code`` + ``national`` (its
     national significant number), computed as phonenumbers does, in one pass.
@@ -92,17 +164,17 @@ def _region_and_type(country_code: int, national: str) -> tuple[str | None, int]
         return None, _UNKNOWN
     if len(regions) == 1:
         region: str = regions[0]
-        metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, region)
-        return region, _UNKNOWN if metadata is None else _number_type_helper(national, metadata)
+        types = _types(country_code, region)
+        return region, _UNKNOWN if types is None else types.of(national)
     for region in regions:
-        metadata = PhoneMetadata.metadata_for_region(region.upper(), None)
-        if metadata is None:
+        types = _types(country_code, region)
+        if types is None:
             continue
-        if metadata.leading_digits is not None:
-            if re.compile(metadata.leading_digits).match(national):
-                return region, _number_type_helper(national, metadata)
+        if types.leading_digits is not None:
+            if types.leading_digits.match(national):
+                return region, types.of(national)
             continue
-        number_type: int = _number_type_helper(national, metadata)
+        number_type = types.of(national)
         if number_type != _UNKNOWN:
             return region, number_type
     return None, _UNKNOWN
