@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         ChannelParametersTypeDef,
         SendNotifyCodeVerificationInputTypeDef,
         TextParametersTypeDef,
+        ValidateNotifyCodeVerificationInputTypeDef,
         VoiceParametersTypeDef,
     )
 
@@ -93,11 +94,13 @@ CONTEXT_REFERENCE_ID: Final = "referenceId"
 def end_user_messaging_client(connect_timeout: float, read_timeout: float) -> EndUserMessagingClient:
     """One client per container and timeout pair: from the bundle's trimmed botocore data
     (otp.adapters.aws_sdk), else from the shipped service model ahead of botocore's own data."""
+    # Without botocore's parameter validation, as the Pinpoint client (otp.adapters.pinpoint says why).
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"mode": "standard", "total_max_attempts": 1},
         tcp_keepalive=True,
+        parameter_validation=False,
     )
     return cast(
         "EndUserMessagingClient",
@@ -204,6 +207,17 @@ def send_parameters(
     return params
 
 
+def validate_parameters(
+    destination: str, reference_id: str, code: str
+) -> ValidateNotifyCodeVerificationInputTypeDef:
+    """The whole ValidateNotifyCodeVerification request for one code."""
+    return {
+        "destinationIdentity": destination,
+        "referenceId": end_user_messaging_reference(reference_id),
+        "code": code,
+    }
+
+
 class EndUserMessagingGateway:
     """Implements the domain's OtpGateway with boto3 ``endusermessaging``."""
 
@@ -243,9 +257,7 @@ class EndUserMessagingGateway:
         response = self._call(
             VALIDATE,
             lambda: self._client.validate_notify_code_verification(
-                destinationIdentity=destination,
-                referenceId=end_user_messaging_reference(reference_id),
-                code=code,
+                **validate_parameters(destination, reference_id, code)
             ),
         )
         return response.get("status") == "VALID"
